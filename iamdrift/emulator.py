@@ -1,0 +1,157 @@
+"""A local AWS for the demo and the tests: moto's server on 127.0.0.1, and the seed's organization.
+
+Nothing here is used against real AWS; `iamdrift` itself only reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+
+MANAGEMENT = "123456789012"  # moto's default account: the hub's credentials act in it
+DEMO = "222222222222"
+ACCOUNT_B = "333333333333"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ASSUME = "sts:AssumeRole"
+
+
+def emulator_env(endpoint: str) -> dict[str, str]:
+    """Environment that points boto3 at the emulator and away from any real profile."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """Run moto's server on 127.0.0.1 (a free port) and yield its URL."""
+    # AWS managed policies (ReadOnlyAccess, ...) exist in moto only when loaded.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def pinned_account_ids(ids: list[str]) -> Iterator[None]:
+    """Make moto's Organizations hand out these ids, so shipped baselines apply.
+
+    Real AWS assigns account ids; moto draws random ones. The seed's baselines
+    name fixed ids, so the demo pins them. Only the emulator is touched.
+    """
+    from moto.organizations import utils
+
+    original = utils.make_random_account_id
+    queue = iter(ids)
+    utils.make_random_account_id = lambda: next(queue)
+    try:
+        yield
+    finally:
+        utils.make_random_account_id = original
+
+
+@dataclass
+class Emulator:
+    """Clients against the emulator, as the hub or inside a member account."""
+
+    endpoint: str
+
+    def session(self, account: str | None = None) -> boto3.Session:
+        env = emulator_env(self.endpoint)
+        hub = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name="us-east-1",
+        )
+        if account is None or account == MANAGEMENT:
+            return hub
+        creds = hub.client("sts", endpoint_url=self.endpoint).assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+            RoleSessionName="emulator-admin",
+        )["Credentials"]
+        return boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name="us-east-1",
+        )
+
+    def client(self, service: str, account: str | None = None):
+        return self.session(account).client(service, endpoint_url=self.endpoint)
+
+    def iam(self, account: str | None = None):
+        return self.client("iam", account)
+
+
+def trust(*principals: str, conditions: dict | None = None) -> dict:
+    stmt: dict = {"Effect": "Allow", "Principal": {"AWS": list(principals)}, "Action": ASSUME}
+    if conditions:
+        stmt["Condition"] = conditions
+    return {"Version": "2012-10-17", "Statement": [stmt]}
+
+
+def allow(action: str, resource: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    }
+
+
+def build_seed_organization(emu: Emulator) -> dict[str, str]:
+    """The seed's organization: management with demo1 and userA, members DEMO and AccountB."""
+    import json
+
+    org = emu.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    members = {"DEMO": DEMO, "AccountB": ACCOUNT_B}
+    with pinned_account_ids(list(members.values())):
+        for name in members:
+            org.create_account(AccountName=name, Email=f"{name.lower()}@example.com")
+
+    iam = emu.iam()
+    groups = {
+        "CrossAccountReaders": (
+            "AssumeMemberReadOnly",
+            allow(ASSUME, f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"),
+        ),
+        "SecurityAuditors": ("AssumeAnyRole", allow(ASSUME, "*")),
+    }
+    for group, (policy_name, document) in groups.items():
+        iam.create_group(GroupName=group)
+        iam.attach_group_policy(GroupName=group, PolicyArn=READ_ONLY)
+        iam.put_group_policy(
+            GroupName=group, PolicyName=policy_name, PolicyDocument=json.dumps(document)
+        )
+    for user, group in (("demo1", "CrossAccountReaders"), ("userA", "SecurityAuditors")):
+        iam.create_user(UserName=user)
+        iam.add_user_to_group(UserName=user, GroupName=group)
+
+    roles = {DEMO: ("MemberReadOnlyAccess", "demo1"), ACCOUNT_B: ("SecurityReadOnlyRole", "userA")}
+    for account, (role, user) in roles.items():
+        member_iam = emu.iam(account)
+        # AWS attaches AdministratorAccess to the role Organizations creates; moto does not.
+        member_iam.attach_role_policy(RoleName="OrganizationAccountAccessRole", PolicyArn=ADMIN)
+        member_iam.create_role(
+            RoleName=role,
+            AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:user/{user}")),
+        )
+        member_iam.attach_role_policy(RoleName=role, PolicyArn=READ_ONLY)
+    return {"Management": MANAGEMENT, **members}

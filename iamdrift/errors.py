@@ -1,0 +1,42 @@
+"""Errors the tool reports to people, never as tracebacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem in a baseline file: where it is and what was expected."""
+
+    file: str
+    line: int
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class BaselineError(Exception):
+    """Baselines that cannot be used; carries every problem found in one pass."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class AccountUnreadable(Exception):
+    """An account whose IAM state could not be read completely."""
+
+    def __init__(self, account: str, role_arn: str | None, reason: str):
+        self.account = account
+        self.role_arn = role_arn
+        self.reason = reason
+        via = f" via {role_arn}" if role_arn else " with the hub credentials"
+        super().__init__(f"account {account} could not be read{via}: {reason}")
+
+
+class ReadOnlyViolation(Exception):
+    """An AWS operation that could change something was about to be sent."""

@@ -1,0 +1,339 @@
+"""pytest glue: options, parametrization from baselines, per-account fixtures, reports.
+
+Tests are generated from the baselines alone (no AWS call at collection). Each
+account is read once per process, all accounts concurrently; its tests share
+the findings. An account that cannot be read makes its tests error, never pass.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from iamdrift.audit import AccountResult, Auditor
+from iamdrift.baseline import AccountBaseline, Baseline, load_baselines
+from iamdrift.errors import BaselineError
+from iamdrift.findings import SEVERITY_ORDER, Finding
+from iamdrift.models import ENTITY_KINDS
+from iamdrift.organization import diff_membership
+from iamdrift.render import failure_text
+from iamdrift.results import RunResults
+
+_PLURAL = {v: k for k, v in ENTITY_KINDS.items()}  # user -> users
+RECORD = pytest.StashKey[dict[str, Any]]()
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one test checks: an entity, a kind of entity, or an organization."""
+
+    account: str
+    kind: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return (
+            f"{self.account}/{self.kind}/{self.name}"
+            if self.name
+            else f"{self.account}/{self.kind}"
+        )
+
+
+@dataclass
+class Check:
+    """The findings one test is about; `assert_matches_baseline` fails with all of them."""
+
+    target: Target
+    subject: str
+    findings: list[Finding]
+
+    def assert_matches_baseline(self) -> None:
+        if self.findings:
+            pytest.fail(failure_text(self.subject, self.findings), pytrace=False)
+
+
+class IamDrift:
+    """Per-session state: baselines, the auditor, and what the run found."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self._baseline: Baseline | None = None
+        self.results = RunResults()
+        self.auditor = Auditor(workers=config.getoption("iamdrift_concurrency"))
+        self.is_worker = hasattr(config, "workerinput")
+
+    @property
+    def baseline(self) -> Baseline:
+        if self._baseline is None:
+            try:
+                self._baseline = load_baselines(self.config.getoption("baselines"))
+            except BaselineError as exc:
+                pytest.exit(f"invalid baselines:\n{exc}", returncode=2)
+        return self._baseline
+
+    def selected(self) -> list[AccountBaseline]:
+        raw = self.config.getoption("accounts")
+        ids = [a.strip() for a in raw.split(",") if a.strip()] if raw else None
+        try:
+            return self.baseline.select(ids)
+        except BaselineError as exc:
+            pytest.exit(str(exc), returncode=2)
+
+    def targets(self, fixture: str) -> list[Target]:
+        out: list[Target] = []
+        for acct in self.selected():
+            if fixture == "unexpected":
+                out += [Target(acct.id, kind, "") for kind in ENTITY_KINDS]
+            elif fixture == "organization":
+                org = self.baseline.organization
+                if acct.is_management and org and org.discover_accounts:
+                    out.append(Target(acct.id, "organization", ""))
+            else:
+                out += [
+                    Target(acct.id, fixture, n) for n in getattr(acct.expected, _PLURAL[fixture])
+                ]
+        return out
+
+    def account_result(
+        self, request: pytest.FixtureRequest, target: Target
+    ) -> tuple[AccountBaseline, AccountResult]:
+        acct = self.baseline.accounts[target.account]
+        record = {"account": acct.id, "name": acct.name, "findings": [], "error": None}
+        request.node.stash[RECORD] = record
+        result = self.auditor.result(acct)
+        if result.error:
+            record["error"] = str(result.error)
+            pytest.fail(f"{result.error}", pytrace=False)
+        return acct, result
+
+    def check(self, request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
+        request.node.stash[RECORD]["findings"] = [f.as_json() for f in findings]
+        return Check(request.param, subject, findings)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start reading every account the selected tests need, before the first test runs."""
+        if self.is_worker or session.config.option.collectonly:
+            return  # each xdist worker reads only the accounts of the tests it is given
+        needed = {
+            p.account
+            for item in session.items
+            for p in getattr(getattr(item, "callspec", None), "params", {}).values()
+            if isinstance(p, Target)
+        }
+        if needed:
+            self.auditor.start(a for a in self.selected() if a.id in needed)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call):
+        report = yield
+        record = item.stash.get(RECORD, None)
+        if record is not None:
+            record = dict(record)
+            if report.failed and not record["error"] and not record["findings"]:
+                # A check that broke without a finding leaves the account unknown: an error.
+                last = (report.longreprtext or "check failed").strip().splitlines()[-1]
+                record["error"] = f"check {item.nodeid} could not complete: {last}"
+            report.iamdrift = record  # travels to the xdist controller with the report
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        record = getattr(report, "iamdrift", None)
+        if record and not self.is_worker:
+            self.results.record(
+                record["account"], record["name"], record["findings"], record["error"]
+            )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.auditor.close()
+        path = self.config.getoption("iamdrift_json")
+        if path and not self.is_worker:
+            self.results.write(path)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.results.accounts:
+            return
+        terminalreporter.section("iamdrift")
+        for a in sorted(self.results.accounts.values(), key=lambda a: a.id):
+            counts = self.results.severity_counts(a)
+            detail = a.error or ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no drift"
+            terminalreporter.write_line(f"{a.id} ({a.name}): {a.status}: {detail}")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iamdrift", "iamdrift drift checks")
+    group.addoption(
+        "--baselines",
+        default=os.environ.get("IAMDRIFT_BASELINES", "baselines"),
+        help="directory of baselines (default: baselines)",
+    )
+    group.addoption(
+        "--accounts", default=None, help="check only these account ids (comma-separated)"
+    )
+    group.addoption(
+        "--iamdrift-json", default=None, metavar="FILE", help="write the findings JSON here"
+    )
+    group.addoption(
+        "--iamdrift-concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="accounts read at once (default 8)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    state = IamDrift(config)
+    config.stash[_STATE] = state
+    config.pluginmanager.register(state, "iamdrift-state")
+    if config.pluginmanager.hasplugin("html"):
+        config.pluginmanager.register(HtmlReport(state), "iamdrift-html")
+
+
+_STATE = pytest.StashKey[IamDrift]()
+_FIXTURES = ("user", "group", "role", "policy", "unexpected", "organization")
+
+
+def state_of(config: pytest.Config) -> IamDrift:
+    return config.stash[_STATE]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for fixture in _FIXTURES:
+        if fixture in metafunc.fixturenames:
+            targets = state_of(metafunc.config).targets(fixture)
+            metafunc.parametrize(
+                fixture,
+                [
+                    pytest.param(t, id=t.id, marks=pytest.mark.xdist_group(t.account))
+                    for t in targets
+                ],
+                indirect=True,
+            )
+
+
+def _entity_check(request: pytest.FixtureRequest) -> Check:
+    state = state_of(request.config)
+    target: Target = request.param
+    acct, result = state.account_result(request, target)
+    mine = [
+        f for f in result.findings if f.resource_type == target.kind and f.resource == target.name
+    ]
+    return state.check(request, mine, f"{target.kind} {target.name} in account {acct.label}")
+
+
+@pytest.fixture
+def user(request: pytest.FixtureRequest) -> Check:
+    return _entity_check(request)
+
+
+@pytest.fixture
+def group(request: pytest.FixtureRequest) -> Check:
+    return _entity_check(request)
+
+
+@pytest.fixture
+def role(request: pytest.FixtureRequest) -> Check:
+    return _entity_check(request)
+
+
+@pytest.fixture
+def policy(request: pytest.FixtureRequest) -> Check:
+    return _entity_check(request)
+
+
+@pytest.fixture
+def unexpected(request: pytest.FixtureRequest) -> Check:
+    state = state_of(request.config)
+    target: Target = request.param
+    acct, result = state.account_result(request, target)
+    declared = getattr(acct.expected, target.kind)
+    singular = ENTITY_KINDS[target.kind]
+    mine = [
+        f for f in result.findings if f.resource_type == singular and f.resource not in declared
+    ]
+    return state.check(request, mine, f"the set of {target.kind} in account {acct.label}")
+
+
+@pytest.fixture
+def organization(request: pytest.FixtureRequest) -> Check:
+    state = state_of(request.config)
+    target: Target = request.param
+    acct = state.baseline.accounts[target.account]
+    request.node.stash[RECORD] = {
+        "account": acct.id,
+        "name": acct.name,
+        "findings": [],
+        "error": None,
+    }
+    try:
+        live = state.auditor.hub().organization_accounts()
+    except Exception as exc:
+        live, reason = None, str(exc)
+    else:
+        reason = "the hub credentials cannot list the organization's accounts"
+    if live is None:
+        request.node.stash[RECORD]["error"] = (
+            f"organization of {acct.id} could not be read: {reason}"
+        )
+        pytest.fail(request.node.stash[RECORD]["error"], pytrace=False)
+    declared = {a.id: a.name for a in state.baseline.accounts.values()}
+    findings = diff_membership(acct.id, declared, live)
+    return state.check(request, findings, f"the organization of {acct.label}")
+
+
+def _top_severity(findings: list[dict[str, Any]]) -> str:
+    return min((f["severity"] for f in findings), key=SEVERITY_ORDER.__getitem__, default="")
+
+
+class HtmlReport:
+    """pytest-html hooks. pytest-html inserts cells raw, so every value is escaped here."""
+
+    def __init__(self, state: IamDrift):
+        self.state = state
+
+    def pytest_html_report_title(self, report) -> None:
+        report.title = "iamdrift: cross-account IAM drift report"
+
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells.insert(2, '<th class="sortable" data-column-type="severity">Severity</th>')
+        cells.insert(3, "<th>Findings</th>")
+
+    def pytest_html_results_table_row(self, report, cells: list[str]) -> None:
+        test_id = report.nodeid + ("" if report.when == "call" else f"::{report.when}")
+        cells[1] = f'<td class="col-testId">{html.escape(test_id)}</td>'
+        record = getattr(report, "iamdrift", None) or {}
+        findings = record.get("findings", [])
+        severity = "error" if record.get("error") else _top_severity(findings)
+        cells.insert(2, f'<td class="col-severity">{html.escape(severity)}</td>')
+        ids = "<br>".join(html.escape(f"{f['severity']}: {f['id']}") for f in findings)
+        cells.insert(3, f'<td class="col-findings">{ids}</td>')
+
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary, postfix, session=None
+    ) -> None:
+        results = self.state.results
+        rows = []
+        for a in sorted(results.accounts.values(), key=lambda a: (a.status == "compliant", a.id)):
+            counts = results.severity_counts(a)
+            cells = [
+                a.id,
+                a.name,
+                a.status,
+                *(str(counts[s]) for s in SEVERITY_ORDER),
+                a.error or "",
+            ]
+            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>" for h in ("Account", "Name", "Status", *SEVERITY_ORDER, "Error")
+        )
+        total = len(results.findings())
+        prefix.append(
+            f"<h2>Accounts</h2><p>Started {html.escape(results.started)}; {len(rows)} account(s), "
+            f'{total} finding(s).</p><table id="iamdrift-accounts"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )

@@ -1,0 +1,74 @@
+"""What a run found, account by account: the findings JSON of the command-line contract."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from iamdrift.findings import SEVERITY_ORDER
+from iamdrift.yamlio import write_atomic
+
+
+@dataclass
+class AccountOutcome:
+    id: str
+    name: str
+    error: str | None = None
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return "drift" if self.findings else "compliant"
+
+
+@dataclass
+class RunResults:
+    """Filled from test reports (also across xdist workers), written once at the end."""
+
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    accounts: dict[str, AccountOutcome] = field(default_factory=dict)
+
+    def record(
+        self, account: str, name: str, findings: list[dict[str, Any]], error: str | None
+    ) -> None:
+        outcome = self.accounts.setdefault(account, AccountOutcome(account, name))
+        for f in findings:
+            outcome.findings[f["id"]] = f
+        if error and not outcome.error:
+            outcome.error = error
+
+    def findings(self) -> list[dict[str, Any]]:
+        every = [f for a in self.accounts.values() for f in a.findings.values()]
+        return sorted(every, key=lambda f: (SEVERITY_ORDER[f["severity"]], f["id"]))
+
+    def severity_counts(self, account: AccountOutcome) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITY_ORDER, 0)
+        for f in account.findings.values():
+            counts[f["severity"]] += 1
+        return counts
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "started": self.started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "accounts": [
+                {
+                    "id": a.id,
+                    "name": a.name,
+                    "status": a.status,
+                    "error": a.error,
+                    "findings": len(a.findings),
+                    "by_severity": self.severity_counts(a),
+                }
+                for a in sorted(self.accounts.values(), key=lambda a: a.id)
+            ],
+            "findings": self.findings(),
+        }
+
+    def write(self, path: str | Path) -> None:
+        write_atomic(Path(path), json.dumps(self.as_json(), indent=2) + "\n")

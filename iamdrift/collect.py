@@ -102,13 +102,16 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
     )
 
 
+def read_iam(iam) -> AccountState:
+    """Every page of GAAD and ListRoles from one IAM client, as AccountState."""
+    gaad = _pages(iam, "get_account_authorization_details", Filter=GAAD_FILTER)
+    return state_from_responses(gaad, _pages(iam, "list_roles"))
+
+
 def collect_account(session: boto3.Session, account: str, role_arn: str | None) -> AccountState:
     """Read one account; any failure is AccountUnreadable, never a partial state."""
     try:
-        iam = session.client("iam", config=BOTO_CONFIG)
-        gaad = _pages(iam, "get_account_authorization_details", Filter=GAAD_FILTER)
-        role_pages = _pages(iam, "list_roles")
-        return state_from_responses(gaad, role_pages)
+        return read_iam(session.client("iam", config=BOTO_CONFIG))
     except ClientError as exc:
         err = exc.response.get("Error", {})
         reason = f"{err.get('Code', 'Error')}: {err.get('Message', exc)}"

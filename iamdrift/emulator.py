@@ -6,6 +6,7 @@ Nothing here is used against real AWS; `iamdrift` itself only reads.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ def moto_server() -> Iterator[str]:
     """Run moto's server on 127.0.0.1 (a free port) and yield its URL."""
     # AWS managed policies (ReadOnlyAccess, ...) exist in moto only when loaded.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -6,6 +6,7 @@ botocore itself. Every session made here refuses operations that could write.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, datetime
 
@@ -16,9 +17,13 @@ from botocore.credentials import AssumeRoleCredentialFetcher, DeferredRefreshabl
 
 from iamdrift.errors import ReadOnlyViolation
 
-# Standard retry mode backs off on throttling and transient errors.
+# Standard retry mode backs off on throttling and transient errors; AWS_MAX_ATTEMPTS
+# (botocore's own variable) tunes how long a throttled account is retried.
 BOTO_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 8},
+    retries={
+        "mode": "standard",
+        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "8")),
+    },
     connect_timeout=10,
     read_timeout=60,
     max_pool_connections=32,

@@ -135,6 +135,17 @@ def load_baselines(directory: str | Path) -> Baseline:
             )
             continue
         seen[acct.account] = str(path)
+        arn_account = (acct.read_via or "").split(":")[4:5]
+        if arn_account and arn_account[0] != acct.account:
+            problems.append(
+                Problem(
+                    str(path),
+                    lines.get(("read_via",), 1),
+                    "read_via",
+                    f"expected a role in account {acct.account} (IAM is read from inside "
+                    f"the account), got one in account {arn_account[0]}",
+                )
+            )
         expected = AccountState(**{k: getattr(acct, k) for k in AccountState.model_fields})
         is_member = management is not None and acct.account != management
         if is_member and org and org.member_baseline:
@@ -175,7 +186,7 @@ def load_baselines(directory: str | Path) -> Baseline:
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[Problem]):
     try:
-        raw, lines = load_yaml_text(path.read_text(encoding="utf-8"), str(path))
+        raw, lines = load_yaml_text(path.read_text(encoding="utf-8"), str(path), problems)
     except YamlProblems as exc:
         problems.extend(exc.problems)
         return None
@@ -214,7 +225,9 @@ def problems_from(exc: ValidationError, filename: str, raw: Any, lines: dict) ->
             message = f"required key {str(err['loc'][-1])!r} is missing"
             key = f"{key}.{err['loc'][-1]}" if key else str(err["loc"][-1])
         else:
-            message = err["msg"].removeprefix("Value error, ")
+            message = (
+                err["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+            )
             if kind == "string_pattern_mismatch":
                 message = _pattern_message(key, err["input"])
             elif "got" not in message:

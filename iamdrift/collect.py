@@ -90,7 +90,8 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
             if p["Arn"].split(":")[4] == "aws":
                 continue  # an AWS managed policy: compared by ARN only
             default = next(v for v in p["PolicyVersionList"] if v.get("IsDefaultVersion"))
-            policies[p["PolicyName"]] = {
+            # moto leaves PolicyName out; the ARN's last segment is the name.
+            policies[p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]] = {
                 "path": p.get("Path") or "/",
                 "document": _document(default["Document"]),
             }

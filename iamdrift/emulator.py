@@ -6,6 +6,7 @@ Nothing here is used against real AWS; `iamdrift` itself only reads.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ ACCOUNT_B = "333333333333"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 ASSUME = "sts:AssumeRole"
+EMULATED_MANAGED_POLICIES = {"ReadOnlyAccess", "AdministratorAccess", "SecurityAudit",
+                             "ViewOnlyAccess", "IAMFullAccess"}  # fmt: skip
 
 
 def emulator_env(endpoint: str) -> dict[str, str]:
@@ -41,7 +44,15 @@ def moto_server() -> Iterator[str]:
     # AWS managed policies (ReadOnlyAccess, ...) exist in moto only when loaded.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    import moto.iam.models as moto_iam
     from moto.server import ThreadedMotoServer
+
+    # moto parses its ~1,300 AWS managed policies again for every account it creates;
+    # keeping the few this world attaches makes a fresh account cheap.
+    every = json.loads(moto_iam.aws_managed_policies_data)
+    moto_iam.aws_managed_policies_data = json.dumps(
+        {k: v for k, v in every.items() if k in EMULATED_MANAGED_POLICIES}
+    )
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -119,8 +130,6 @@ def allow(action: str, resource: str) -> dict:
 
 def build_seed_organization(emu: Emulator) -> dict[str, str]:
     """The seed's organization: management with demo1 and userA, members DEMO and AccountB."""
-    import json
-
     org = emu.client("organizations")
     org.create_organization(FeatureSet="ALL")
     members = {"DEMO": DEMO, "AccountB": ACCOUNT_B}

@@ -270,7 +270,8 @@ class AccountFile(AccountState):
 class Defaults(StrictModel):
     """Settings that apply to every account unless its file says otherwise."""
 
-    read_via: RoleRef = "OrganizationAccountAccessRole"
+    # A name, not an ARN: the role with this name is assumed in each account.
+    read_via: UserName = "OrganizationAccountAccessRole"
     external_id: str | None = None
     session_name: Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{2,48}$")] = "iamdrift"
     ignore: IgnoreRules = IgnoreRules(roles=["/aws-service-role/*"])

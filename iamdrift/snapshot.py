@@ -76,7 +76,7 @@ def take_snapshot(
         write_atomic(root / ORGANIZATION_FILE, text)
         result.written.append(root / ORGANIZATION_FILE)
 
-    targets = _targets(existing, org, members or {}, hub_account, only)
+    targets = _targets(root, existing, org, members or {}, hub_account, only)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         states = list(pool.map(lambda t: _read(hub, t), targets))
     for acct, state in zip(targets, states, strict=True):
@@ -102,6 +102,7 @@ def _slug(name: str) -> str:
 
 
 def _targets(
+    root: Path,
     existing: Baseline | None,
     org: OrganizationFile | None,
     members: dict[str, str],
@@ -112,7 +113,6 @@ def _targets(
     known = dict(existing.accounts) if existing else {}
     names = {**members, **{k: v.name for k, v in known.items()}}
     names.setdefault(hub_account, "hub")
-    root = existing.directory if existing else None
     out = []
     for account in sorted(names):
         if only and account not in only:
@@ -120,7 +120,7 @@ def _targets(
         if account in known:
             out.append(known[account])
             continue
-        file = Path(root or ".") / ACCOUNTS_DIR / f"{account}-{_slug(names[account])}.yaml"
+        file = root / ACCOUNTS_DIR / f"{account}-{_slug(names[account])}.yaml"
         out.append(
             AccountBaseline(
                 id=account,

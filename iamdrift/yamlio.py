@@ -36,8 +36,15 @@ class YamlProblems(Exception):
         self.problems = problems
 
 
-def load_yaml_text(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
-    """Parse YAML; return the data and a map from key path to 1-based line."""
+def load_yaml_text(
+    text: str, filename: str, problems: list[Problem] | None = None
+) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML; return the data and a map from key path to 1-based line.
+
+    Broken syntax raises YamlProblems. A duplicate key is added to `problems` (the
+    first value is kept so the rest of the file is still checked), or raises when
+    no list is given.
+    """
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -50,10 +57,12 @@ def load_yaml_text(text: str, filename: str) -> tuple[Any, dict[Path_, int]]:
     finally:
         loader.dispose()
     lines: dict[Path_, int] = {}
-    problems: list[Problem] = []
-    data = _convert(node, (), lines, problems, filename, loader) if node is not None else None
-    if problems:
-        raise YamlProblems(problems)
+    found: list[Problem] = []
+    data = _convert(node, (), lines, found, filename, loader) if node is not None else None
+    if found and problems is None:
+        raise YamlProblems(found)
+    if problems is not None:
+        problems.extend(found)
     return data, lines
 
 

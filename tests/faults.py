@@ -1,0 +1,72 @@
+"""Test-only pytest plugin, loaded into the runner subprocess with `-- -p tests.faults`.
+
+It injects real error responses at botocore's `before-send` event, so botocore's
+parsing and retry logic run exactly as they would against AWS. Configured by the
+IAMDRIFT_FAULTS environment variable (JSON):
+
+    {"deny_assume": ["333333333333"], "throttle_gaad": 3}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import parse_qs
+
+import botocore.handlers
+from botocore.awsrequest import AWSResponse
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_kwargs):
+        yield self._body
+
+
+def error_response(url: str, status: int, code: str, message: str, service: str) -> AWSResponse:
+    ns = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+          "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}[service]  # fmt: skip
+    body = (f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>")
+    return AWSResponse(url, status, {"Content-Type": "text/xml"}, _Raw(body.encode()))
+
+
+def _form(request) -> dict[str, str]:
+    body = request.body or b""
+    body = body.decode() if isinstance(body, bytes) else body
+    return {k: v[0] for k, v in parse_qs(body).items()}
+
+
+def make_handlers(spec: dict) -> list[tuple[str, object]]:
+    handlers = []
+    denied = set(spec.get("deny_assume", []))
+    if denied:
+        def deny(request, **_kwargs):
+            arn = _form(request).get("RoleArn", "")
+            if arn.split(":")[4:5] and arn.split(":")[4] in denied:
+                return error_response(request.url, 403, "AccessDenied",
+                                      f"not authorized to perform: sts:AssumeRole on {arn}", "sts")
+            return None
+
+        handlers.append(("before-send.sts.AssumeRole", deny))
+    throttles = {"left": int(spec.get("throttle_gaad", 0))}
+    if throttles["left"]:
+        def throttle(request, **_kwargs):
+            if throttles["left"] != "always":
+                if throttles["left"] <= 0:
+                    return None
+                throttles["left"] -= 1
+            return error_response(request.url, 400, "Throttling", "Rate exceeded", "iam")
+
+        if spec.get("throttle_always"):
+            throttles["left"] = "always"
+        handlers.append(("before-send.iam.GetAccountAuthorizationDetails", throttle))
+    return handlers
+
+
+def pytest_configure(config):
+    spec = json.loads(os.environ.get("IAMDRIFT_FAULTS", "{}"))
+    # Every botocore session registers BUILTIN_HANDLERS when it is created.
+    botocore.handlers.BUILTIN_HANDLERS.extend(make_handlers(spec))

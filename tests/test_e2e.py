@@ -1,0 +1,274 @@
+"""End to end: `runner.py` as a subprocess against moto's server seeded with the seed's org."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from iamdrift.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+
+pytestmark = pytest.mark.e2e
+MGMT_ROOT = f"arn:aws:iam::{MANAGEMENT}:root"
+DEMO1 = f"arn:aws:iam::{MANAGEMENT}:user/demo1"
+
+
+def test_shipped_baselines_match_the_seed_organization(world):
+    result = world.cli("run", "--baselines", "baselines")
+    assert result.code == 0, result.stdout[-3000:] + result.stderr
+    assert result.summary["findings"] == []
+    assert {a["status"] for a in result.summary["accounts"]} == {"compliant"}
+    assert {a["id"] for a in result.summary["accounts"]} == {MANAGEMENT, DEMO, ACCOUNT_B}
+    report = next((world.tmp / "reports").glob("*/report.html")).read_text()
+    assert "iamdrift" in report and "MemberReadOnlyAccess" in report
+
+
+def _delete_user(emu, account, user, group):
+    iam = emu.iam(account)
+    iam.remove_user_from_group(UserName=user, GroupName=group)
+    iam.delete_user(UserName=user)
+
+
+def _delete_role(emu, account, role):
+    iam = emu.iam(account)
+    iam.detach_role_policy(RoleName=role, PolicyArn=READ_ONLY)
+    iam.delete_role(RoleName=role)
+
+
+def _delete_group(emu):
+    iam = emu.iam()
+    iam.remove_user_from_group(UserName="userA", GroupName="SecurityAuditors")
+    iam.detach_group_policy(GroupName="SecurityAuditors", PolicyArn=READ_ONLY)
+    iam.delete_group_policy(GroupName="SecurityAuditors", PolicyName="AssumeAnyRole")
+    iam.delete_group(GroupName="SecurityAuditors")
+
+
+def _trust(emu, doc):
+    emu.iam(DEMO).update_assume_role_policy(RoleName="MemberReadOnlyAccess",
+                                            PolicyDocument=json.dumps(doc))  # fmt: skip
+
+
+CHANGES = {
+    "user added to a group": (
+        lambda e: e.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"),
+        f"{MANAGEMENT}/user/demo1/groups", "high"),
+    "user inline policy": (
+        lambda e: e.iam().put_user_policy(UserName="demo1", PolicyName="Extra",
+                                          PolicyDocument=json.dumps(allow("sts:AssumeRole", "*"))),
+        f"{MANAGEMENT}/user/demo1/inline_policy:Extra", "high"),
+    "user managed policy": (
+        lambda e: e.iam().attach_user_policy(UserName="userA", PolicyArn=ADMIN),
+        f"{MANAGEMENT}/user/userA/managed_policies", "high"),
+    "group inline policy widened": (
+        lambda e: e.iam().put_group_policy(GroupName="CrossAccountReaders",
+                                           PolicyName="AssumeMemberReadOnly",
+                                           PolicyDocument=json.dumps(allow("sts:AssumeRole", "*"))),
+        f"{MANAGEMENT}/group/CrossAccountReaders/inline_policy:AssumeMemberReadOnly", "high"),
+    "group managed policy detached": (
+        lambda e: e.iam().detach_group_policy(GroupName="CrossAccountReaders", PolicyArn=READ_ONLY),
+        f"{MANAGEMENT}/group/CrossAccountReaders/managed_policies", "low"),
+    "trust principal widened to the account": (
+        lambda e: _trust(e, trust(MGMT_ROOT)),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+    "trust principal added": (
+        lambda e: _trust(e, trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA")),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+    "trust condition added": (
+        lambda e: _trust(e, trust(DEMO1, conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "medium"),
+    "trust action added": (
+        lambda e: _trust(e, {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": DEMO1},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+    "role permissions": (
+        lambda e: e.iam(DEMO).attach_role_policy(RoleName="MemberReadOnlyAccess", PolicyArn=ADMIN),
+        f"{DEMO}/role/MemberReadOnlyAccess/managed_policies", "high"),
+    "role inline policy": (
+        lambda e: e.iam(ACCOUNT_B).put_role_policy(RoleName="SecurityReadOnlyRole",
+                                                   PolicyName="S3", PolicyDocument=json.dumps(
+                                                       allow("s3:*", "*"))),
+        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/inline_policy:S3", "high"),
+    "max session duration": (
+        lambda e: e.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=43200),
+        f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration", "medium"),
+    "permissions boundary": (
+        lambda e: e.iam(DEMO).put_role_permissions_boundary(RoleName="MemberReadOnlyAccess",
+                                                            PermissionsBoundary=READ_ONLY),
+        f"{DEMO}/role/MemberReadOnlyAccess/permissions_boundary", "low"),
+    "new user": (
+        lambda e: e.iam(DEMO).create_user(UserName="eve"),
+        f"{DEMO}/user/eve/existence", "high"),
+    "deleted user": (
+        lambda e: _delete_user(e, MANAGEMENT, "demo1", "CrossAccountReaders"),
+        f"{MANAGEMENT}/user/demo1/existence", "medium"),
+    "new group": (
+        lambda e: e.iam(ACCOUNT_B).create_group(GroupName="Admins"),
+        f"{ACCOUNT_B}/group/Admins/existence", "medium"),
+    "deleted group": (_delete_group, f"{MANAGEMENT}/group/SecurityAuditors/existence", "medium"),
+    "new role trusting another account": (
+        lambda e: e.iam(ACCOUNT_B).create_role(RoleName="Backdoor",
+                                               AssumeRolePolicyDocument=json.dumps(trust("444444444444"))),
+        f"{ACCOUNT_B}/role/Backdoor/existence", "critical"),
+    "deleted role": (
+        lambda e: _delete_role(e, ACCOUNT_B, "SecurityReadOnlyRole"),
+        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/existence", "medium"),
+    "new customer managed policy": (
+        lambda e: e.iam(DEMO).create_policy(PolicyName="Wide",
+                                            PolicyDocument=json.dumps(allow("*", "*"))),
+        f"{DEMO}/policy/Wide/existence", "medium"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_one_change_is_drift_named_by_account_and_resource(world, change):
+    mutate, finding_id, severity = CHANGES[change]
+    mutate(world.emu)
+    result = world.cli("run")
+    assert result.code == 1, result.stdout[-3000:] + result.stderr
+    finding = result.finding(finding_id)
+    account, _kind, resource, _aspect = finding_id.split("/")
+    assert (finding["account"], finding["resource"]) == (account, resource)
+    assert finding["severity"] == severity
+    assert finding["message"].endswith(".")
+    assert result.account(account)["status"] == "drift"
+
+
+def test_a_rewrite_that_only_changes_form_is_not_drift(world):
+    # Same meaning as the baselines: object vs list, case of actions, account id vs
+    # root ARN, order, duplicates, Sid.
+    _trust(world.emu, {"Version": "2012-10-17", "Statement": {
+        "Sid": "Demo1", "Effect": "Allow", "Principal": {"AWS": [DEMO1, DEMO1]},
+        "Action": ["sts:AssumeRole", "sts:AssumeRole"]}})  # fmt: skip
+    world.emu.iam().put_group_policy(
+        GroupName="CrossAccountReaders", PolicyName="AssumeMemberReadOnly",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": ["sts:assumerole"],
+             "Resource": [f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"]},
+            {"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Resource": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"}]}))  # fmt: skip
+    world.emu.iam(ACCOUNT_B).update_assume_role_policy(
+        RoleName="SecurityReadOnlyRole",
+        PolicyDocument=json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                  "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:user/userA"}}],
+                                   "Version": "2012-10-17"}))  # fmt: skip
+    result = world.cli("run")
+    assert result.code == 0, result.stdout[-3000:]
+    assert result.summary["findings"] == []
+
+
+def test_unreadable_account_errors_and_the_others_are_checked(world):
+    world.emu.iam(DEMO).create_user(UserName="eve")  # drift elsewhere is still found
+    env = world.env(IAMDRIFT_FAULTS=json.dumps({"deny_assume": [ACCOUNT_B]}))
+    result = world.cli("run", "--", "-p", "tests.faults", env=env)
+    assert result.code == 1
+    b = result.account(ACCOUNT_B)
+    assert b["status"] == "error"
+    assert "AccessDenied" in b["error"]
+    assert f"arn:aws:iam::{ACCOUNT_B}:role/OrganizationAccountAccessRole" in b["error"]
+    assert result.account(MANAGEMENT)["status"] == "compliant"
+    assert result.account(DEMO)["status"] == "drift"
+    result.finding(f"{DEMO}/user/eve/existence")
+    # Every test of the unreadable account errors; none passes.
+    assert "passed" not in [line for line in result.stdout.splitlines() if ACCOUNT_B in line]
+    assert f"ERROR checks/test_roles.py::test_role_matches_baseline[{ACCOUNT_B}" in result.stdout
+
+
+def test_throttling_is_retried_by_botocore(world):
+    env = world.env(IAMDRIFT_FAULTS=json.dumps({"throttle_gaad": 2}))
+    result = world.cli("run", "--", "-p", "tests.faults", env=env)
+    assert result.code == 0, result.stdout[-3000:]
+
+
+def test_throttling_past_retries_is_an_error_not_a_pass(world):
+    env = world.env(IAMDRIFT_FAULTS=json.dumps({"throttle_gaad": 1, "throttle_always": True}),
+                    AWS_MAX_ATTEMPTS="2")  # fmt: skip
+    result = world.cli("run", "--", "-p", "tests.faults", env=env)
+    assert result.code == 1
+    assert {a["status"] for a in result.summary["accounts"]} == {"error"}
+    assert all("Throttling" in a["error"] for a in result.summary["accounts"])
+
+
+def test_no_credentials_is_an_error_for_every_account(world):
+    env = world.env(AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="", AWS_SESSION_TOKEN="")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        env.pop(key)
+    result = world.cli("run", env=env)
+    assert result.code == 1
+    assert {a["status"] for a in result.summary["accounts"]} == {"error"}
+
+
+def test_broken_baseline_exits_2_with_file_line_and_key(world):
+    baselines = world.baselines_copy()
+    demo = baselines / "accounts" / "222222222222-demo.yaml"
+    demo.write_text(demo.read_text().replace("max_session_duration: 3600",
+                                             "max_session_duration: 3600\n    max_sesion: 1"))  # fmt: skip
+    result = world.cli("run", "--baselines", str(baselines))
+    assert result.code == 2
+    assert f"{demo}:14: roles.MemberReadOnlyAccess.max_sesion: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.summary is None
+
+
+def test_unknown_account_selection_exits_2(world):
+    result = world.cli("run", "--accounts", "999999999999")
+    assert result.code == 2
+    assert "999999999999" in result.stderr
+
+
+def test_account_selection_and_keyword(world):
+    world.emu.iam(ACCOUNT_B).create_user(UserName="eve")
+    result = world.cli("run", "--accounts", DEMO)
+    assert result.code == 0
+    assert [a["id"] for a in result.summary["accounts"]] == [DEMO]
+    result = world.cli("run", "--", "-k", "MemberReadOnlyAccess")
+    assert result.code == 0
+    assert "1 passed" in result.stdout
+
+
+def test_snapshot_then_run_finds_nothing_then_finds_a_change(world):
+    target = world.tmp / "snap"
+    snap = world.cli("snapshot", "--baselines", str(target))
+    assert snap.code == 0, snap.stderr
+    assert (target / "organization.yaml").exists()
+    assert len(list((target / "accounts").glob("*.yaml"))) == 3
+    result = world.cli("run", "--baselines", str(target))
+    assert result.code == 0, result.stdout[-3000:]
+    assert result.summary["findings"] == []
+    world.emu.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200)
+    result = world.cli("run", "--baselines", str(target))
+    assert result.code == 1
+    result.finding(f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration")
+
+
+def test_snapshot_over_existing_baselines_keeps_defaults_written_once(world):
+    baselines = world.baselines_copy()
+    world.emu.iam(DEMO).create_user(UserName="eve")
+    snap = world.cli("snapshot", "--baselines", str(baselines))
+    assert snap.code == 0, snap.stderr
+    demo = (baselines / "accounts" / "222222222222-demo.yaml").read_text()
+    assert "eve" in demo
+    assert "OrganizationAccountAccessRole" not in demo  # still from member_baseline
+    result = world.cli("run", "--baselines", str(baselines))
+    assert result.code == 0, result.stdout[-3000:]
+
+
+def test_new_account_in_the_organization_is_a_finding(world):
+    world.emu.client("organizations").create_account(AccountName="Shadow",
+                                                     Email="shadow@example.com")  # fmt: skip
+    result = world.cli("run")
+    assert result.code == 1
+    finding = next(f for f in result.summary["findings"] if f["resource_type"] == "account")
+    assert finding["change"] == "unexpected" and finding["account"] == MANAGEMENT
+
+
+def test_validate_touches_no_aws(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import RUNNER
+
+    proc = subprocess.run([sys.executable, str(RUNNER), "validate"], capture_output=True,
+                          text=True, cwd=RUNNER.parent, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "3 account baseline(s) valid" in proc.stdout

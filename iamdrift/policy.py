@@ -100,6 +100,15 @@ def _covers_values(broad: list[str] | None, narrow: list[str] | None) -> bool:
     return "*" in broad or set(narrow) <= set(broad)
 
 
+def _principal_covered(broad: dict[str, list[str]], kind: str, value: str) -> bool:
+    """An account's root covers every principal of that account; "*" covers all."""
+    aws = broad.get("AWS", [])
+    if "*" in aws or value in broad.get(kind, []):
+        return True
+    parts = value.split(":")
+    return kind == "AWS" and len(parts) > 4 and f"arn:aws:iam::{parts[4]}:root" in aws
+
+
 def _covers(broad: dict[str, Any], narrow: dict[str, Any]) -> bool:
     """True when statement `broad` matches at least everything `narrow` matches.
 
@@ -113,11 +122,10 @@ def _covers(broad: dict[str, Any], narrow: dict[str, Any]) -> bool:
             return False
     for key in _PRINCIPAL_ELEMENTS:
         b, n = broad.get(key), narrow.get(key)
-        if (b is None) != (n is None):
-            return False
+        if (b is None) != (n is None) or (key == "NotPrincipal" and b != n):
+            return False  # NotPrincipal inverts coverage: only the same set is safe
         if b is not None and not all(
-            _covers_values(b.get(kind), values) or "*" in b.get("AWS", [])
-            for kind, values in n.items()
+            _principal_covered(b, kind, value) for kind, values in n.items() for value in values
         ):
             return False
     # Every condition of the broad statement must also constrain the narrow one.

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """iamdrift: declared cross-account IAM access, checked against live AWS.
 
-    python runner.py run       [--baselines DIR] [--report-dir DIR] [--json FILE] [--accounts ID,...]
+    python runner.py run       [--baselines DIR] [--report-dir DIR] [--json FILE]
+                               [--accounts ID,...] [-- PYTEST ARGS]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
     python runner.py demo

@@ -28,8 +28,10 @@ class _Raw:
 def error_response(url: str, status: int, code: str, message: str, service: str) -> AWSResponse:
     ns = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
           "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}[service]  # fmt: skip
-    body = (f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
-            f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>")
+    body = (
+        f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
+    )
     return AWSResponse(url, status, {"Content-Type": "text/xml"}, _Raw(body.encode()))
 
 
@@ -43,16 +45,23 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
     handlers = []
     denied = set(spec.get("deny_assume", []))
     if denied:
+
         def deny(request, **_kwargs):
             arn = _form(request).get("RoleArn", "")
             if arn.split(":")[4:5] and arn.split(":")[4] in denied:
-                return error_response(request.url, 403, "AccessDenied",
-                                      f"not authorized to perform: sts:AssumeRole on {arn}", "sts")
+                return error_response(
+                    request.url,
+                    403,
+                    "AccessDenied",
+                    f"not authorized to perform: sts:AssumeRole on {arn}",
+                    "sts",
+                )
             return None
 
         handlers.append(("before-send.sts.AssumeRole", deny))
     throttles = {"left": int(spec.get("throttle_gaad", 0))}
     if throttles["left"]:
+
         def throttle(request, **_kwargs):
             if throttles["left"] != "always":
                 if throttles["left"] <= 0:

@@ -272,3 +272,26 @@ def test_validate_touches_no_aws(tmp_path):
                           text=True, cwd=RUNNER.parent, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "3 account baseline(s) valid" in proc.stdout
+
+
+def test_report_escapes_strings_from_aws_and_baselines(world):
+    baselines = world.baselines_copy()
+    demo = baselines / "accounts" / "222222222222-demo.yaml"
+    demo.write_text(demo.read_text().replace("name: DEMO", 'name: "<img src=x onerror=alert(1)>"'))
+    _trust(
+        world.emu,
+        trust(
+            DEMO1,
+            conditions={
+                "StringEquals": {
+                    "sts:ExternalId": '<script>alert(2)</script>"><a href="javascript:alert(3)">'
+                }
+            },
+        ),
+    )
+    result = world.cli("run", "--baselines", str(baselines))
+    assert result.code == 1
+    report = next((world.tmp / "reports").glob("*/report.html")).read_text()
+    for raw in ("<img src=x", "<script>alert", '<a href="javascript'):
+        assert raw not in report
+    assert "alert(1)" in report and "alert(2)" in report  # present, as text

@@ -5,6 +5,7 @@
                                [--accounts ID,...] [-- PYTEST ARGS]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
+    python runner.py schema    [--out DIR]
     python runner.py demo
 
 Exit codes: 0 all accounts read and matching, 1 drift or an unreadable account,
@@ -45,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("--concurrency", type=int, default=8)
     val = sub.add_parser("validate", help="check baselines without touching AWS")
     val.add_argument("--baselines", default="baselines")
+    schema = sub.add_parser("schema", help="write the baseline format's JSON Schemas")
+    schema.add_argument("--out", default="schema")
     demo = sub.add_parser("demo", help="the whole job on a local AWS emulator")
     demo.add_argument("--baselines", default="baselines")
     demo.add_argument("--report-dir", default="reports")
@@ -79,6 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             for err in result.errors:
                 print(f"error: {err}", file=sys.stderr)
             return 1 if result.errors else 0
+        if args.command == "schema":
+            from iamdrift.schema import write_schemas
+
+            for path in write_schemas(args.out):
+                print(f"wrote {path}")
+            return 0
         if args.command == "demo":
             from iamdrift.demo import run_demo
 

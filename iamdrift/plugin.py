@@ -128,6 +128,17 @@ class IamDrift:
         if needed:
             self.auditor.start(a for a in self.selected() if a.id in needed)
 
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """A check with nothing to check (no roles declared, say) is left out, not skipped."""
+        empty = [i for i in items if any(
+            not isinstance(p, Target) and f in _FIXTURES
+            for f, p in getattr(getattr(i, "callspec", None), "params", {}).items())]  # fmt: skip
+        if empty:
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call):
         report = yield
@@ -333,6 +344,8 @@ class HtmlReport:
         )
         total = len(results.findings())
         prefix.append(
+            "<style>#iamdrift-accounts th,#iamdrift-accounts td{border:1px solid #ccc;"
+            "padding:2px 8px;text-align:left}#iamdrift-accounts{border-collapse:collapse}</style>"
             f"<h2>Accounts</h2><p>Started {html.escape(results.started)}; {len(rows)} account(s), "
             f'{total} finding(s).</p><table id="iamdrift-accounts"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,161 @@
+"""Scale benchmark: evaluation, collection of pytest items, and a whole run over moto.
+
+    python bench/bench_scale.py [--accounts 1000] [--entities 300]
+                                [--collect-accounts 100] [--e2e-accounts 20] [--e2e-entities 100]
+
+A. diff: N accounts x M entities (a third each users, groups, roles, with policies),
+   1% of entities changed; time and peak memory of normalize + diff.
+B. pytest collection of `checks/` from baselines of that shape (no AWS calls).
+C. `runner.py snapshot` then `runner.py run` against moto's server with K member accounts.
+Prints one line per measurement; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from iamdrift.diff import diff_account  # noqa: E402
+from iamdrift.models import AccountState  # noqa: E402
+from iamdrift.yamlio import dump_yaml  # noqa: E402
+
+RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
+def trust(principal: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+
+
+def allow(resource: str) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": resource}]}  # fmt: skip
+
+
+def account_data(account: str, entities: int, changed: bool = False) -> dict:
+    third = max(1, entities // 3)
+    data: dict = {"users": {}, "groups": {}, "roles": {}}
+    for i in range(third):
+        data["groups"][f"group{i}"] = {"managed_policies": [RO],
+                                       "inline_policies": {"Assume": allow(f"arn:aws:iam::{account}:role/r{i}")}}  # fmt: skip
+        data["users"][f"user{i}"] = {"groups": [f"group{i}"]}
+        principal = f"arn:aws:iam::111111111111:user/user{i}"
+        if changed and i % 100 == 0:
+            principal = "arn:aws:iam::111111111111:root"
+        data["roles"][f"role{i}"] = {"trust_policy": trust(principal), "managed_policies": [RO]}
+    return data
+
+
+def bench_diff(accounts: int, entities: int) -> None:
+    expected = [AccountState.model_validate(account_data(f"{i:012d}", entities)) for i in range(1)]
+    live_data = account_data("000000000000", entities, changed=True)
+    tracemalloc.start()
+    start = time.perf_counter()
+    findings = 0
+    for i in range(accounts):
+        # Each account is built from its API-shaped data as collection would, then diffed.
+        live = AccountState.model_validate(live_data)
+        findings += len(diff_account(f"{i:012d}", expected[0], live))
+    elapsed = time.perf_counter() - start
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    n = accounts * entities
+    print(
+        f"A diff: {accounts} accounts x {entities} entities = {n} entities, {findings} findings: "
+        f"{elapsed:.1f}s ({n / elapsed:,.0f} entities/s), peak traced memory {peak / 2**20:.0f} MiB"
+    )
+
+
+def write_baselines(directory: Path, accounts: int, entities: int) -> None:
+    (directory / "accounts").mkdir(parents=True)
+    for i in range(accounts):
+        account = f"{200000000000 + i}"
+        doc = {"account": account, "name": f"acct{i}", **account_data(account, entities)}
+        (directory / "accounts" / f"{account}.yaml").write_text(dump_yaml(doc))
+
+
+def bench_collect(accounts: int, entities: int) -> None:
+    from iamdrift.baseline import load_baselines
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_baselines(Path(tmp), accounts, entities)
+        start = time.perf_counter()
+        load_baselines(tmp)
+        load = time.perf_counter() - start
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "checks"), "-q",
+                               "--collect-only", "-o", "addopts=", "-p", "no:cacheprovider",
+                               f"--baselines={tmp}"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        collect = time.perf_counter() - start
+    items = proc.stdout.count("::")
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"B baselines: {accounts} accounts x {entities} entities load in {load:.1f}s; "
+        f"pytest collects {items} items in {collect:.1f}s "
+        f"({items / collect:,.0f} items/s), max RSS {rss:.0f} MiB"
+    )
+
+
+def bench_e2e(accounts: int, entities: int) -> None:
+    from iamdrift.emulator import Emulator, emulator_env, moto_server
+
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+        emu = Emulator(endpoint)
+        org = emu.client("organizations")
+        org.create_organization(FeatureSet="ALL")
+        ids = [org.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")
+               ["CreateAccountStatus"]["AccountId"] for i in range(accounts)]  # fmt: skip
+        start = time.perf_counter()
+        for account in ids:
+            iam = emu.iam(account)
+            for i in range(entities):
+                iam.create_role(RoleName=f"role{i}",
+                                AssumeRolePolicyDocument=json.dumps(trust("arn:aws:iam::123456789012:root")))  # fmt: skip
+        seed = time.perf_counter() - start
+        env = {**os.environ, **emulator_env(endpoint)}
+        runner = [sys.executable, str(ROOT / "runner.py")]
+        start = time.perf_counter()
+        subprocess.run([*runner, "snapshot", "--baselines", f"{tmp}/b"], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        snap = time.perf_counter() - start
+        start = time.perf_counter()
+        proc = subprocess.run([*runner, "run", "--baselines", f"{tmp}/b", "--report-dir",
+                               f"{tmp}/r", "--json", f"{tmp}/f.json"], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        run = time.perf_counter() - start
+        summary = json.loads(Path(f"{tmp}/f.json").read_text())
+        html = next(Path(f"{tmp}/r").glob("*/report.html")).stat().st_size
+    statuses = {a["status"] for a in summary["accounts"]}
+    print(
+        f"C e2e over moto: {accounts + 1} accounts x {entities} roles (seeded in {seed:.0f}s): "
+        f"snapshot {snap:.1f}s, run {run:.1f}s, exit {proc.returncode}, statuses {statuses}, "
+        f"HTML {html / 2**20:.1f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--entities", type=int, default=300)
+    parser.add_argument("--collect-accounts", type=int, default=100)
+    parser.add_argument("--e2e-accounts", type=int, default=20)
+    parser.add_argument("--e2e-entities", type=int, default=100)
+    args = parser.parse_args()
+    bench_diff(args.accounts, args.entities)
+    bench_collect(args.collect_accounts, args.entities)
+    bench_e2e(args.e2e_accounts, args.e2e_entities)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The README's baseline examples are valid baselines (documentation that cannot rot)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from iamdrift.baseline import load_baselines
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_readme_baseline_examples_load(tmp_path):
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
+    org = next(b for b in blocks if b.startswith("management_account"))
+    account = next(b for b in blocks if b.startswith('account: "222222222222"'))
+    (tmp_path / "accounts").mkdir()
+    (tmp_path / "organization.yaml").write_text(org)
+    (tmp_path / "accounts" / "demo.yaml").write_text(account)
+    (tmp_path / "accounts" / "mgmt.yaml").write_text('account: "123456789012"\nname: M\n')
+    baseline = load_baselines(tmp_path)
+    demo = baseline.accounts["222222222222"]
+    assert set(demo.expected.roles) == {"MemberReadOnlyAccess", "OrganizationAccountAccessRole"}
+    assert demo.ignore.users == ["/ci/*"] and demo.ignore.roles == ["/aws-service-role/*"]

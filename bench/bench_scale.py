@@ -34,21 +34,29 @@ RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
 
 def trust(principal: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"}
+        ],
+    }
 
 
 def allow(resource: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": resource}]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": resource}],
+    }
 
 
 def account_data(account: str, entities: int, changed: bool = False) -> dict:
     third = max(1, entities // 3)
     data: dict = {"users": {}, "groups": {}, "roles": {}}
     for i in range(third):
-        data["groups"][f"group{i}"] = {"managed_policies": [RO],
-                                       "inline_policies": {"Assume": allow(f"arn:aws:iam::{account}:role/r{i}")}}  # fmt: skip
+        data["groups"][f"group{i}"] = {
+            "managed_policies": [RO],
+            "inline_policies": {"Assume": allow(f"arn:aws:iam::{account}:role/r{i}")},
+        }
         data["users"][f"user{i}"] = {"groups": [f"group{i}"]}
         principal = f"arn:aws:iam::111111111111:user/user{i}"
         if changed and i % 100 == 0:
@@ -94,9 +102,24 @@ def bench_collect(accounts: int, entities: int) -> None:
         load_baselines(tmp)
         load = time.perf_counter() - start
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", str(ROOT / "checks"), "-q",
-                               "--collect-only", "-o", "addopts=", "-p", "no:cacheprovider",
-                               f"--baselines={tmp}"], capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                str(ROOT / "checks"),
+                "-q",
+                "--collect-only",
+                "-o",
+                "addopts=",
+                "-p",
+                "no:cacheprovider",
+                f"--baselines={tmp}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         collect = time.perf_counter() - start
     items = proc.stdout.count("::")
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -114,25 +137,47 @@ def bench_e2e(accounts: int, entities: int) -> None:
         emu = Emulator(endpoint)
         org = emu.client("organizations")
         org.create_organization(FeatureSet="ALL")
-        ids = [org.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")
-               ["CreateAccountStatus"]["AccountId"] for i in range(accounts)]  # fmt: skip
+        ids = [
+            org.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")[
+                "CreateAccountStatus"
+            ]["AccountId"]
+            for i in range(accounts)
+        ]
         start = time.perf_counter()
         for account in ids:
             iam = emu.iam(account)
             for i in range(entities):
-                iam.create_role(RoleName=f"role{i}",
-                                AssumeRolePolicyDocument=json.dumps(trust("arn:aws:iam::123456789012:root")))  # fmt: skip
+                iam.create_role(
+                    RoleName=f"role{i}",
+                    AssumeRolePolicyDocument=json.dumps(trust("arn:aws:iam::123456789012:root")),
+                )
         seed = time.perf_counter() - start
         env = {**os.environ, **emulator_env(endpoint)}
         runner = [sys.executable, str(ROOT / "runner.py")]
         start = time.perf_counter()
-        subprocess.run([*runner, "snapshot", "--baselines", f"{tmp}/b"], env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*runner, "snapshot", "--baselines", f"{tmp}/b"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         snap = time.perf_counter() - start
         start = time.perf_counter()
-        proc = subprocess.run([*runner, "run", "--baselines", f"{tmp}/b", "--report-dir",
-                               f"{tmp}/r", "--json", f"{tmp}/f.json"], env=env,
-                              capture_output=True, text=True)  # fmt: skip
+        proc = subprocess.run(
+            [
+                *runner,
+                "run",
+                "--baselines",
+                f"{tmp}/b",
+                "--report-dir",
+                f"{tmp}/r",
+                "--json",
+                f"{tmp}/f.json",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         run = time.perf_counter() - start
         summary = json.loads(Path(f"{tmp}/f.json").read_text())
         html = next(Path(f"{tmp}/r").glob("*/report.html")).stat().st_size

@@ -15,7 +15,7 @@ from iamdrift.aws import BOTO_CONFIG, assumed_session, caller_account, hub_sessi
 from iamdrift.baseline import AccountBaseline
 from iamdrift.collect import collect_account
 from iamdrift.diff import diff_account
-from iamdrift.errors import AccountUnreadable
+from iamdrift.errors import AccountUnreadable, aws_error_text
 from iamdrift.findings import Finding
 from iamdrift.models import AccountState
 
@@ -36,13 +36,6 @@ class AccountResult:
         return "drift" if self.findings else "compliant"
 
 
-def _aws_reason(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
-    return str(exc)
-
-
 class Hub:
     """The hub credentials, the account they belong to, and sessions into other accounts."""
 
@@ -58,7 +51,7 @@ class Hub:
                 try:
                     self._account = caller_account(self.session)
                 except (BotoCoreError, ClientError) as exc:
-                    self._error = f"hub credentials unusable: {_aws_reason(exc)}"
+                    self._error = f"hub credentials unusable: {aws_error_text(exc)}"
             if self._error:
                 raise RuntimeError(self._error)
             return self._account  # type: ignore[return-value]

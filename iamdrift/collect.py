@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from iamdrift.aws import BOTO_CONFIG
-from iamdrift.errors import AccountUnreadable
+from iamdrift.errors import AccountUnreadable, aws_error_text
 from iamdrift.models import AccountState
 
 GAAD_FILTER = ["User", "Group", "Role", "LocalManagedPolicy"]
@@ -113,12 +113,8 @@ def collect_account(session: boto3.Session, account: str, role_arn: str | None) 
     """Read one account; any failure is AccountUnreadable, never a partial state."""
     try:
         return read_iam(session.client("iam", config=BOTO_CONFIG))
-    except ClientError as exc:
-        err = exc.response.get("Error", {})
-        reason = f"{err.get('Code', 'Error')}: {err.get('Message', exc)}"
-        raise AccountUnreadable(account, role_arn, reason) from exc
-    except (BotoCoreError, IncompleteRead) as exc:
-        raise AccountUnreadable(account, role_arn, str(exc)) from exc
+    except (ClientError, BotoCoreError, IncompleteRead) as exc:
+        raise AccountUnreadable(account, role_arn, aws_error_text(exc)) from exc
     except ValidationError as exc:
         raise AccountUnreadable(
             account, role_arn, f"IAM returned data iamdrift cannot interpret: {exc.errors()[0]}"

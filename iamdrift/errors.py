@@ -27,6 +27,15 @@ class BaselineError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def aws_error_text(exc: Exception) -> str:
+    """`Code: Message` of an AWS error response; the exception text for anything else."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        err = response["Error"]
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+    return str(exc)
+
+
 class AccountUnreadable(Exception):
     """An account whose IAM state could not be read completely."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from iamdrift.audit import AccountResult, Auditor
 from iamdrift.baseline import AccountBaseline, Baseline, load_baselines
-from iamdrift.errors import BaselineError
+from iamdrift.errors import BaselineError, aws_error_text
 from iamdrift.findings import SEVERITY_ORDER, Finding
 from iamdrift.models import ENTITY_KINDS
 from iamdrift.organization import diff_membership
@@ -99,16 +99,25 @@ class IamDrift:
                 ]
         return out
 
+    def begin(self, request: pytest.FixtureRequest) -> AccountBaseline:
+        """The account a test is about; what the test finds is recorded on it from here on."""
+        acct = self.baseline.accounts[request.param.account]
+        request.node.stash[RECORD] = {"account": acct.id, "name": acct.name, "findings": [],
+                                      "error": None}  # fmt: skip
+        return acct
+
+    def unreadable(self, request: pytest.FixtureRequest, reason: str) -> NoReturn:
+        """Error the test (in setup, so pytest reports ERROR, never a pass)."""
+        request.node.stash[RECORD]["error"] = reason
+        pytest.fail(reason, pytrace=False)
+
     def account_result(
-        self, request: pytest.FixtureRequest, target: Target
+        self, request: pytest.FixtureRequest
     ) -> tuple[AccountBaseline, AccountResult]:
-        acct = self.baseline.accounts[target.account]
-        record = {"account": acct.id, "name": acct.name, "findings": [], "error": None}
-        request.node.stash[RECORD] = record
+        acct = self.begin(request)
         result = self.auditor.result(acct)
         if result.error:
-            record["error"] = str(result.error)
-            pytest.fail(f"{result.error}", pytrace=False)
+            self.unreadable(request, str(result.error))
         return acct, result
 
     def check(self, request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
@@ -230,7 +239,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def _entity_check(request: pytest.FixtureRequest) -> Check:
     state = state_of(request.config)
     target: Target = request.param
-    acct, result = state.account_result(request, target)
+    acct, result = state.account_result(request)
     mine = [
         f for f in result.findings if f.resource_type == target.kind and f.resource == target.name
     ]
@@ -261,7 +270,7 @@ def policy(request: pytest.FixtureRequest) -> Check:
 def unexpected(request: pytest.FixtureRequest) -> Check:
     state = state_of(request.config)
     target: Target = request.param
-    acct, result = state.account_result(request, target)
+    acct, result = state.account_result(request)
     declared = getattr(acct.expected, target.kind)
     singular = ENTITY_KINDS[target.kind]
     mine = [
@@ -273,25 +282,15 @@ def unexpected(request: pytest.FixtureRequest) -> Check:
 @pytest.fixture
 def organization(request: pytest.FixtureRequest) -> Check:
     state = state_of(request.config)
-    target: Target = request.param
-    acct = state.baseline.accounts[target.account]
-    request.node.stash[RECORD] = {
-        "account": acct.id,
-        "name": acct.name,
-        "findings": [],
-        "error": None,
-    }
+    acct = state.begin(request)
     try:
         live = state.auditor.hub().organization_accounts()
     except Exception as exc:
-        live, reason = None, str(exc)
+        live, reason = None, aws_error_text(exc)
     else:
-        reason = "the hub credentials cannot list the organization's accounts"
+        reason = "the hub credentials may not list the organization's accounts"
     if live is None:
-        request.node.stash[RECORD]["error"] = (
-            f"organization of {acct.id} could not be read: {reason}"
-        )
-        pytest.fail(request.node.stash[RECORD]["error"], pytrace=False)
+        state.unreadable(request, f"organization of {acct.label} could not be read: {reason}")
     declared = {a.id: a.name for a in state.baseline.accounts.values()}
     findings = diff_membership(acct.id, declared, live)
     return state.check(request, findings, f"the organization of {acct.label}")

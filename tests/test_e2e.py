@@ -295,3 +295,17 @@ def test_report_escapes_strings_from_aws_and_baselines(world):
     for raw in ("<img src=x", "<script>alert", '<a href="javascript'):
         assert raw not in report
     assert "alert(1)" in report and "alert(2)" in report  # present, as text
+
+
+def test_xdist_workers_read_each_account_once_and_report_the_same(world):
+    world.emu.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200)
+    result = world.cli("run", "--", "-n", "2", "--dist", "loadgroup")
+    assert result.code == 1, result.stdout[-3000:]
+    assert [f["id"] for f in result.summary["findings"]] == [
+        f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration"
+    ]
+    assert {a["id"]: a["status"] for a in result.summary["accounts"]} == {
+        MANAGEMENT: "compliant",
+        DEMO: "drift",
+        ACCOUNT_B: "compliant",
+    }

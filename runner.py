@@ -5,6 +5,7 @@
                                [--accounts ID,...] [-- PYTEST ARGS]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
+    python runner.py schedule  (--at HH:MM [--tz ZONE] | --every 6h | --once) [run options]
     python runner.py schema    [--out DIR]
     python runner.py demo
 
@@ -15,7 +16,9 @@ Exit codes: 0 all accounts read and matching, 1 drift or an unreadable account,
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import time
 
 from iamdrift.errors import BaselineError
 
@@ -39,7 +42,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", dest="json_path", metavar="FILE", help="write the findings JSON")
     run.add_argument("--accounts", type=_accounts, help="only these account ids, comma-separated")
     run.add_argument("--concurrency", type=int, default=8, help="accounts read at once")
+    run.add_argument("--keep", type=int, default=60, help="runs kept in the history (default 60)")
+    run.add_argument("--notify-url", help="POST a JSON summary here after new drift or errors")
+    run.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the scheduler
     run.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments (-k, -n)")
+    sch = sub.add_parser("schedule", help="run on a schedule until stopped")
+    when = sch.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", help="daily at HH:MM")
+    when.add_argument("--every", help="at an interval: 30m, 6h, 1d")
+    when.add_argument("--once", action="store_true", help="one run now, then exit")
+    sch.add_argument("--tz", help="time zone of --at, e.g. Europe/Berlin (default: local)")
+    sch.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed")
+    sch.add_argument("--baselines", default="baselines")
+    sch.add_argument("--report-dir", default="reports")
+    sch.add_argument("--accounts", type=_accounts)
+    sch.add_argument("--concurrency", type=int, default=8)
+    sch.add_argument("--keep", type=int, default=60)
+    sch.add_argument("--notify-url")
+    sch.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
     snap = sub.add_parser("snapshot", help="write baselines from live IAM")
     snap.add_argument("--baselines", required=True)
     snap.add_argument("--accounts", type=_accounts)
@@ -54,8 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logging() -> None:
+    # One line per event on stderr, as journald, Docker or CI capture it.
+    logging.Formatter.converter = time.gmtime
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)sZ %(levelname)s %(name)s: %(message)s",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _logging()
     try:
         if args.command == "validate":
             from iamdrift.baseline import load_baselines
@@ -66,8 +97,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             from iamdrift.run import run_checks, summary_lines
 
-            out = run_checks(args.baselines, args.report_dir, args.json_path, args.accounts,
-                             args.concurrency, args.pytest_args)  # fmt: skip
+            out = run_checks(
+                args.baselines,
+                args.report_dir,
+                args.json_path,
+                args.accounts,
+                args.concurrency,
+                args.pytest_args,
+                run_id=args.run_id,
+                keep=args.keep,
+                notify_url=args.notify_url,
+            )
             if out.summary:
                 print("\n".join(["iamdrift summary:", *summary_lines(out.summary)]))
                 print(f"HTML report: {out.report}")
@@ -82,6 +122,33 @@ def main(argv: list[str] | None = None) -> int:
             for err in result.errors:
                 print(f"error: {err}", file=sys.stderr)
             return 1 if result.errors else 0
+        if args.command == "schedule":
+            from iamdrift.baseline import load_baselines
+            from iamdrift.scheduler import parse_every, run_schedule
+
+            load_baselines(args.baselines)  # a broken baseline is an error now, not nightly
+            if args.every:
+                try:
+                    parse_every(args.every)
+                except ValueError as exc:
+                    print(f"--every: {exc}", file=sys.stderr)
+                    return EXIT_INVALID
+            run_args = ["--baselines", args.baselines, "--concurrency", str(args.concurrency)]
+            if args.accounts:
+                run_args += ["--accounts", ",".join(args.accounts)]
+            if args.notify_url:
+                run_args += ["--notify-url", args.notify_url]
+            return run_schedule(
+                run_args,
+                args.report_dir,
+                args.at,
+                args.every,
+                args.tz,
+                args.once,
+                args.timeout,
+                args.keep,
+                args.pytest_args,
+            )
         if args.command == "schema":
             from iamdrift.schema import write_schemas
 

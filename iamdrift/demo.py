@@ -24,8 +24,17 @@ CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
 
 
 def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
-    cmd = [sys.executable, str(PROJECT / "runner.py"), "run", "--baselines", baselines,
-           "--report-dir", report_dir, "--json", str(json_path)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(PROJECT / "runner.py"),
+        "run",
+        "--baselines",
+        baselines,
+        "--report-dir",
+        report_dir,
+        "--json",
+        str(json_path),
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     summary = json.loads(json_path.read_text()) if json_path.exists() else None
     return proc, summary

@@ -20,8 +20,13 @@ ACCOUNT_B = "333333333333"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 ASSUME = "sts:AssumeRole"
-EMULATED_MANAGED_POLICIES = {"ReadOnlyAccess", "AdministratorAccess", "SecurityAudit",
-                             "ViewOnlyAccess", "IAMFullAccess"}  # fmt: skip
+EMULATED_MANAGED_POLICIES = {
+    "ReadOnlyAccess",
+    "AdministratorAccess",
+    "SecurityAudit",
+    "ViewOnlyAccess",
+    "IAMFullAccess",
+}
 
 
 def emulator_env(endpoint: str) -> dict[str, str]:

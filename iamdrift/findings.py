@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, computed_field
 
+from iamdrift.remediation import remediation
+
 Change = Literal["missing", "unexpected", "changed"]
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -28,6 +30,13 @@ class Finding(BaseModel):
     @property
     def id(self) -> str:
         return f"{self.account}/{self.resource_type}/{self.resource}/{self.aspect}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def remediation(self) -> str:
+        return remediation(
+            self.resource_type, self.resource, self.aspect, self.change, self.account
+        )
 
     def as_json(self) -> dict[str, Any]:
         data = self.model_dump()

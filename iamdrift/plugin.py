@@ -8,8 +8,10 @@ the findings. An account that cannot be read makes its tests error, never pass.
 from __future__ import annotations
 
 import html
+import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
@@ -18,6 +20,7 @@ from iamdrift.audit import AccountResult, Auditor
 from iamdrift.baseline import AccountBaseline, Baseline, load_baselines
 from iamdrift.errors import BaselineError, aws_error_text
 from iamdrift.findings import SEVERITY_ORDER, Finding
+from iamdrift.html_report import badge, findings_html, summary_html
 from iamdrift.models import ENTITY_KINDS
 from iamdrift.organization import diff_membership
 from iamdrift.render import failure_text
@@ -63,9 +66,13 @@ class IamDrift:
     def __init__(self, config: pytest.Config):
         self.config = config
         self._baseline: Baseline | None = None
-        self.results = RunResults()
+        self.results = RunResults(run_id=config.getoption("iamdrift_run_id"))
+        previous = config.getoption("iamdrift_previous")
+        if previous and Path(previous).exists():
+            self.results.previous = json.loads(Path(previous).read_text())
         self.auditor = Auditor(workers=config.getoption("iamdrift_concurrency"))
         self.is_worker = hasattr(config, "workerinput")
+        self.html_extras = config.pluginmanager.hasplugin("html")
 
     @property
     def baseline(self) -> Baseline:
@@ -102,8 +109,12 @@ class IamDrift:
     def begin(self, request: pytest.FixtureRequest) -> AccountBaseline:
         """The account a test is about; what the test finds is recorded on it from here on."""
         acct = self.baseline.accounts[request.param.account]
-        request.node.stash[RECORD] = {"account": acct.id, "name": acct.name, "findings": [],
-                                      "error": None}  # fmt: skip
+        request.node.stash[RECORD] = {
+            "account": acct.id,
+            "name": acct.name,
+            "findings": [],
+            "error": None,
+        }
         return acct
 
     def unreadable(self, request: pytest.FixtureRequest, reason: str) -> NoReturn:
@@ -141,9 +152,14 @@ class IamDrift:
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
         """A check with nothing to check (no roles declared, say) is left out, not skipped."""
-        empty = [i for i in items if any(
-            not isinstance(p, Target) and f in _FIXTURES
-            for f, p in getattr(getattr(i, "callspec", None), "params", {}).items())]  # fmt: skip
+        empty = [
+            i
+            for i in items
+            if any(
+                not isinstance(p, Target) and f in _FIXTURES
+                for f, p in getattr(getattr(i, "callspec", None), "params", {}).items()
+            )
+        ]
         if empty:
             config.hook.pytest_deselected(items=empty)
             items[:] = [i for i in items if i not in empty]
@@ -159,6 +175,17 @@ class IamDrift:
                 last = (report.longreprtext or "check failed").strip().splitlines()[-1]
                 record["error"] = f"check {item.nodeid} could not complete: {last}"
             report.iamdrift = record  # travels to the xdist controller with the report
+            if record["findings"] and report.when == "call" and self.html_extras:
+                previous = self.results.previous
+                ids = {f["id"] for f in previous["findings"]} if previous else None
+                extra = {
+                    "name": "findings",
+                    "format_type": "html",
+                    "extension": "html",
+                    "mime_type": None,
+                    "content": findings_html(record["findings"], ids),
+                }
+                report.extras = [*getattr(report, "extras", []), extra]
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -197,6 +224,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--iamdrift-json", default=None, metavar="FILE", help="write the findings JSON here"
     )
+    group.addoption(
+        "--iamdrift-previous",
+        default=None,
+        metavar="FILE",
+        help="the previous run's findings JSON, to mark findings new or resolved",
+    )
+    group.addoption("--iamdrift-run-id", default=None, help="the run's id, recorded in the JSON")
     group.addoption(
         "--iamdrift-concurrency",
         type=int,
@@ -319,33 +353,11 @@ class HtmlReport:
         record = getattr(report, "iamdrift", None) or {}
         findings = record.get("findings", [])
         severity = "error" if record.get("error") else _top_severity(findings)
-        cells.insert(2, f'<td class="col-severity">{html.escape(severity)}</td>')
+        cells.insert(2, f'<td class="col-severity">{badge(severity) if severity else ""}</td>')
         ids = "<br>".join(html.escape(f"{f['severity']}: {f['id']}") for f in findings)
         cells.insert(3, f'<td class="col-findings">{ids}</td>')
 
     def pytest_html_results_summary(
         self, prefix: list[str], summary, postfix, session=None
     ) -> None:
-        results = self.state.results
-        rows = []
-        for a in sorted(results.accounts.values(), key=lambda a: (a.status == "compliant", a.id)):
-            counts = results.severity_counts(a)
-            cells = [
-                a.id,
-                a.name,
-                a.status,
-                *(str(counts[s]) for s in SEVERITY_ORDER),
-                a.error or "",
-            ]
-            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        head = "".join(
-            f"<th>{h}</th>" for h in ("Account", "Name", "Status", *SEVERITY_ORDER, "Error")
-        )
-        total = len(results.findings())
-        prefix.append(
-            "<style>#iamdrift-accounts th,#iamdrift-accounts td{border:1px solid #ccc;"
-            "padding:2px 8px;text-align:left}#iamdrift-accounts{border-collapse:collapse}</style>"
-            f"<h2>Accounts</h2><p>Started {html.escape(results.started)}; {len(rows)} account(s), "
-            f'{total} finding(s).</p><table id="iamdrift-accounts"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>"
-        )
+        prefix.append(summary_html(self.state.results.as_json()))

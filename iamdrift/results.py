@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from iamdrift.findings import SEVERITY_ORDER
+from iamdrift.history import compare
 from iamdrift.yamlio import write_atomic
 
 
@@ -32,6 +33,8 @@ class RunResults:
 
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     accounts: dict[str, AccountOutcome] = field(default_factory=dict)
+    run_id: str | None = None
+    previous: dict[str, Any] | None = None  # the last completed run's findings JSON
 
     def record(
         self, account: str, name: str, findings: list[dict[str, Any]], error: str | None
@@ -53,7 +56,9 @@ class RunResults:
         return counts
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        """The findings JSON; with a previous run, findings are marked new or persisting."""
+        data = {
+            "run_id": self.run_id,
             "started": self.started,
             "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "accounts": [
@@ -69,6 +74,13 @@ class RunResults:
             ],
             "findings": self.findings(),
         }
+        history = compare(self.previous, data)
+        data["history"] = {
+            "previous_run": (self.previous or {}).get("run_id"),
+            **{k: history[k] for k in ("new", "persisting", "resolved")},
+        }
+        data["resolved"] = history["resolved_findings"]
+        return data
 
     def write(self, path: str | Path) -> None:
         write_atomic(Path(path), json.dumps(self.as_json(), indent=2) + "\n")

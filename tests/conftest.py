@@ -66,8 +66,15 @@ class World:
         cmd = [sys.executable, str(RUNNER), *args]
         if args[0] == "run":
             cmd[3:3] = ["--json", str(json_path), "--report-dir", str(self.tmp / "reports")]
-        proc = subprocess.run(cmd, env=env or self.env(), capture_output=True, text=True,
-                              cwd=PROJECT, timeout=300, check=False)  # fmt: skip
+        proc = subprocess.run(
+            cmd,
+            env=env or self.env(),
+            capture_output=True,
+            text=True,
+            cwd=PROJECT,
+            timeout=300,
+            check=False,
+        )
         summary = json.loads(json_path.read_text()) if json_path.exists() else None
         return CliResult(proc.returncode, proc.stdout, proc.stderr, summary)
 

@@ -5,12 +5,18 @@ parsing and retry logic run exactly as they would against AWS. Configured by the
 IAMDRIFT_FAULTS environment variable (JSON):
 
     {"deny_assume": ["333333333333"], "throttle_gaad": 3}
+
+For the scheduler's tests, runs are counted in a file and may crash or hang:
+
+    {"counter": "/tmp/x/count", "crash_runs": [2], "hang_runs": [3], "trace": "/tmp/x/trace"}
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import botocore.handlers
@@ -26,8 +32,10 @@ class _Raw:
 
 
 def error_response(url: str, status: int, code: str, message: str, service: str) -> AWSResponse:
-    ns = {"sts": "https://sts.amazonaws.com/doc/2011-06-15/",
-          "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}[service]  # fmt: skip
+    ns = {
+        "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+        "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    }[service]
     body = (
         f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type><Code>{code}</Code>'
         f"<Message>{message}</Message></Error><RequestId>fault</RequestId></ErrorResponse>"
@@ -75,7 +83,31 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
     return handlers
 
 
+def _run_number(counter: str) -> int:
+    path = Path(counter)
+    n = int(path.read_text() or 0) + 1 if path.exists() else 1
+    path.write_text(str(n))
+    return n
+
+
+def _trace(spec: dict, event: str) -> None:
+    if spec.get("trace"):
+        with open(spec["trace"], "a") as fh:
+            fh.write(f"{event} {time.time():.3f} {os.getpid()}\n")
+
+
+def pytest_unconfigure(config):
+    _trace(json.loads(os.environ.get("IAMDRIFT_FAULTS", "{}")), "end")
+
+
 def pytest_configure(config):
     spec = json.loads(os.environ.get("IAMDRIFT_FAULTS", "{}"))
+    _trace(spec, "start")
+    if spec.get("counter"):
+        n = _run_number(spec["counter"])
+        if n in spec.get("crash_runs", []):
+            os._exit(70)  # as a segfault or OOM kill would: no cleanup, no report
+        if n in spec.get("hang_runs", []):
+            time.sleep(3600)
     # Every botocore session registers BUILTIN_HANDLERS when it is created.
     botocore.handlers.BUILTIN_HANDLERS.extend(make_handlers(spec))

@@ -7,12 +7,25 @@ import pytest
 from iamdrift.aws import hub_session, is_read_only, session_name
 from iamdrift.errors import ReadOnlyViolation
 
-ALLOWED = [("iam", "GetAccountAuthorizationDetails"), ("iam", "ListRoles"),
-           ("sts", "AssumeRole"), ("sts", "GetCallerIdentity"),
-           ("organizations", "ListAccounts"), ("organizations", "DescribeOrganization")]  # fmt: skip
-REFUSED = [("iam", "DeleteRole"), ("iam", "UpdateAssumeRolePolicy"), ("iam", "PutRolePolicy"),
-           ("iam", "CreateUser"), ("iam", "AttachRolePolicy"), ("sts", "AssumeRoleWithSAML"),
-           ("organizations", "CreateAccount"), ("iam", "TagRole"), ("s3", "PutObject")]  # fmt: skip
+ALLOWED = [
+    ("iam", "GetAccountAuthorizationDetails"),
+    ("iam", "ListRoles"),
+    ("sts", "AssumeRole"),
+    ("sts", "GetCallerIdentity"),
+    ("organizations", "ListAccounts"),
+    ("organizations", "DescribeOrganization"),
+]
+REFUSED = [
+    ("iam", "DeleteRole"),
+    ("iam", "UpdateAssumeRolePolicy"),
+    ("iam", "PutRolePolicy"),
+    ("iam", "CreateUser"),
+    ("iam", "AttachRolePolicy"),
+    ("sts", "AssumeRoleWithSAML"),
+    ("organizations", "CreateAccount"),
+    ("iam", "TagRole"),
+    ("s3", "PutObject"),
+]
 
 
 @pytest.mark.parametrize(("service", "operation"), ALLOWED + REFUSED)
@@ -22,10 +35,12 @@ def test_only_reads_and_assume_role_are_allowed(service, operation):
 
 @pytest.mark.parametrize(
     ("service", "call", "kwargs"),
-    [("iam", "delete_role", {"RoleName": "MemberReadOnlyAccess"}),
-     ("iam", "update_assume_role_policy", {"RoleName": "R", "PolicyDocument": "{}"}),
-     ("organizations", "create_account", {"AccountName": "x", "Email": "x@example.com"})],
-)  # fmt: skip
+    [
+        ("iam", "delete_role", {"RoleName": "MemberReadOnlyAccess"}),
+        ("iam", "update_assume_role_policy", {"RoleName": "R", "PolicyDocument": "{}"}),
+        ("organizations", "create_account", {"AccountName": "x", "Email": "x@example.com"}),
+    ],
+)
 def test_guard_refuses_writes_before_anything_is_sent(service, call, kwargs):
     sent = []
     session = hub_session()

@@ -13,22 +13,41 @@ from botocore.stub import Stubber
 from iamdrift.collect import IncompleteRead, collect_account, read_iam, state_from_responses
 from iamdrift.errors import AccountUnreadable
 
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:user/demo1"},
-     "Action": "sts:AssumeRole"}]}  # fmt: skip
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:user/demo1"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def role(name: str) -> dict:
-    return {"RoleName": name, "Path": "/", "RoleId": "AROAEXAMPLEEXAMPLE01", "CreateDate": NOW,
-            "Arn": f"arn:aws:iam::222222222222:role/{name}",
-            "AssumeRolePolicyDocument": quote(json.dumps(TRUST)),
-            "RolePolicyList": [], "AttachedManagedPolicies": []}  # fmt: skip
+    return {
+        "RoleName": name,
+        "Path": "/",
+        "RoleId": "AROAEXAMPLEEXAMPLE01",
+        "CreateDate": NOW,
+        "Arn": f"arn:aws:iam::222222222222:role/{name}",
+        "AssumeRolePolicyDocument": quote(json.dumps(TRUST)),
+        "RolePolicyList": [],
+        "AttachedManagedPolicies": [],
+    }
 
 
 def user(name: str) -> dict:
-    return {"UserName": name, "Path": "/", "UserId": "AIDAEXAMPLEEXAMPLE01", "CreateDate": NOW,
-            "Arn": f"arn:aws:iam::222222222222:user/{name}", "GroupList": ["Readers"]}  # fmt: skip
+    return {
+        "UserName": name,
+        "Path": "/",
+        "UserId": "AIDAEXAMPLEEXAMPLE01",
+        "CreateDate": NOW,
+        "Arn": f"arn:aws:iam::222222222222:user/{name}",
+        "GroupList": ["Readers"],
+    }
 
 
 def list_role(name: str, duration: int = 3600) -> dict:
@@ -77,7 +96,7 @@ def test_every_page_is_read(iam):
     stub.assert_no_pending_responses()
     assert sorted(state.users) == ["a", "b", "c"]
     assert state.roles["R"].max_session_duration == 7200
-    assert state.users["a"].groups == ["Readers"]  # fmt: skip
+    assert state.users["a"].groups == ["Readers"]
 
 
 def test_a_failed_page_fails_the_account(iam):
@@ -110,12 +129,21 @@ def test_a_role_missing_from_list_roles_is_incomplete():
 
 def test_url_encoded_documents_and_customer_policies():
     r = role("R")  # its trust policy URL-encoded, as IAM sends it
-    policy = {"PolicyName": "Custom", "Arn": "arn:aws:iam::222222222222:policy/team/Custom",
-              "Path": "/team/", "PolicyVersionList": [
-                  {"Document": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
-                   "IsDefaultVersion": False},
-                  {"Document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
-                   "IsDefaultVersion": True}]}  # fmt: skip
+    policy = {
+        "PolicyName": "Custom",
+        "Arn": "arn:aws:iam::222222222222:policy/team/Custom",
+        "Path": "/team/",
+        "PolicyVersionList": [
+            {
+                "Document": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
+                "IsDefaultVersion": False,
+            },
+            {
+                "Document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+                "IsDefaultVersion": True,
+            },
+        ],
+    }
     aws_policy = {**policy, "Arn": "arn:aws:iam::aws:policy/ReadOnlyAccess", "PolicyName": "RO"}
     state = state_from_responses(
         [{"RoleDetailList": [r], "Policies": [policy, aws_policy]}], [{"Roles": [list_role("R")]}]
@@ -147,8 +175,9 @@ def test_expired_credentials_are_refreshed(world, monkeypatch):
     hub = hub_session()
     calls = []
     hub.events.register("after-call.sts.AssumeRole", lambda **kw: calls.append(1))
-    member = assumed_session(hub, "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole",
-                             "iamdrift-test")  # fmt: skip
+    member = assumed_session(
+        hub, "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", "iamdrift-test"
+    )
     state = collect_account(member, "222222222222", None)
     assert "MemberReadOnlyAccess" in state.roles
     creds = member._session.get_credentials()

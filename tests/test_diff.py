@@ -41,37 +41,57 @@ CASES = {
     "no change": (BASE, []),
     "trust widened to account root": (
         with_("roles", "Reader", trust_policy=trust("111111111111")),
-        [("role/Reader/trust_policy", "changed", "critical")]),
+        [("role/Reader/trust_policy", "changed", "critical")],
+    ),
     "trust narrowed with a condition": (
-        with_("roles", "Reader", trust_policy=trust("arn:aws:iam::111111111111:user/demo1",
-                                                    Bool={"aws:MultiFactorAuthPresent": "true"})),
-        [("role/Reader/trust_policy", "changed", "medium")]),
+        with_(
+            "roles",
+            "Reader",
+            trust_policy=trust(
+                "arn:aws:iam::111111111111:user/demo1", Bool={"aws:MultiFactorAuthPresent": "true"}
+            ),
+        ),
+        [("role/Reader/trust_policy", "changed", "medium")],
+    ),
     "admin attached to a role": (
         with_("roles", "Reader", managed_policies=[RO, ADMIN]),
-        [("role/Reader/managed_policies", "changed", "high")]),
+        [("role/Reader/managed_policies", "changed", "high")],
+    ),
     "policy detached from a group": (
         with_("groups", "Readers", managed_policies=[]),
-        [("group/Readers/managed_policies", "changed", "low")]),
+        [("group/Readers/managed_policies", "changed", "low")],
+    ),
     "inline policy added to a user": (
-        with_("users", "demo1", inline_policies={"X": {"Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}),
-        [("user/demo1/inline_policy:X", "unexpected", "high")]),
+        with_(
+            "users",
+            "demo1",
+            inline_policies={
+                "X": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+            },
+        ),
+        [("user/demo1/inline_policy:X", "unexpected", "high")],
+    ),
     "longer sessions": (
         with_("roles", "Reader", max_session_duration=43200),
-        [("role/Reader/max_session_duration", "changed", "medium")]),
+        [("role/Reader/max_session_duration", "changed", "medium")],
+    ),
     "boundary removed": (
         None,  # built below: expected has a boundary, live has none
-        [("role/Reader/permissions_boundary", "missing", "high")]),
+        [("role/Reader/permissions_boundary", "missing", "high")],
+    ),
     "unexpected role trusting another account": (
         with_("roles", "Backdoor", trust_policy=trust("444444444444")),
-        [("role/Backdoor/existence", "unexpected", "critical")]),
+        [("role/Backdoor/existence", "unexpected", "critical")],
+    ),
     "unexpected role trusting its own account": (
         with_("roles", "Local", trust_policy=trust(f"arn:aws:iam::{ACCT}:root")),
-        [("role/Local/existence", "unexpected", "high")]),
+        [("role/Local/existence", "unexpected", "high")],
+    ),
     "user gone": (
         state(groups=BASE.model_dump()["groups"], roles=BASE.model_dump()["roles"]),
-        [("user/demo1/existence", "missing", "medium")]),
-}  # fmt: skip
+        [("user/demo1/existence", "missing", "medium")],
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -88,9 +108,18 @@ def test_findings(case):
 
 
 def test_service_linked_roles_are_ignored_unless_named():
-    slr = {"path": "/aws-service-role/support.amazonaws.com/", "trust_policy": {
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "support.amazonaws.com"},
-                       "Action": "sts:AssumeRole"}]}}  # fmt: skip
+    slr = {
+        "path": "/aws-service-role/support.amazonaws.com/",
+        "trust_policy": {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "support.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ]
+        },
+    }
     live = with_("roles", "AWSServiceRoleForSupport", **slr)
     ignore = IgnoreRules(roles=["/aws-service-role/*"])
     assert diff_account(ACCT, BASE, live, ignore) == []

@@ -44,80 +44,143 @@ def _delete_group(emu):
 
 
 def _trust(emu, doc):
-    emu.iam(DEMO).update_assume_role_policy(RoleName="MemberReadOnlyAccess",
-                                            PolicyDocument=json.dumps(doc))  # fmt: skip
+    emu.iam(DEMO).update_assume_role_policy(
+        RoleName="MemberReadOnlyAccess", PolicyDocument=json.dumps(doc)
+    )
 
 
 CHANGES = {
     "user added to a group": (
         lambda e: e.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"),
-        f"{MANAGEMENT}/user/demo1/groups", "high"),
+        f"{MANAGEMENT}/user/demo1/groups",
+        "high",
+    ),
     "user inline policy": (
-        lambda e: e.iam().put_user_policy(UserName="demo1", PolicyName="Extra",
-                                          PolicyDocument=json.dumps(allow("sts:AssumeRole", "*"))),
-        f"{MANAGEMENT}/user/demo1/inline_policy:Extra", "high"),
+        lambda e: e.iam().put_user_policy(
+            UserName="demo1",
+            PolicyName="Extra",
+            PolicyDocument=json.dumps(allow("sts:AssumeRole", "*")),
+        ),
+        f"{MANAGEMENT}/user/demo1/inline_policy:Extra",
+        "high",
+    ),
     "user managed policy": (
         lambda e: e.iam().attach_user_policy(UserName="userA", PolicyArn=ADMIN),
-        f"{MANAGEMENT}/user/userA/managed_policies", "high"),
+        f"{MANAGEMENT}/user/userA/managed_policies",
+        "high",
+    ),
     "group inline policy widened": (
-        lambda e: e.iam().put_group_policy(GroupName="CrossAccountReaders",
-                                           PolicyName="AssumeMemberReadOnly",
-                                           PolicyDocument=json.dumps(allow("sts:AssumeRole", "*"))),
-        f"{MANAGEMENT}/group/CrossAccountReaders/inline_policy:AssumeMemberReadOnly", "high"),
+        lambda e: e.iam().put_group_policy(
+            GroupName="CrossAccountReaders",
+            PolicyName="AssumeMemberReadOnly",
+            PolicyDocument=json.dumps(allow("sts:AssumeRole", "*")),
+        ),
+        f"{MANAGEMENT}/group/CrossAccountReaders/inline_policy:AssumeMemberReadOnly",
+        "high",
+    ),
     "group managed policy detached": (
         lambda e: e.iam().detach_group_policy(GroupName="CrossAccountReaders", PolicyArn=READ_ONLY),
-        f"{MANAGEMENT}/group/CrossAccountReaders/managed_policies", "low"),
+        f"{MANAGEMENT}/group/CrossAccountReaders/managed_policies",
+        "low",
+    ),
     "trust principal widened to the account": (
         lambda e: _trust(e, trust(MGMT_ROOT)),
-        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy",
+        "critical",
+    ),
     "trust principal added": (
         lambda e: _trust(e, trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA")),
-        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy",
+        "critical",
+    ),
     "trust condition added": (
-        lambda e: _trust(e, trust(DEMO1, conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}})),
-        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "medium"),
+        lambda e: _trust(
+            e, trust(DEMO1, conditions={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+        ),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy",
+        "medium",
+    ),
     "trust action added": (
-        lambda e: _trust(e, {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": DEMO1},
-            "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
-        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", "critical"),
+        lambda e: _trust(
+            e,
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": DEMO1},
+                        "Action": ["sts:AssumeRole", "sts:TagSession"],
+                    }
+                ],
+            },
+        ),
+        f"{DEMO}/role/MemberReadOnlyAccess/trust_policy",
+        "critical",
+    ),
     "role permissions": (
         lambda e: e.iam(DEMO).attach_role_policy(RoleName="MemberReadOnlyAccess", PolicyArn=ADMIN),
-        f"{DEMO}/role/MemberReadOnlyAccess/managed_policies", "high"),
+        f"{DEMO}/role/MemberReadOnlyAccess/managed_policies",
+        "high",
+    ),
     "role inline policy": (
-        lambda e: e.iam(ACCOUNT_B).put_role_policy(RoleName="SecurityReadOnlyRole",
-                                                   PolicyName="S3", PolicyDocument=json.dumps(
-                                                       allow("s3:*", "*"))),
-        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/inline_policy:S3", "high"),
+        lambda e: e.iam(ACCOUNT_B).put_role_policy(
+            RoleName="SecurityReadOnlyRole",
+            PolicyName="S3",
+            PolicyDocument=json.dumps(allow("s3:*", "*")),
+        ),
+        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/inline_policy:S3",
+        "high",
+    ),
     "max session duration": (
-        lambda e: e.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=43200),
-        f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration", "medium"),
+        lambda e: e.iam(DEMO).update_role(
+            RoleName="MemberReadOnlyAccess", MaxSessionDuration=43200
+        ),
+        f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration",
+        "medium",
+    ),
     "permissions boundary": (
-        lambda e: e.iam(DEMO).put_role_permissions_boundary(RoleName="MemberReadOnlyAccess",
-                                                            PermissionsBoundary=READ_ONLY),
-        f"{DEMO}/role/MemberReadOnlyAccess/permissions_boundary", "low"),
+        lambda e: e.iam(DEMO).put_role_permissions_boundary(
+            RoleName="MemberReadOnlyAccess", PermissionsBoundary=READ_ONLY
+        ),
+        f"{DEMO}/role/MemberReadOnlyAccess/permissions_boundary",
+        "low",
+    ),
     "new user": (
         lambda e: e.iam(DEMO).create_user(UserName="eve"),
-        f"{DEMO}/user/eve/existence", "high"),
+        f"{DEMO}/user/eve/existence",
+        "high",
+    ),
     "deleted user": (
         lambda e: _delete_user(e, MANAGEMENT, "demo1", "CrossAccountReaders"),
-        f"{MANAGEMENT}/user/demo1/existence", "medium"),
+        f"{MANAGEMENT}/user/demo1/existence",
+        "medium",
+    ),
     "new group": (
         lambda e: e.iam(ACCOUNT_B).create_group(GroupName="Admins"),
-        f"{ACCOUNT_B}/group/Admins/existence", "medium"),
+        f"{ACCOUNT_B}/group/Admins/existence",
+        "medium",
+    ),
     "deleted group": (_delete_group, f"{MANAGEMENT}/group/SecurityAuditors/existence", "medium"),
     "new role trusting another account": (
-        lambda e: e.iam(ACCOUNT_B).create_role(RoleName="Backdoor",
-                                               AssumeRolePolicyDocument=json.dumps(trust("444444444444"))),
-        f"{ACCOUNT_B}/role/Backdoor/existence", "critical"),
+        lambda e: e.iam(ACCOUNT_B).create_role(
+            RoleName="Backdoor", AssumeRolePolicyDocument=json.dumps(trust("444444444444"))
+        ),
+        f"{ACCOUNT_B}/role/Backdoor/existence",
+        "critical",
+    ),
     "deleted role": (
         lambda e: _delete_role(e, ACCOUNT_B, "SecurityReadOnlyRole"),
-        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/existence", "medium"),
+        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/existence",
+        "medium",
+    ),
     "new customer managed policy": (
-        lambda e: e.iam(DEMO).create_policy(PolicyName="Wide",
-                                            PolicyDocument=json.dumps(allow("*", "*"))),
-        f"{DEMO}/policy/Wide/existence", "medium"),
-}  # fmt: skip
+        lambda e: e.iam(DEMO).create_policy(
+            PolicyName="Wide", PolicyDocument=json.dumps(allow("*", "*"))
+        ),
+        f"{DEMO}/policy/Wide/existence",
+        "medium",
+    ),
+}
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -137,21 +200,55 @@ def test_any_one_change_is_drift_named_by_account_and_resource(world, change):
 def test_a_rewrite_that_only_changes_form_is_not_drift(world):
     # Same meaning as the baselines: object vs list, case of actions, account id vs
     # root ARN, order, duplicates, Sid.
-    _trust(world.emu, {"Version": "2012-10-17", "Statement": {
-        "Sid": "Demo1", "Effect": "Allow", "Principal": {"AWS": [DEMO1, DEMO1]},
-        "Action": ["sts:AssumeRole", "sts:AssumeRole"]}})  # fmt: skip
+    _trust(
+        world.emu,
+        {
+            "Version": "2012-10-17",
+            "Statement": {
+                "Sid": "Demo1",
+                "Effect": "Allow",
+                "Principal": {"AWS": [DEMO1, DEMO1]},
+                "Action": ["sts:AssumeRole", "sts:AssumeRole"],
+            },
+        },
+    )
     world.emu.iam().put_group_policy(
-        GroupName="CrossAccountReaders", PolicyName="AssumeMemberReadOnly",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Sid": "A", "Effect": "Allow", "Action": ["sts:assumerole"],
-             "Resource": [f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"]},
-            {"Effect": "Allow", "Action": "sts:AssumeRole",
-             "Resource": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"}]}))  # fmt: skip
+        GroupName="CrossAccountReaders",
+        PolicyName="AssumeMemberReadOnly",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "A",
+                        "Effect": "Allow",
+                        "Action": ["sts:assumerole"],
+                        "Resource": [f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Resource": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess",
+                    },
+                ],
+            }
+        ),
+    )
     world.emu.iam(ACCOUNT_B).update_assume_role_policy(
         RoleName="SecurityReadOnlyRole",
-        PolicyDocument=json.dumps({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                  "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:user/userA"}}],
-                                   "Version": "2012-10-17"}))  # fmt: skip
+        PolicyDocument=json.dumps(
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "sts:AssumeRole",
+                        "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:user/userA"},
+                    }
+                ],
+                "Version": "2012-10-17",
+            }
+        ),
+    )
     result = world.cli("run")
     assert result.code == 0, result.stdout[-3000:]
     assert result.summary["findings"] == []
@@ -181,8 +278,10 @@ def test_throttling_is_retried_by_botocore(world):
 
 
 def test_throttling_past_retries_is_an_error_not_a_pass(world):
-    env = world.env(IAMDRIFT_FAULTS=json.dumps({"throttle_gaad": 1, "throttle_always": True}),
-                    AWS_MAX_ATTEMPTS="2")  # fmt: skip
+    env = world.env(
+        IAMDRIFT_FAULTS=json.dumps({"throttle_gaad": 1, "throttle_always": True}),
+        AWS_MAX_ATTEMPTS="2",
+    )
     result = world.cli("run", "--", "-p", "tests.faults", env=env)
     assert result.code == 1
     assert {a["status"] for a in result.summary["accounts"]} == {"error"}
@@ -201,8 +300,11 @@ def test_no_credentials_is_an_error_for_every_account(world):
 def test_broken_baseline_exits_2_with_file_line_and_key(world):
     baselines = world.baselines_copy()
     demo = baselines / "accounts" / "222222222222-demo.yaml"
-    demo.write_text(demo.read_text().replace("max_session_duration: 3600",
-                                             "max_session_duration: 3600\n    max_sesion: 1"))  # fmt: skip
+    demo.write_text(
+        demo.read_text().replace(
+            "max_session_duration: 3600", "max_session_duration: 3600\n    max_sesion: 1"
+        )
+    )
     result = world.cli("run", "--baselines", str(baselines))
     assert result.code == 2
     assert f"{demo}:14: roles.MemberReadOnlyAccess.max_sesion: unknown key" in result.stderr
@@ -254,8 +356,9 @@ def test_snapshot_over_existing_baselines_keeps_defaults_written_once(world):
 
 
 def test_new_account_in_the_organization_is_a_finding(world):
-    world.emu.client("organizations").create_account(AccountName="Shadow",
-                                                     Email="shadow@example.com")  # fmt: skip
+    world.emu.client("organizations").create_account(
+        AccountName="Shadow", Email="shadow@example.com"
+    )
     result = world.cli("run")
     assert result.code == 1
     finding = next(f for f in result.summary["findings"] if f["resource_type"] == "account")
@@ -268,8 +371,13 @@ def test_validate_touches_no_aws(tmp_path):
 
     from tests.conftest import RUNNER
 
-    proc = subprocess.run([sys.executable, str(RUNNER), "validate"], capture_output=True,
-                          text=True, cwd=RUNNER.parent, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "validate"],
+        capture_output=True,
+        text=True,
+        cwd=RUNNER.parent,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "3 account baseline(s) valid" in proc.stdout
 

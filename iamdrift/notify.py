@@ -1,0 +1,62 @@
+"""Tell a webhook about a run with new drift or errors; never fail the run for it.
+
+The JSON carries a plain `text` field, which Slack-compatible webhooks display.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("iamdrift.notify")
+
+
+def message(summary: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    new = [f for f in summary["findings"] if f.get("history") == "new"]
+    errors = {a["id"]: a["error"] for a in summary["accounts"] if a["status"] == "error"}
+    lines = [
+        f"iamdrift run {summary.get('run_id')}: {len(new)} new finding(s), "
+        f"{len(errors)} unreadable account(s), {len(summary['findings'])} finding(s) in all."
+    ]
+    lines += [f"- [{f['severity']}] {f['message']}" for f in new[:10]]
+    lines += [f"- error: {reason}" for reason in list(errors.values())[:10]]
+    lines.append(f"Report: {run_dir / 'report.html'}")
+    return {
+        "text": "\n".join(lines),
+        "run_id": summary.get("run_id"),
+        "report": str(run_dir / "report.html"),
+        "new": [{k: f[k] for k in ("id", "severity", "change", "message")} for f in new],
+        "errors": errors,
+        "history": summary.get("history"),
+    }
+
+
+def notify(
+    url: str,
+    summary: dict[str, Any],
+    run_dir: Path,
+    attempts: int = 3,
+    backoff: float = 1.0,
+    timeout: float = 10.0,
+) -> bool:
+    """POST the message; retry a few times; log and return False when it cannot be sent."""
+    body = json.dumps(message(summary, run_dir)).encode()
+    for attempt in range(1, attempts + 1):
+        req = urllib.request.Request(
+            url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                log.info("notification sent to %s (HTTP %s)", url, resp.status)
+                return True
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            log.warning("notification attempt %d/%d to %s failed: %s", attempt, attempts, url, exc)
+            if attempt < attempts:
+                time.sleep(backoff * 2 ** (attempt - 1))
+    log.error("notification to %s not sent after %d attempts; the run is unaffected", url, attempts)
+    return False

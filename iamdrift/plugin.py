@@ -334,6 +334,20 @@ def _top_severity(findings: list[dict[str, Any]]) -> str:
     return min((f["severity"] for f in findings), key=SEVERITY_ORDER.__getitem__, default="")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
+    """The report's Environment table: what was checked, not the Python packages.
+
+    pytest-html renders these values as HTML, so they are escaped here.
+    """
+    if not config.getoption("iamdrift_json"):
+        return  # the project's own test runs keep the usual table
+    metadata.clear()
+    metadata["Baselines"] = html.escape(str(config.getoption("baselines")))
+    metadata["Accounts"] = html.escape(config.getoption("accounts") or "all with a baseline")
+    metadata["Run"] = html.escape(str(config.getoption("iamdrift_run_id")))
+
+
 class HtmlReport:
     """pytest-html hooks. pytest-html inserts cells raw, so every value is escaped here."""
 

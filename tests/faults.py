@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 import botocore.handlers
 from botocore.awsrequest import AWSResponse
@@ -61,7 +62,7 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
                     request.url,
                     403,
                     "AccessDenied",
-                    f"not authorized to perform: sts:AssumeRole on {arn}",
+                    escape(spec.get("deny_message", f"not authorized: sts:AssumeRole on {arn}")),
                     "sts",
                 )
             return None

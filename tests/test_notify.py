@@ -1,0 +1,86 @@
+"""Notifications: POSTed after new drift or errors, retried, never failing the run."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from iamdrift.emulator import DEMO
+from iamdrift.notify import notify
+
+
+class _Hook:
+    """A webhook on 127.0.0.1 that fails the first `failures` requests with HTTP 500."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.bodies: list[dict] = []
+        self.attempts = 0
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                hook.attempts += 1
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if hook.attempts <= hook.failures:
+                    self.send_response(500)
+                else:
+                    hook.bodies.append(body)
+                    self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def hook():
+    h = _Hook(failures=1)
+    yield h
+    h.close()
+
+
+@pytest.mark.e2e
+def test_new_drift_is_posted_after_a_retry(world, hook):
+    world.emu.iam(DEMO).create_user(UserName="eve")
+    result = world.cli("run", "--notify-url", hook.url)
+    assert result.code == 1
+    assert hook.attempts == 2
+    (body,) = hook.bodies
+    assert body["new"][0]["id"] == f"{DEMO}/user/eve/existence"
+    assert "1 new finding(s)" in body["text"] and "user eve" in body["text"]
+    assert body["run_id"] == result.summary["run_id"]
+
+
+@pytest.mark.e2e
+def test_nothing_new_posts_nothing(world, hook):
+    result = world.cli("run", "--notify-url", hook.url)
+    assert result.code == 0 and hook.attempts == 0
+
+
+@pytest.mark.e2e
+def test_unreachable_webhook_does_not_fail_the_run(world):
+    world.emu.iam(DEMO).create_user(UserName="eve")
+    result = world.cli("run", "--notify-url", "http://127.0.0.1:9/hook")
+    assert result.code == 1  # drift, as without a webhook
+    assert "not sent after 3 attempts" in result.stderr
+
+
+def test_notify_gives_up_after_bounded_attempts(tmp_path):
+    h = _Hook(failures=10)
+    try:
+        summary = {"run_id": "r", "accounts": [], "findings": [], "history": {}}
+        assert notify(h.url, summary, tmp_path, attempts=3, backoff=0.01) is False
+        assert h.attempts == 3
+    finally:
+        h.close()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +20,7 @@ from iamdrift.diff import diff_account
 from iamdrift.errors import AccountUnreadable, aws_error_text
 from iamdrift.findings import Finding
 from iamdrift.models import AccountState
+from iamdrift.progress import Progress
 
 Status = Literal["compliant", "drift", "error"]
 
@@ -109,6 +112,7 @@ class Auditor:
     """
 
     def __init__(self, hub_factory: Callable[[], Hub] = Hub, workers: int = 8):
+        self.progress: Progress | None = None
         self._hub_factory = hub_factory
         self._hub: Hub | None = None
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="iamdrift")
@@ -129,15 +133,29 @@ class Auditor:
                 self._futures[acct.id] = self._pool.submit(self._run, acct)
 
     def _run(self, acct: AccountBaseline) -> AccountResult:
+        began = time.monotonic()
+        if self.progress:
+            self.progress.started(acct.id, acct.label)
         try:
-            hub = self._hub_or_create()
-        except Exception as exc:  # no credentials at all, a broken profile, ...
-            return AccountResult(acct, error=AccountUnreadable(acct.id, None, str(exc)))
-        return audit_account(hub, acct)
+            result = audit_account(self._hub_or_create(), acct)
+        except Exception as exc:  # no credentials at all, a broken profile, a bug: not a pass
+            result = AccountResult(acct, error=AccountUnreadable(acct.id, None, repr(exc)))
+        if self.progress:
+            self.progress.finished(acct.id, acct.label, result.status, time.monotonic() - began)
+        return result
 
-    def result(self, acct: AccountBaseline) -> AccountResult:
+    def result(
+        self, acct: AccountBaseline, on_wait: Callable[[], None] | None = None
+    ) -> AccountResult:
+        """The account's result; `on_wait` is called about twice a second until it is ready."""
         self.start([acct])
-        return self._futures[acct.id].result()
+        future = self._futures[acct.id]
+        while on_wait is not None:
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                on_wait()
+        return future.result()
 
     def hub(self) -> Hub:
         return self._hub_or_create()

@@ -7,6 +7,7 @@ the findings. An account that cannot be read makes its tests error, never pass.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -23,6 +24,7 @@ from iamdrift.findings import SEVERITY_ORDER, Finding
 from iamdrift.html_report import badge, findings_html, summary_html
 from iamdrift.models import ENTITY_KINDS
 from iamdrift.organization import diff_membership
+from iamdrift.progress import Progress
 from iamdrift.render import failure_text
 from iamdrift.results import RunResults
 
@@ -73,6 +75,7 @@ class IamDrift:
         self.auditor = Auditor(workers=config.getoption("iamdrift_concurrency"))
         self.is_worker = hasattr(config, "workerinput")
         self.html_extras = config.pluginmanager.hasplugin("html")
+        self.terminal = None
 
     @property
     def baseline(self) -> Baseline:
@@ -126,10 +129,22 @@ class IamDrift:
         self, request: pytest.FixtureRequest
     ) -> tuple[AccountBaseline, AccountResult]:
         acct = self.begin(request)
-        result = self.auditor.result(acct)
+        if self.auditor.progress is None:
+            result = self.auditor.result(acct)
+        else:
+            result = self.auditor.result(acct, on_wait=self.show_progress)
+            self.show_progress(waiting=False)
         if result.error:
             self.unreadable(request, str(result.error))
         return acct, result
+
+    def show_progress(self, waiting: bool = True) -> None:
+        # Tests run with output captured; progress is for the person watching, so past it.
+        if not self.auditor.progress.has_output(waiting):
+            return
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+            self.auditor.progress.render(self.terminal, waiting)
 
     def check(self, request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
         request.node.stash[RECORD]["findings"] = [f.as_json() for f in findings]
@@ -146,6 +161,12 @@ class IamDrift:
             if isinstance(p, Target)
         }
         if needed:
+            tr = self.config.pluginmanager.get_plugin("terminalreporter")
+            if tr is not None:
+                self.terminal = tr
+                self.auditor.progress = Progress(
+                    len(needed), tty=bool(tr.isatty()) and not os.environ.get("CI")
+                )
             self.auditor.start(a for a in self.selected() if a.id in needed)
 
     def pytest_collection_modifyitems(
@@ -196,6 +217,8 @@ class IamDrift:
             )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.auditor.progress:
+            self.show_progress(waiting=False)
         self.auditor.close()
         path = self.config.getoption("iamdrift_json")
         if path and not self.is_worker:

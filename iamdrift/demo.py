@@ -68,11 +68,13 @@ def run_demo(baselines: str = "baselines", report_dir: str = "reports") -> int:
         for line in summary_lines(s2) if s2 else []:
             print("  " + line)
 
-    reports = sorted(Path(report_dir).glob("*/report.html"))
-    found = bool(s2) and any(f["id"] == CHANGED_ID for f in s2["findings"])
+    found = bool(s2) and any(
+        f["id"] == CHANGED_ID and f.get("history") == "new" for f in s2["findings"]
+    )
     ok = first.returncode == 0 and second.returncode == 1 and found
-    if reports:
-        print(f"\nHTML report of the last run: {reports[-1]}")
+    if s2:
+        print(f"\nHTML report of the last run: {Path(report_dir) / s2['run_id'] / 'report.html'}")
+        print(f"All runs, with a trend: {Path(report_dir) / 'index.html'}")
     if ok:
         print("Demo ran as intended: a clean first run, then the widened trust policy caught.")
         return 0

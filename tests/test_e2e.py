@@ -417,3 +417,24 @@ def test_xdist_workers_read_each_account_once_and_report_the_same(world):
         DEMO: "drift",
         ACCOUNT_B: "compliant",
     }
+
+
+def test_demo_runs_as_intended(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import RUNNER
+
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), "demo", "--report-dir", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        cwd=RUNNER.parent,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "Demo ran as intended" in proc.stdout
+    assert "[critical] NEW 222222222222/role/MemberReadOnlyAccess/trust_policy" in proc.stdout
+    assert len(list((tmp_path / "r").glob("2*/report.html"))) == 2
+    assert (tmp_path / "r" / "index.html").exists()

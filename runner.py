@@ -124,14 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             return 1 if result.errors else 0
         if args.command == "schedule":
             from iamdrift.baseline import load_baselines
-            from iamdrift.scheduler import parse_every, run_schedule
+            from iamdrift.scheduler import plan, run_schedule
 
             load_baselines(args.baselines)  # a broken baseline is an error now, not nightly
-            if args.every:
+            if not args.once:
                 try:
-                    parse_every(args.every)
-                except ValueError as exc:
-                    print(f"--every: {exc}", file=sys.stderr)
+                    plan(args.at, args.every, args.tz)
+                except Exception as exc:  # schedule and pytz raise several kinds
+                    print(f"invalid schedule: {exc}", file=sys.stderr)
                     return EXIT_INVALID
             run_args = ["--baselines", args.baselines, "--concurrency", str(args.concurrency)]
             if args.accounts:

@@ -14,37 +14,39 @@ def diff_membership(
     ...                                {"111111111111": "M", "444444444444": "New"})]
     ['111111111111/account/444444444444/existence']
     """
-    findings = []
-    for account in sorted(live.keys() - declared.keys()):
-        findings.append(
-            Finding(
-                account=management,
-                resource_type="account",
-                resource=account,
-                aspect="existence",
-                change="unexpected",
-                severity="high",
-                actual={"id": account, "name": live[account]},
-                message=(
-                    f"Organization of {management}: account {account} ({live[account]}) is a "
-                    "member but has no baseline, so nothing checks who can assume roles in it."
-                ),
-            )
+
+    def finding(account: str, change: str, severity: str, side: dict, what: str) -> Finding:
+        name = side[account]
+        value = {"id": account, "name": name}
+        return Finding(
+            account=management,
+            resource_type="account",
+            resource=account,
+            aspect="existence",
+            change=change,
+            severity=severity,
+            expected=value if change == "missing" else None,
+            actual=value if change == "unexpected" else None,
+            message=f"Organization of {management}: account {account} ({name}) {what}.",
         )
-    for account in sorted(declared.keys() - live.keys()):
-        findings.append(
-            Finding(
-                account=management,
-                resource_type="account",
-                resource=account,
-                aspect="existence",
-                change="missing",
-                severity="medium",
-                expected={"id": account, "name": declared[account]},
-                message=(
-                    f"Organization of {management}: account {account} ({declared[account]}) has a "
-                    "baseline but is not an active member of the organization."
-                ),
-            )
+
+    findings = [
+        finding(
+            a,
+            "unexpected",
+            "high",
+            live,
+            "is a member but has no baseline, so nothing checks who can assume roles in it",
         )
+        for a in sorted(live.keys() - declared.keys())
+    ] + [
+        finding(
+            a,
+            "missing",
+            "medium",
+            declared,
+            "has a baseline but is not an active member of the organization",
+        )
+        for a in sorted(declared.keys() - live.keys())
+    ]
     return sort_findings(findings)

@@ -303,24 +303,16 @@ def _entity_check(request: pytest.FixtureRequest) -> Check:
     return state.check(request, mine, f"{target.kind} {target.name} in account {acct.label}")
 
 
-@pytest.fixture
-def user(request: pytest.FixtureRequest) -> Check:
-    return _entity_check(request)
+def _entity_fixture(kind: str):
+    @pytest.fixture(name=kind)
+    def fixture(request: pytest.FixtureRequest) -> Check:
+        return _entity_check(request)
+
+    fixture.__doc__ = f"The findings of one {kind} of the baselines (parametrized per account)."
+    return fixture
 
 
-@pytest.fixture
-def group(request: pytest.FixtureRequest) -> Check:
-    return _entity_check(request)
-
-
-@pytest.fixture
-def role(request: pytest.FixtureRequest) -> Check:
-    return _entity_check(request)
-
-
-@pytest.fixture
-def policy(request: pytest.FixtureRequest) -> Check:
-    return _entity_check(request)
+user, group, role, policy = (_entity_fixture(k) for k in ("user", "group", "role", "policy"))
 
 
 @pytest.fixture

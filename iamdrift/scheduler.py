@@ -149,10 +149,14 @@ def run_schedule(
         scheduler.install_signal_handlers()
         code = scheduler.run_once()
         return 1 if code is None else code
-    if every:
-        count, unit = parse_every(every)
-        getattr(schedule.every(count), unit).do(scheduler.run_once)
-    else:
-        schedule.every().day.at(at or "02:00", tz).do(scheduler.run_once)
+    plan(at, every, tz).do(scheduler.run_once)
     scheduler.loop()
     return 0
+
+
+def plan(at: str | None, every: str | None, tz: str | None) -> schedule.Job:
+    """The `schedule` job for `--every` or `--at` (daily, in `tz` or local time)."""
+    if every:
+        count, unit = parse_every(every)
+        return getattr(schedule.every(count), unit)
+    return schedule.every().day.at(at or "02:00", tz)

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from iamdrift import history
-from iamdrift.scheduler import parse_every
+from iamdrift.scheduler import parse_every, plan
 from tests.conftest import RUNNER
 
 pytestmark = pytest.mark.e2e
@@ -135,3 +135,21 @@ def test_parse_every(text, expected):
 def test_parse_every_rejects(text):
     with pytest.raises(ValueError, match="expected an interval"):
         parse_every(text)
+
+
+def test_daily_at_a_time_in_a_time_zone():
+    import schedule
+
+    job = plan("02:30", None, "Europe/Berlin")
+    try:
+        job.do(lambda: None)
+        assert (job.unit, job.at_time.hour, job.at_time.minute) == ("days", 2, 30)
+        assert str(job.at_time_zone) == "Europe/Berlin"
+        assert job.next_run is not None
+    finally:
+        schedule.cancel_job(job)
+
+
+def test_a_bad_time_is_refused():
+    with pytest.raises(Exception, match=r"time format|Invalid"):
+        plan("25:99", None, None)

@@ -15,11 +15,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.aws import BOTO_CONFIG, assumed_session, caller_account, hub_session, session_name
 from iamdrift.baseline import AccountBaseline
-from iamdrift.collect import collect_account
+from iamdrift.collect import collect_account, decode_document
 from iamdrift.diff import diff_account
 from iamdrift.errors import AccountUnreadable, aws_error_text
 from iamdrift.findings import Finding
 from iamdrift.models import AccountState
+from iamdrift.orgstate import Structure, collect_structure
+from iamdrift.policy import normalize
 from iamdrift.progress import Progress
 
 Status = Literal["compliant", "drift", "error"]
@@ -39,6 +41,9 @@ class AccountResult:
         return "drift" if self.findings else "compliant"
 
 
+_NO_ORGANIZATION = ("AWSOrganizationsNotInUseException", "AccessDeniedException")
+
+
 class Hub:
     """The hub credentials, the account they belong to, and sessions into other accounts."""
 
@@ -47,6 +52,8 @@ class Hub:
         self._account: str | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._bodies: dict[str, dict] = {}
+        self._structure: Structure | None = None
 
     def account(self) -> str:
         with self._lock:
@@ -67,6 +74,29 @@ class Hub:
         name = session_name(acct.session_name)
         return assumed_session(self.session, role_arn, name, acct.external_id), role_arn
 
+    def aws_policy_bodies(self, arns: set[str]) -> dict[str, dict]:
+        """Documents of AWS managed policies (the same in every account), fetched once each."""
+        iam = self.session.client("iam", config=BOTO_CONFIG)
+        with self._lock:
+            for arn in sorted(arns - self._bodies.keys()):
+                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+                doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+                self._bodies[arn] = normalize(decode_document(doc["Document"]))
+            return {a: self._bodies[a] for a in arns}
+
+    def structure(self) -> Structure | None:
+        """Accounts, OUs and SCPs, when the hub may read them (management or delegated admin)."""
+        with self._lock:
+            if self._structure is None:
+                client = self.session.client("organizations", config=BOTO_CONFIG)
+                try:
+                    self._structure = collect_structure(client)
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] not in _NO_ORGANIZATION:
+                        raise
+                    return None
+            return self._structure
+
     def organization_accounts(self) -> dict[str, str] | None:
         """Active accounts of the hub's organization, when the hub may list them."""
         client = self.session.client("organizations", config=BOTO_CONFIG)
@@ -79,10 +109,7 @@ class Hub:
                 if a.get("Status", "ACTIVE") == "ACTIVE"
             }
         except ClientError as exc:
-            if exc.response["Error"]["Code"] in (
-                "AWSOrganizationsNotInUseException",
-                "AccessDeniedException",
-            ):
+            if exc.response["Error"]["Code"] in _NO_ORGANIZATION:
                 return None
             raise
 
@@ -113,6 +140,7 @@ class Auditor:
 
     def __init__(self, hub_factory: Callable[[], Hub] = Hub, workers: int = 8):
         self.progress: Progress | None = None
+        self.keep_state = False  # the access graph needs every account's state
         self._hub_factory = hub_factory
         self._hub: Hub | None = None
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="iamdrift")
@@ -137,7 +165,7 @@ class Auditor:
         if self.progress:
             self.progress.started(acct.id, acct.label)
         try:
-            result = audit_account(self._hub_or_create(), acct)
+            result = audit_account(self._hub_or_create(), acct, self.keep_state)
         except Exception as exc:  # no credentials at all, a broken profile, a bug: not a pass
             result = AccountResult(acct, error=AccountUnreadable(acct.id, None, repr(exc)))
         if self.progress:

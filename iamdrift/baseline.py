@@ -23,15 +23,18 @@ from pydantic import BaseModel, ValidationError
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.models import (
     PARTITION,
+    AccessFile,
     AccountFile,
     AccountState,
     IgnoreRules,
     OrganizationFile,
     all_field_names,
 )
+from iamdrift.orgstate import STRUCTURE_FILE, Structure
 from iamdrift.yamlio import YamlProblems, line_for, load_yaml_text
 
 ORGANIZATION_FILE = "organization.yaml"
+ACCESS_FILE = "access.yaml"
 ACCOUNTS_DIR = "accounts"
 _PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
 
@@ -65,6 +68,8 @@ class Baseline:
     directory: Path
     organization: OrganizationFile | None
     accounts: dict[str, AccountBaseline] = field(default_factory=dict)
+    access: AccessFile | None = None  # access.yaml: expected cross-account edges
+    structure: Structure | None = None  # structure.yaml: members, OUs, SCPs
 
     def select(self, ids: list[str] | None) -> list[AccountBaseline]:
         """Accounts in id order, limited to `ids` when given (unknown ids are an error)."""
@@ -179,6 +184,14 @@ def load_baselines(directory: str | Path) -> Baseline:
                 f"no account baseline declares the management account {management}",
             )
         )
+    for name, model, attr in (
+        (ACCESS_FILE, AccessFile, "access"),
+        (STRUCTURE_FILE, Structure, "structure"),
+    ):
+        if (root / name).exists():
+            loaded = _load_model(root / name, model, problems)
+            if loaded:
+                setattr(baseline, attr, loaded[0])
     if problems:
         raise BaselineError(sorted(set(problems)))
     return baseline

@@ -34,7 +34,7 @@ def _pages(client, operation: str, **kwargs) -> list[dict[str, Any]]:
     return pages
 
 
-def _document(value: Any) -> dict[str, Any]:
+def decode_document(value: Any) -> dict[str, Any]:
     # botocore decodes policy documents; older or unusual responses are URL-encoded JSON.
     return json.loads(unquote(value)) if isinstance(value, str) else value
 
@@ -44,7 +44,7 @@ def _arns(attached: list[dict[str, str]]) -> list[str]:
 
 
 def _inline(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    return {p["PolicyName"]: _document(p["PolicyDocument"]) for p in entries}
+    return {p["PolicyName"]: decode_document(p["PolicyDocument"]) for p in entries}
 
 
 def _boundary(entry: dict[str, Any]) -> str | None:
@@ -80,7 +80,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
         for r in page.get("RoleDetailList", []):
             roles[r["RoleName"]] = {
                 "path": r.get("Path") or "/",
-                "trust_policy": _document(r["AssumeRolePolicyDocument"]),
+                "trust_policy": decode_document(r["AssumeRolePolicyDocument"]),
                 "managed_policies": _arns(r.get("AttachedManagedPolicies", [])),
                 "inline_policies": _inline(r.get("RolePolicyList", [])),
                 "max_session_duration": durations.get(r["RoleName"], 3600),
@@ -93,7 +93,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
             # moto leaves PolicyName out; the ARN's last segment is the name.
             policies[p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]] = {
                 "path": p.get("Path") or "/",
-                "document": _document(default["Document"]),
+                "document": decode_document(default["Document"]),
             }
     missing = set(roles) - set(durations)
     if missing:

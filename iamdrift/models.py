@@ -286,6 +286,28 @@ class OrganizationFile(StrictModel):
     member_baseline: dict[str, Any] = {}
 
 
+class ExpectedEdge(StrictModel):
+    """One cross-account access path that should exist, and the trust conditions it must keep."""
+
+    principal: Annotated[
+        str,
+        StringConstraints(pattern=r"^(\*|arn:aws[\w-]*:iam::\d{12}:\S+|(service|federated):\S+)$"),
+    ]
+    role: Annotated[
+        str, StringConstraints(pattern=rf"^{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]+$")
+    ]
+    conditions: dict[ConditionOperator, dict[str, ConditionValues]] = {}
+
+
+class AccessFile(StrictModel):
+    """`access.yaml`: who may assume which role across accounts."""
+
+    exclusive: bool = True  # an edge not listed here is a finding
+    risks: Literal["warn", "fail"] = "warn"
+    third_parties: dict[AccountId, str] = {}  # accounts outside the organization, by design
+    edges: list[ExpectedEdge] = []
+
+
 def all_field_names() -> set[str]:
     """Every key the format knows, to suggest the nearest one for a typo."""
     names: set[str] = set()
@@ -301,6 +323,12 @@ def all_field_names() -> set[str]:
         PolicyDocument,
         Statement,
         PrincipalMap,
+        AccessFile,
+        ExpectedEdge,
     ):
+        names.update(model.model_fields)
+    from iamdrift.orgstate import Member, ServiceControlPolicy, Structure
+
+    for model in (Structure, Member, ServiceControlPolicy):
         names.update(model.model_fields)
     return names

@@ -103,3 +103,84 @@ def summary_html(data: dict[str, Any]) -> str:
         + resolved
         + "</div>"
     )
+
+
+_CELL = {
+    "expected": ("#c8e6c9", "expected"),
+    "unexpected": ("#ffcc80", "UNEXPECTED"),
+    "missing": ("#ef9a9a", "MISSING"),
+    "conditions missing": ("#ef9a9a", "CONDITIONS GONE"),
+}
+
+
+def _short_role(arn: str) -> str:
+    return f"{arn.split(':')[4]}:{arn.rsplit('/', 1)[-1]}"
+
+
+def access_matrix_html(rows: list[dict[str, Any]], risky_roles: set[str]) -> str:
+    """Source principals against target roles; each cell expected, unexpected or missing,
+    with its conditions and path on hover; roles with risk findings outlined in red."""
+    principals = sorted({r["principal"] for r in rows})
+    roles = sorted({r["role"] for r in rows})
+    cells = {(r["principal"], r["role"]): r for r in rows}
+    head = "".join(
+        f'<th style="{"outline:2px solid #b71c1c" if role in risky_roles else ""}" '
+        f'title="{e(role)}">{e(_short_role(role))}</th>'
+        for role in roles
+    )
+    body = []
+    for p in principals:
+        tds = []
+        for role in roles:
+            r = cells.get((p, role))
+            if r is None:
+                tds.append("<td></td>")
+                continue
+            colour, text = _CELL.get(r["status"], ("#eee", r["status"]))
+            tip = f"conditions: {r['conditions'] or 'none'}; path: {'; '.join(r['path'])}"
+            cond = " (conditional)" if r["conditions"] else ""
+            tds.append(f'<td style="background:{colour}" title="{e(tip)}">{e(text + cond)}</td>')
+        body.append(f"<tr><th>{e(p)}</th>{''.join(tds)}</tr>")
+    table = (
+        f"<table><thead><tr><th>principal \\ role</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+    return (
+        f'<div class="iamdrift">{STYLE}<h3>Cross-account access</h3>{table}'
+        f"{access_svg(principals, roles, rows)}</div>"
+    )
+
+
+DASHED = ' stroke-dasharray="5,4"'
+
+
+def access_svg(principals: list[str], roles: list[str], rows: list[dict[str, Any]]) -> str:
+    """Principals on the left, roles on the right, a line for each edge."""
+    gap, width = 22, 900
+    height = gap * (max(len(principals), len(roles)) + 1)
+    y_p = {p: gap * (i + 1) for i, p in enumerate(principals)}
+    y_r = {r: gap * (i + 1) for i, r in enumerate(roles)}
+    colour = {
+        "expected": "#2e7d32",
+        "unexpected": "#e65100",
+        "missing": "#b71c1c",
+        "conditions missing": "#b71c1c",
+    }
+    lines = [
+        f'<line x1="330" y1="{y_p[r["principal"]] - 4}" x2="570" y2="{y_r[r["role"]] - 4}" '
+        f'stroke="{colour.get(r["status"], "#555")}" stroke-width="2"'
+        f"{DASHED if r['status'] == 'missing' else ''}>"
+        f"<title>{e(r['principal'])} -&gt; {e(r['role'])}: {e(r['status'])}</title></line>"
+        for r in rows
+    ]
+    texts = [
+        f'<text x="325" y="{y}" text-anchor="end" font-size="12">{e(p)}</text>'
+        for p, y in y_p.items()
+    ]
+    texts += [
+        f'<text x="575" y="{y}" font-size="12">{e(_short_role(r))}</text>' for r, y in y_r.items()
+    ]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="who can assume which role">{"".join(lines + texts)}</svg>'
+    )

@@ -11,22 +11,26 @@ import contextlib
 import html
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
+from iamdrift.access import OrgContext, arn_of, build_graph, diff_access, policy_bodies_needed
 from iamdrift.audit import AccountResult, Auditor
 from iamdrift.baseline import AccountBaseline, Baseline, load_baselines
 from iamdrift.errors import BaselineError, aws_error_text
-from iamdrift.findings import SEVERITY_ORDER, Finding
-from iamdrift.html_report import badge, findings_html, summary_html
+from iamdrift.findings import SEVERITY_ORDER, Finding, sort_findings
+from iamdrift.html_report import access_matrix_html, badge, findings_html, summary_html
 from iamdrift.models import ENTITY_KINDS
 from iamdrift.organization import diff_membership
+from iamdrift.orgstate import diff_structure, scp_levels
 from iamdrift.progress import Progress
 from iamdrift.render import failure_text
 from iamdrift.results import RunResults
+from iamdrift.risks import find_risks
 
 _PLURAL = {v: k for k, v in ENTITY_KINDS.items()}  # user -> users
 RECORD = pytest.StashKey[dict[str, Any]]()
@@ -76,6 +80,7 @@ class IamDrift:
         self.is_worker = hasattr(config, "workerinput")
         self.html_extras = config.pluginmanager.hasplugin("html")
         self.terminal = None
+        self._org: OrgContext | None = None
 
     @property
     def baseline(self) -> Baseline:
@@ -101,8 +106,20 @@ class IamDrift:
                 out += [Target(acct.id, kind, "") for kind in ENTITY_KINDS]
             elif fixture == "organization":
                 org = self.baseline.organization
-                if acct.is_management and org and org.discover_accounts:
+                if (
+                    acct.is_management
+                    and org
+                    and (org.discover_accounts or self.baseline.structure)
+                ):
                     out.append(Target(acct.id, "organization", ""))
+            elif fixture == "risks":
+                out.append(Target(acct.id, "risks", ""))
+            elif fixture == "access":
+                # The graph spans every account: only a run over all of them can judge it.
+                whole = len(self.selected()) == len(self.baseline.accounts)
+                first = acct.is_management or acct.id == min(self.baseline.accounts)
+                if self.baseline.access and whole and first and not out:
+                    out.append(Target(acct.id, "access", ""))
             else:
                 out += [
                     Target(acct.id, fixture, n) for n in getattr(acct.expected, _PLURAL[fixture])
@@ -120,9 +137,16 @@ class IamDrift:
         }
         return acct
 
-    def unreadable(self, request: pytest.FixtureRequest, reason: str) -> NoReturn:
-        """Error the test (in setup, so pytest reports ERROR, never a pass)."""
-        request.node.stash[RECORD]["error"] = reason
+    def unreadable(self, request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoReturn:
+        """Error the test (in setup, so pytest reports ERROR, never a pass).
+
+        `own=False`: the cause is other accounts' error, already recorded on them.
+        """
+        record = request.node.stash[RECORD]
+        if own:
+            record["error"] = reason
+        else:
+            record["elsewhere"] = True
         pytest.fail(reason, pytrace=False)
 
     def account_result(
@@ -138,6 +162,18 @@ class IamDrift:
             self.unreadable(request, str(result.error))
         return acct, result
 
+    def org_context(self) -> OrgContext:
+        """Members, management account and SCPs (read once; from the baselines if the hub
+        may not read Organizations, in which case SCPs are unknown and assumed to allow)."""
+        if self._org is None:
+            structure = self.auditor.hub().structure() if self.baseline.management_account else None
+            self._org = OrgContext(
+                management=self.baseline.management_account,
+                members=set(structure.accounts) if structure else set(self.baseline.accounts),
+                scp_levels=scp_levels(structure) if structure else {},
+            )
+        return self._org
+
     def show_progress(self, waiting: bool = True) -> None:
         # Tests run with output captured; progress is for the person watching, so past it.
         if not self.auditor.progress.has_output(waiting):
@@ -152,14 +188,11 @@ class IamDrift:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start reading every account the selected tests need, before the first test runs."""
+        params = [getattr(getattr(i, "callspec", None), "params", {}) for i in session.items]
+        self.auditor.keep_state = any("access" in p or "risks" in p for p in params)
         if self.is_worker or session.config.option.collectonly:
             return  # each xdist worker reads only the accounts of the tests it is given
-        needed = {
-            p.account
-            for item in session.items
-            for p in getattr(getattr(item, "callspec", None), "params", {}).values()
-            if isinstance(p, Target)
-        }
+        needed = {t.account for p in params for t in p.values() if isinstance(t, Target)}
         if needed:
             tr = self.config.pluginmanager.get_plugin("terminalreporter")
             if tr is not None:
@@ -191,20 +224,25 @@ class IamDrift:
         record = item.stash.get(RECORD, None)
         if record is not None:
             record = dict(record)
-            if report.failed and not record["error"] and not record["findings"]:
+            if report.failed and not (
+                record["error"] or record["findings"] or record.get("elsewhere")
+            ):
                 # A check that broke without a finding leaves the account unknown: an error.
                 last = (report.longreprtext or "check failed").strip().splitlines()[-1]
                 record["error"] = f"check {item.nodeid} could not complete: {last}"
+            fragments = [record.pop("html", "")]
             report.iamdrift = record  # travels to the xdist controller with the report
-            if record["findings"] and report.when == "call" and self.html_extras:
+            if record["findings"]:
                 previous = self.results.previous
                 ids = {f["id"] for f in previous["findings"]} if previous else None
+                fragments.insert(0, findings_html(record["findings"], ids))
+            if report.when == "call" and self.html_extras and any(fragments):
                 extra = {
                     "name": "findings",
                     "format_type": "html",
                     "extension": "html",
                     "mime_type": None,
-                    "content": findings_html(record["findings"], ids),
+                    "content": "".join(fragments),
                 }
                 report.extras = [*getattr(report, "extras", []), extra]
         return report
@@ -213,7 +251,12 @@ class IamDrift:
         record = getattr(report, "iamdrift", None)
         if record and not self.is_worker:
             self.results.record(
-                record["account"], record["name"], record["findings"], record["error"]
+                record["account"],
+                record["name"],
+                record["findings"],
+                record["error"],
+                record.get("risks", []),
+                record.get("access", []),
             )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -272,7 +315,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _STATE = pytest.StashKey[IamDrift]()
-_FIXTURES = ("user", "group", "role", "policy", "unexpected", "organization")
+_FIXTURES = ("user", "group", "role", "policy", "unexpected", "organization", "access", "risks")
 
 
 def state_of(config: pytest.Config) -> IamDrift:
@@ -342,7 +385,79 @@ def organization(request: pytest.FixtureRequest) -> Check:
         state.unreadable(request, f"organization of {acct.label} could not be read: {reason}")
     declared = {a.id: a.name for a in state.baseline.accounts.values()}
     findings = diff_membership(acct.id, declared, live)
+    if state.baseline.structure is not None:
+        try:
+            structure = state.auditor.hub().structure()
+        except Exception as exc:
+            structure, reason = None, aws_error_text(exc)
+        if structure is None:
+            state.unreadable(
+                request, f"organization structure of {acct.label} could not be read: {reason}"
+            )
+        findings = sort_findings(
+            findings + diff_structure(acct.id, state.baseline.structure, structure)
+        )
     return state.check(request, findings, f"the organization of {acct.label}")
+
+
+class RiskWarning(UserWarning):
+    """A risky access path: reported, but not failing the run unless access.yaml says so."""
+
+
+@pytest.fixture
+def risks(request: pytest.FixtureRequest) -> Check:
+    state = state_of(request.config)
+    acct, result = state.account_result(request)
+    access = state.baseline.access
+    try:
+        org = state.org_context()
+        bodies = state.auditor.hub().aws_policy_bodies(
+            policy_bodies_needed({acct.id: result.state})
+        )
+    except Exception as exc:
+        state.unreadable(
+            request, f"risks of {acct.label} could not be judged: {aws_error_text(exc)}"
+        )
+    found = find_risks({acct.id: result.state}, org, access.third_parties if access else {}, bodies)
+    if access and access.risks == "fail":
+        return state.check(request, found, f"access risks in account {acct.label}")
+    request.node.stash[RECORD]["risks"] = [f.as_json() for f in found]
+    for f in found:
+        warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
+    return state.check(request, [], f"access risks in account {acct.label}")
+
+
+@pytest.fixture
+def access(request: pytest.FixtureRequest) -> Check:
+    state = state_of(request.config)
+    state.begin(request)
+    results = [state.auditor.result(a) for a in state.selected()]
+    unread = [r.account.label for r in results if r.error]
+    if unread:
+        state.unreadable(
+            request,
+            "the access graph needs every account, and these could not be "
+            f"read: {', '.join(unread)}",
+            own=False,
+        )
+    states = {r.account.id: r.state for r in results}
+    try:
+        org = state.org_context()
+        bodies = state.auditor.hub().aws_policy_bodies(policy_bodies_needed(states))
+    except Exception as exc:
+        state.unreadable(request, f"the access graph could not be built: {aws_error_text(exc)}")
+    graph = build_graph(states, org, bodies)
+    expected = state.baseline.access
+    findings, rows = diff_access(expected, graph, org)
+    risky = {
+        arn_of(f.account, "role", states[f.account].roles[f.resource].path, f.resource)
+        for f in find_risks(states, org, expected.third_parties, bodies)
+        if f.resource_type == "role"
+    }
+    record = request.node.stash[RECORD]
+    record["access"] = rows
+    record["html"] = access_matrix_html(rows, risky)
+    return state.check(request, findings, "cross-account access")
 
 
 def _top_severity(findings: list[dict[str, Any]]) -> str:

@@ -19,6 +19,7 @@ class AccountOutcome:
     name: str
     error: str | None = None
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    risks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -35,18 +36,31 @@ class RunResults:
     accounts: dict[str, AccountOutcome] = field(default_factory=dict)
     run_id: str | None = None
     previous: dict[str, Any] | None = None  # the last completed run's findings JSON
+    access: list[dict[str, Any]] = field(default_factory=list)
 
     def record(
-        self, account: str, name: str, findings: list[dict[str, Any]], error: str | None
+        self,
+        account: str,
+        name: str,
+        findings: list[dict[str, Any]],
+        error: str | None,
+        risks: list[dict[str, Any]] = (),
+        access: list[dict[str, Any]] = (),
     ) -> None:
         outcome = self.accounts.setdefault(account, AccountOutcome(account, name))
-        for f in findings:
-            outcome.findings[f["id"]] = f
+        outcome.name = outcome.name or name
+        # A finding belongs to the account it names (the access check spans accounts).
+        for kind, items in (("findings", findings), ("risks", risks)):
+            for f in items:
+                owner = self.accounts.setdefault(f["account"], AccountOutcome(f["account"], ""))
+                getattr(owner, kind)[f["id"]] = f
         if error and not outcome.error:
             outcome.error = error
+        if access:
+            self.access = list(access)
 
-    def findings(self) -> list[dict[str, Any]]:
-        every = [f for a in self.accounts.values() for f in a.findings.values()]
+    def findings(self, kind: str = "findings") -> list[dict[str, Any]]:
+        every = [f for a in self.accounts.values() for f in getattr(a, kind).values()]
         return sorted(every, key=lambda f: (SEVERITY_ORDER[f["severity"]], f["id"]))
 
     def severity_counts(self, account: AccountOutcome) -> dict[str, int]:
@@ -73,6 +87,8 @@ class RunResults:
                 for a in sorted(self.accounts.values(), key=lambda a: a.id)
             ],
             "findings": self.findings(),
+            "risks": self.findings("risks"),  # warnings: reported, not failing (see access.yaml)
+            "access": self.access,
         }
         history = compare(self.previous, data)
         data["history"] = {

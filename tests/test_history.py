@@ -12,6 +12,8 @@ from iamdrift import history
 from iamdrift.emulator import DEMO, MANAGEMENT, trust
 
 MEMBER_TRUST = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
+# Widening the trust to the management account lets userA (AssumeRole on "*") in too.
+USER_A_EDGE = f"{DEMO}/access/{MANAGEMENT}:user:userA->{DEMO}:MemberReadOnlyAccess/edge"
 
 
 def _widen(emu):
@@ -36,9 +38,10 @@ def test_new_then_resolved_across_three_runs(world):
     second = world.cli("run")
     assert second.code == 1
     assert second.finding(MEMBER_TRUST)["history"] == "new"
+    assert second.finding(USER_A_EDGE)["history"] == "new"
     assert second.summary["history"] == {
         "previous_run": first.summary["run_id"],
-        "new": 1,
+        "new": 2,
         "persisting": 0,
         "resolved": 0,
     }
@@ -47,8 +50,8 @@ def test_new_then_resolved_across_three_runs(world):
     _restore(world.emu)
     third = world.cli("run")
     assert third.code == 0
-    assert [f["id"] for f in third.summary["resolved"]] == [MEMBER_TRUST]
-    assert third.summary["history"]["resolved"] == 1
+    assert sorted(f["id"] for f in third.summary["resolved"]) == sorted([MEMBER_TRUST, USER_A_EDGE])
+    assert third.summary["history"]["resolved"] == 2
 
     reports = world.tmp / "reports"
     runs = history.runs(reports)
@@ -85,7 +88,7 @@ def test_junit_lists_the_same_failures_as_the_html(world):
         if any(e["result"] == "Failed" for e in entries)
     )
     assert failed == html_failed
-    assert len(failed) == 2
+    assert len(failed) == 3  # the role, the unexpected user, and the new access edge
 
 
 def _summary(run_id, accounts, findings):

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from iamdrift.access import OrgContext, build_graph, policy_bodies_needed
 from iamdrift.audit import Hub, read_account
 from iamdrift.baseline import (
+    ACCESS_FILE,
     ACCOUNTS_DIR,
     ORGANIZATION_FILE,
     AccountBaseline,
@@ -26,11 +28,13 @@ from iamdrift.diff import is_ignored
 from iamdrift.errors import AccountUnreadable
 from iamdrift.models import (
     ENTITY_KINDS,
+    AccessFile,
     AccountState,
     OrganizationFile,
     PolicyDocument,
     StrictModel,
 )
+from iamdrift.orgstate import STRUCTURE_FILE, scp_levels
 from iamdrift.policy import normalize
 from iamdrift.yamlio import dump_yaml, load_yaml_text, write_atomic
 
@@ -87,7 +91,63 @@ def take_snapshot(
         path = Path(acct.file)
         write_atomic(path, _account_yaml(acct, state, defaults, existing))
         result.written.append(path)
+    if not result.errors and not only:
+        result.written += _organization_files(
+            root, hub, existing, {t.id: s for t, s in zip(targets, states, strict=True)}
+        )
     return result
+
+
+def _organization_files(
+    root: Path, hub: Hub, existing: Baseline | None, states: dict[str, AccountState]
+) -> list[Path]:
+    """structure.yaml (when the hub may read the organization) and access.yaml.
+
+    Only after every account was read: a graph of some accounts would declare too little.
+    """
+    written = []
+    structure = hub.structure()
+    if structure is not None:
+        doc = {
+            "accounts": {a: m.model_dump() for a, m in sorted(structure.accounts.items())},
+            "service_control_policies": {
+                n: {"document": p.document.as_json(), "targets": p.targets}
+                for n, p in sorted(structure.service_control_policies.items())
+            },
+        }
+        write_atomic(
+            root / STRUCTURE_FILE,
+            "# Written by `runner.py snapshot`: members, OUs, SCPs.\n" + dump_yaml(doc),
+        )
+        written.append(root / STRUCTURE_FILE)
+    management = existing.management_account if existing and existing.organization else None
+    org = OrgContext(
+        management=management or (hub.account() if structure else None),
+        members=set(structure.accounts) if structure else set(states),
+        scp_levels=scp_levels(structure) if structure else {},
+    )
+    graph = build_graph(states, org, hub.aws_policy_bodies(policy_bodies_needed(states)))
+    settings = existing.access if existing and existing.access else AccessFile()
+    doc = {
+        "exclusive": settings.exclusive,
+        "risks": settings.risks,
+        "third_parties": settings.third_parties,
+        "edges": [
+            {
+                "principal": e.principal.key,
+                "role": e.role,
+                **({"conditions": e.conditions} if e.conditions else {}),
+            }
+            for e in graph.edges
+        ],
+    }
+    write_atomic(
+        root / ACCESS_FILE,
+        "# Written by `runner.py snapshot` from the live access "
+        "graph. Review every edge before committing.\n" + dump_yaml(doc),
+    )
+    written.append(root / ACCESS_FILE)
+    return written
 
 
 def _read(hub: Hub, acct: AccountBaseline) -> AccountState | AccountUnreadable:

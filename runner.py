@@ -77,8 +77,9 @@ def _parser() -> argparse.ArgumentParser:
 def _logging() -> None:
     # One line per event on stderr, as journald, Docker or CI capture it.
     logging.Formatter.converter = time.gmtime
+    logging.getLogger("iamdrift").setLevel(logging.INFO)  # ours; libraries stay at WARNING
     logging.basicConfig(
-        level=logging.INFO,
+        level=logging.WARNING,
         stream=sys.stderr,
         format="%(asctime)sZ %(levelname)s %(name)s: %(message)s",
     )

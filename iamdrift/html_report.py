@@ -93,6 +93,12 @@ def summary_html(data: dict[str, Any]) -> str:
             ["Severity", "Finding", "Message"],
             [[badge(f["severity"]), e(f["id"]), e(f["message"])] for f in data["resolved"]],
         )
+    risks = ""
+    if data.get("risks"):
+        risks = f"<h3>Risky access ({len(data['risks'])}, reported as warnings)</h3>" + _table(
+            ["Severity", "Risk", "Message"],
+            [[badge(f["severity"]), e(f["id"]), e(f["message"])] for f in data["risks"]],
+        )
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
     return (
         f'<div class="iamdrift">{STYLE}<h2>iamdrift summary</h2>'
@@ -101,6 +107,7 @@ def summary_html(data: dict[str, Any]) -> str:
         f"<p>{since}</p>"
         + _table(["Account", "Name", "Status", *SEVERITY_ORDER, "Error"], rows, "iamdrift-accounts")
         + resolved
+        + risks
         + "</div>"
     )
 

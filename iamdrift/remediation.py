@@ -9,6 +9,13 @@ _PUT_INLINE = (
 
 
 def _command(kind: str, name: str, aspect: str, change: str, account: str) -> str:
+    if kind == "access":
+        return (
+            "narrow the role's trust policy or the principal's identity policy (the finding's "
+            "path names both), or declare the edge in access.yaml"
+        )
+    if aspect.startswith("risk:"):
+        return "see the message for how to narrow it"
     if kind == "account":
         return (
             f"write its baseline with `runner.py snapshot --accounts {name}`"

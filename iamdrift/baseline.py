@@ -257,6 +257,12 @@ def _pattern_message(key: str, value: Any) -> str:
         expected = "a policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess"
     elif leaf == "read_via":
         expected = "a role name or a role ARN such as arn:aws:iam::222222222222:role/Audit"
+    elif leaf == "principal":
+        expected = 'a principal ARN such as arn:aws:iam::111111111111:user/demo1, "*", service:NAME'
+    elif leaf == "role":
+        expected = "a role ARN such as arn:aws:iam::222222222222:role/MemberReadOnlyAccess"
+    elif leaf in ("ou", "targets") or key.startswith("service_control_policies"):
+        expected = "an OU path such as Root/Workloads (or an account id for a target)"
     elif leaf == "path":
         expected = "an IAM path that starts and ends with /"
     else:

@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iamdrift.models import AccountFile, OrganizationFile
+from iamdrift.models import AccessFile, AccountFile, OrganizationFile
+from iamdrift.orgstate import Structure
 from iamdrift.yamlio import write_atomic
 
-SCHEMAS = {"account.schema.json": AccountFile, "organization.schema.json": OrganizationFile}
+SCHEMAS = {
+    "account.schema.json": AccountFile,
+    "organization.schema.json": OrganizationFile,
+    "access.schema.json": AccessFile,
+    "structure.schema.json": Structure,
+}
 
 
 def schema_texts() -> dict[str, str]:

@@ -85,6 +85,39 @@ def bench_diff(accounts: int, entities: int) -> None:
     )
 
 
+def bench_graph(accounts: int, entities: int) -> None:
+    """The access graph over N accounts: each account's users may assume roles elsewhere."""
+    from iamdrift.access import OrgContext, build_graph
+
+    half = max(1, entities // 2)
+    ids = [f"{200000000000 + i}" for i in range(accounts)]
+    states = {}
+    for n, account in enumerate(ids):
+        nxt = ids[(n + 1) % accounts]
+        users = {f"user{i}": {"groups": ["Ops"]} for i in range(half)}
+        group = {"Ops": {"inline_policies": {"Assume": allow("arn:aws:iam::*:role/role*")}}}
+        roles = {
+            f"role{i}": {
+                "trust_policy": trust(
+                    f"arn:aws:iam::{nxt}:root"
+                    if i % 50 == 0
+                    else f"arn:aws:iam::{nxt}:user/user{i}"
+                )
+            }
+            for i in range(half)
+        }
+        states[account] = AccountState.model_validate(
+            {"users": users, "groups": group, "roles": roles}
+        )
+    start = time.perf_counter()
+    graph = build_graph(states, OrgContext(members=set(ids)))
+    elapsed = time.perf_counter() - start
+    print(
+        f"D graph: {accounts} accounts x {half} users + {half} roles: {len(graph.edges)} edges "
+        f"in {elapsed:.1f}s"
+    )
+
+
 def write_baselines(directory: Path, accounts: int, entities: int) -> None:
     (directory / "accounts").mkdir(parents=True)
     for i in range(accounts):
@@ -198,6 +231,7 @@ def main() -> None:
     parser.add_argument("--e2e-entities", type=int, default=100)
     args = parser.parse_args()
     bench_diff(args.accounts, args.entities)
+    bench_graph(args.accounts, min(args.entities, 200))
     bench_collect(args.collect_accounts, args.entities)
     bench_e2e(args.e2e_accounts, args.e2e_entities)
 

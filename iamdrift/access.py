@@ -257,6 +257,23 @@ def _external(value: str, kind: str, audited: set[str]) -> Principal | None:
     return Principal(value, kind_name, match.group(1))
 
 
+def _candidates(
+    stmt: Canonical,
+    all_sources: list[_Source],
+    by_key: dict[str, _Source],
+    by_account: dict[str, list[_Source]],
+) -> list[_Source]:
+    aws = stmt.get("Principal", {}).get("AWS", [])
+    if "*" in aws:
+        return all_sources
+    out = [by_key[v] for v in aws if v in by_key]
+    for v in aws:
+        root = _ROOT.match(v)
+        if root:
+            out += by_account.get(root.group(1), [])
+    return out
+
+
 def build_graph(
     states: dict[str, AccountState],
     org: OrgContext,
@@ -270,6 +287,11 @@ def build_graph(
     ]
     edges: dict[str, Edge] = {}
     nodes: dict[str, Principal] = {s.principal.key: s.principal for s in all_sources}
+    # Trust statements name ARNs or accounts: look those up instead of trying every principal.
+    by_key = {s.principal.key: s for s in all_sources}
+    by_account: dict[str, list[_Source]] = {}
+    for s in all_sources:
+        by_account.setdefault(s.principal.account or "", []).append(s)
     for account, state in sorted(states.items()):
         for name, role in sorted(state.roles.items()):
             if role.path.startswith(SERVICE_ROLE_PATH):
@@ -302,7 +324,7 @@ def build_graph(
                             (f"trust statement {i} of {name} names {value}",),
                         )
                         edges.setdefault(edge.id, edge)
-                for src in all_sources:
+                for src in _candidates(stmt, all_sources, by_key, by_account):
                     p = src.principal
                     if p.account == account or not _trust_admits(stmt, p):
                         continue

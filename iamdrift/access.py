@@ -166,65 +166,39 @@ def _managed(arn: str, state: AccountState, aws_policies: dict[str, Canonical]) 
     return normalize(state.policies[name].document) if name in state.policies else {"Statement": []}
 
 
+def _own_policies(
+    label: str, entity, state: AccountState, aws_policies: dict[str, Canonical]
+) -> list[tuple[str, Canonical]]:
+    """A user's, group's or role's inline and managed policies, each named for the path."""
+    inline = [
+        (f"{label} inline policy {p}", normalize(d)) for p, d in entity.inline_policies.items()
+    ]
+    managed = [
+        (f"{label} managed policy {a}", _managed(a, state, aws_policies))
+        for a in entity.managed_policies
+    ]
+    return inline + managed
+
+
 def sources(account: str, state: AccountState, aws_policies: dict[str, Canonical]) -> list[_Source]:
     """Every user and role of an account with the identity policies that apply to it."""
     out = []
-    for name, user in state.users.items():
-        pols = [
-            (f"user {name} inline policy {p}", normalize(d))
-            for p, d in user.inline_policies.items()
-        ]
-        pols += [
-            (f"user {name} managed policy {a}", _managed(a, state, aws_policies))
-            for a in user.managed_policies
-        ]
-        for g in user.groups:
-            group = state.groups.get(g)
-            if group is None:
-                continue
-            pols += [
-                (f"group {g} inline policy {p}", normalize(d))
-                for p, d in group.inline_policies.items()
-            ]
-            pols += [
-                (f"group {g} managed policy {a}", _managed(a, state, aws_policies))
-                for a in group.managed_policies
-            ]
+    principals = [("user", n, e) for n, e in state.users.items()]
+    principals += [
+        ("role", n, e) for n, e in state.roles.items() if not e.path.startswith(SERVICE_ROLE_PATH)
+    ]
+    for kind, name, entity in principals:
+        policies = _own_policies(f"{kind} {name}", entity, state, aws_policies)
+        for g in getattr(entity, "groups", []):
+            if g in state.groups:
+                policies += _own_policies(f"group {g}", state.groups[g], state, aws_policies)
         boundary = (
-            _managed(user.permissions_boundary, state, aws_policies)
-            if user.permissions_boundary
+            _managed(entity.permissions_boundary, state, aws_policies)
+            if entity.permissions_boundary
             else None
         )
-        out.append(
-            _Source(
-                Principal(arn_of(account, "user", user.path, name), "user", account, True),
-                pols,
-                boundary,
-            )
-        )
-    for name, role in state.roles.items():
-        if role.path.startswith(SERVICE_ROLE_PATH):
-            continue
-        pols = [
-            (f"role {name} inline policy {p}", normalize(d))
-            for p, d in role.inline_policies.items()
-        ]
-        pols += [
-            (f"role {name} managed policy {a}", _managed(a, state, aws_policies))
-            for a in role.managed_policies
-        ]
-        boundary = (
-            _managed(role.permissions_boundary, state, aws_policies)
-            if role.permissions_boundary
-            else None
-        )
-        out.append(
-            _Source(
-                Principal(arn_of(account, "role", role.path, name), "role", account, True),
-                pols,
-                boundary,
-            )
-        )
+        principal = Principal(arn_of(account, kind, entity.path, name), kind, account, True)
+        out.append(_Source(principal, policies, boundary))
     return out
 
 

@@ -144,4 +144,8 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(f"  [{f['severity']}]{mark} {f['id']} ({f['change']}): {f['message']}")
     if len(summary["findings"]) > 10:
         lines.append(f"  ... and {len(summary['findings']) - 10} more in the report")
+    risks = summary.get("risks", [])
+    if risks:
+        lines.append(f"  risky access, reported as warnings ({len(risks)}):")
+        lines += [f"    [{f['severity']}] {f['id']}" for f in risks[:5]]
     return lines

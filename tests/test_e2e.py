@@ -436,5 +436,8 @@ def test_demo_runs_as_intended(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Demo ran as intended" in proc.stdout
     assert "[critical] NEW 222222222222/role/MemberReadOnlyAccess/trust_policy" in proc.stdout
+    # The seed's admin path (userA may assume any role; OAAR without MFA) is called out.
+    assert "[high] 123456789012/group/SecurityAuditors/risk:assume_any_role" in proc.stdout
+    assert "222222222222/role/OrganizationAccountAccessRole/risk:admin_without_mfa" in proc.stdout
     assert len(list((tmp_path / "r").glob("2*/report.html"))) == 2
     assert (tmp_path / "r" / "index.html").exists()

@@ -21,7 +21,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from iamdrift.findings import Finding, sort_findings
-from iamdrift.models import AccessFile, AccountState, PolicyDocument
+from iamdrift.models import AccessFile, AccountState
 from iamdrift.policy import normalize
 
 ASSUME = "sts:assumerole"
@@ -152,18 +152,17 @@ class _Source:
     boundary: Canonical | None
 
 
-def _aws_policy(aws_policies: dict[str, Canonical], arn: str) -> Canonical:
-    try:
-        return aws_policies[arn]
-    except KeyError:
-        raise KeyError(f"the body of {arn} was not collected") from None
-
-
-def _managed(arn: str, state: AccountState, aws_policies: dict[str, Canonical]) -> Canonical:
-    name = arn.rsplit("/", 1)[-1]
+def managed_policy(arn: str, state: AccountState, aws_policies: dict[str, Canonical]) -> Canonical:
+    """A managed policy's canonical document; one that was not collected is an error,
+    since leaving it out would hide access."""
     if arn.split(":")[4] == "aws":
-        return _aws_policy(aws_policies, arn)
-    return normalize(state.policies[name].document) if name in state.policies else {"Statement": []}
+        if arn not in aws_policies:
+            raise KeyError(f"the body of {arn} was not collected")
+        return aws_policies[arn]
+    name = arn.rsplit("/", 1)[-1]
+    if name not in state.policies:
+        raise KeyError(f"{arn} is attached but its document was not collected")
+    return normalize(state.policies[name].document)
 
 
 def _own_policies(
@@ -174,7 +173,7 @@ def _own_policies(
         (f"{label} inline policy {p}", normalize(d)) for p, d in entity.inline_policies.items()
     ]
     managed = [
-        (f"{label} managed policy {a}", _managed(a, state, aws_policies))
+        (f"{label} managed policy {a}", managed_policy(a, state, aws_policies))
         for a in entity.managed_policies
     ]
     return inline + managed
@@ -193,7 +192,7 @@ def sources(account: str, state: AccountState, aws_policies: dict[str, Canonical
             if g in state.groups:
                 policies += _own_policies(f"group {g}", state.groups[g], state, aws_policies)
         boundary = (
-            _managed(entity.permissions_boundary, state, aws_policies)
+            managed_policy(entity.permissions_boundary, state, aws_policies)
             if entity.permissions_boundary
             else None
         )
@@ -340,10 +339,6 @@ def policy_bodies_needed(states: dict[str, AccountState]) -> set[str]:
                 if arn and arn.split(":")[4] == "aws":
                     arns.add(arn)
     return arns
-
-
-def document(doc: PolicyDocument | dict[str, Any]) -> Canonical:
-    return normalize(doc)
 
 
 def canonical_conditions(conditions: dict[str, Any]) -> Canonical:

@@ -90,10 +90,6 @@ def _relist(key: str, value: Any) -> Any:
     return value
 
 
-def equivalent(a: PolicyDocument, b: PolicyDocument) -> bool:
-    return normalize(a) == normalize(b)
-
-
 def _covers_values(broad: list[str] | None, narrow: list[str] | None) -> bool:
     if broad is None or narrow is None:
         return broad is narrow

@@ -13,7 +13,7 @@ from iamdrift.access import (
     SERVICE_ROLE_PATH,
     UNIQUE_ID,
     OrgContext,
-    _managed,
+    managed_policy,
     statement_applies,
 )
 from iamdrift.findings import Finding, Severity, sort_findings
@@ -65,10 +65,11 @@ def _risk(
 
 
 def _is_admin(role, state: AccountState, aws_policies: dict) -> bool:
-    docs = [normalize(d) for d in role.inline_policies.values()]
-    docs += [_managed(a, state, aws_policies) for a in role.managed_policies if a != ADMIN_POLICY]
+    """AdministratorAccess attached, or any policy allowing every action on every resource."""
     if ADMIN_POLICY in role.managed_policies:
         return True
+    docs = [normalize(d) for d in role.inline_policies.values()]
+    docs += [managed_policy(a, state, aws_policies) for a in role.managed_policies]
     return any(
         s["Effect"] == "Allow" and s.get("Action") == ["*"] and s.get("Resource") == ["*"]
         for d in docs

@@ -38,7 +38,9 @@ def test_readme_access_example_loads(tmp_path):
 def test_broken_access_baseline_names_file_line_and_key(tmp_path):
     (tmp_path / "accounts").mkdir()
     (tmp_path / "accounts" / "a.yaml").write_text('account: "123456789012"\nname: M\n')
-    (tmp_path / "access.yaml").write_text("edges:\n  - principal: demo1\n    role: arn:aws:iam::222222222222:role/R\n")
+    (tmp_path / "access.yaml").write_text(
+        "edges:\n  - principal: demo1\n    role: arn:aws:iam::222222222222:role/R\n"
+    )
     import pytest
 
     from iamdrift.errors import BaselineError

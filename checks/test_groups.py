@@ -1,5 +1,6 @@
-"""Groups: attached managed policies and inline policies (the AssumeRole grants live here)."""
+"""Groups: attached managed policies and inline policies (the AssumeRole grants live here);
+and no group that the baseline does not declare."""
 
 
-def test_group_matches_baseline(group):
-    group.assert_matches_baseline()
+def test_groups_match_baseline(groups):
+    groups.assert_matches_baseline()

@@ -1,5 +1,5 @@
-"""Customer managed policies: the default version's document."""
+"""Customer managed policies: the default version's document; and no undeclared policy."""
 
 
-def test_managed_policy_matches_baseline(policy):
-    policy.assert_matches_baseline()
+def test_policies_match_baseline(policies):
+    policies.assert_matches_baseline()

@@ -1,5 +1,6 @@
-"""Roles: who may assume them (trust policy) and what they may then do."""
+"""Roles: who may assume them (trust policy) and what they may then do; and no role that
+the baseline does not declare."""
 
 
-def test_role_matches_baseline(role):
-    role.assert_matches_baseline()
+def test_roles_match_baseline(roles):
+    roles.assert_matches_baseline()

@@ -49,3 +49,11 @@ class AccountUnreadable(Exception):
 
 class ReadOnlyViolation(Exception):
     """An AWS operation that could change something was about to be sent."""
+
+
+class AccountTimeout(Exception):
+    """An account whose reads did not finish within the run's per-account time bound."""
+
+    def __init__(self, account: str):
+        self.account = account
+        super().__init__(f"account {account}: reads did not finish within the time bound")

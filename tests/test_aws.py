@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamdrift.aws import hub_session, is_read_only, session_name
+from iamdrift.aws.session import guarded_session, is_read_only, session_name
 from iamdrift.errors import ReadOnlyViolation
 
 ALLOWED = [
@@ -43,9 +43,9 @@ def test_only_reads_and_assume_role_are_allowed(service, operation):
 )
 def test_guard_refuses_writes_before_anything_is_sent(service, call, kwargs):
     sent = []
-    session = hub_session()
-    session.events.register("before-send", lambda **kw: sent.append(kw))
-    client = session.client(service)
+    session = guarded_session()
+    session.register("before-send", lambda **kw: sent.append(kw))
+    client = session.create_client(service)
     with pytest.raises(ReadOnlyViolation, match="refuses"):
         getattr(client, call)(**kwargs)
     assert sent == []
@@ -53,7 +53,7 @@ def test_guard_refuses_writes_before_anything_is_sent(service, call, kwargs):
 
 def test_guard_lets_reads_through_to_the_endpoint(world, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", world.emu.endpoint)
-    client = hub_session().client("iam")
+    client = guarded_session().create_client("iam")
     assert {u["UserName"] for u in client.list_users()["Users"]} == {"demo1", "userA"}
 
 

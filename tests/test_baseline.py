@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.baseline import load_baselines
+from iamdrift.baselines.load import load_baselines
 from iamdrift.errors import BaselineError
 
 GOOD_ROLE = """\

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
+from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

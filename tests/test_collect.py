@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from iamdrift.collect import IncompleteRead, collect_account, read_iam, state_from_responses
+from iamdrift.aws.iam import IncompleteRead, collect_account, read_iam, state_from_responses
 from iamdrift.errors import AccountUnreadable
 
 TRUST = {
@@ -154,35 +154,40 @@ def test_url_encoded_documents_and_customer_policies():
     assert state.policies["Custom"].path == "/team/"
 
 
-def test_unreadable_account_names_account_role_and_error(monkeypatch):
+def test_unreadable_account_names_account_role_and_error():
     from botocore.config import Config
 
+    from iamdrift.aws.session import guarded_session
+
     # Nothing listens on the endpoint the autouse fixture sets; don't retry it 8 times.
-    monkeypatch.setattr("iamdrift.collect.BOTO_CONFIG", Config(retries={"total_max_attempts": 1}))
-    session = boto3.Session(
-        aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+    iam = guarded_session().create_client(
+        "iam", config=Config(retries={"total_max_attempts": 1}, connect_timeout=2)
     )
     with pytest.raises(AccountUnreadable) as exc:
-        collect_account(session, "222222222222", "arn:aws:iam::222222222222:role/Audit")
+        collect_account(iam, "222222222222", "arn:aws:iam::222222222222:role/Audit")
     text = str(exc.value)
     assert "222222222222" in text and "role/Audit" in text
 
 
-def test_expired_credentials_are_refreshed(world, monkeypatch):
-    from iamdrift.aws import assumed_session, hub_session
+def test_one_botocore_session_serves_every_account(world, monkeypatch):
+    """Service models are loaded once: clients in other accounts come from the hub's session."""
+    from iamdrift.aws.session import Clients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", world.emu.endpoint)
-    hub = hub_session()
-    calls = []
-    hub.events.register("after-call.sts.AssumeRole", lambda **kw: calls.append(1))
-    member = assumed_session(
-        hub, "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", "iamdrift-test"
+    import botocore.loaders
+
+    clients = Clients()
+    reads = []
+    original = botocore.loaders.JSONFileLoader.load_file
+    monkeypatch.setattr(
+        botocore.loaders.JSONFileLoader,
+        "load_file",
+        lambda self, path: reads.append(path) or original(self, path),
     )
-    state = collect_account(member, "222222222222", None)
-    assert "MemberReadOnlyAccess" in state.roles
-    creds = member._session.get_credentials()
-    # As after a long run: the credentials and the fetcher's cached response have expired.
-    creds._expiry_time = datetime.now(UTC) - timedelta(minutes=1)
-    creds._refresh_using.__self__._cache.clear()
-    assert "MemberReadOnlyAccess" in collect_account(member, "222222222222", None).roles
-    assert len(calls) == 2
+    for account in ("222222222222", "333333333333"):
+        iam = clients.assumed(
+            "iam", f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "iamdrift-test"
+        )
+        assert "OrganizationAccountAccessRole" in collect_account(iam, account, None).roles
+    iam_models = [p for p in reads if p.endswith("/iam/2010-05-08/service-2")]
+    assert len(iam_models) == 1, reads

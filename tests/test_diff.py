@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iamdrift.diff import diff_account
-from iamdrift.models import AccountState, IgnoreRules
+from iamdrift.baselines.models import AccountState, IgnoreRules
+from iamdrift.compare.diff import diff_account
 
 ACCT = "222222222222"
 RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"

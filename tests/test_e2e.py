@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from iamdrift.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
 
 pytestmark = pytest.mark.e2e
 MGMT_ROOT = f"arn:aws:iam::{MANAGEMENT}:root"
@@ -268,7 +268,7 @@ def test_unreadable_account_errors_and_the_others_are_checked(world):
     result.finding(f"{DEMO}/user/eve/existence")
     # Every test of the unreadable account errors; none passes.
     assert "passed" not in [line for line in result.stdout.splitlines() if ACCOUNT_B in line]
-    assert f"ERROR checks/test_roles.py::test_role_matches_baseline[{ACCOUNT_B}" in result.stdout
+    assert f"ERROR checks/test_roles.py::test_roles_match_baseline[{ACCOUNT_B}]" in result.stdout
 
 
 def test_throttling_is_retried_by_botocore(world):
@@ -318,14 +318,26 @@ def test_unknown_account_selection_exits_2(world):
     assert "999999999999" in result.stderr
 
 
-def test_account_selection_and_keyword(world):
+def test_account_and_entity_selection_give_the_ids_of_a_whole_run(world):
     world.emu.iam(ACCOUNT_B).create_user(UserName="eve")
-    result = world.cli("run", "--accounts", DEMO)
-    assert result.code == 0
-    assert [a["id"] for a in result.summary["accounts"]] == [DEMO]
-    result = world.cli("run", "--", "-k", "MemberReadOnlyAccess")
-    assert result.code == 0
-    assert "1 passed" in result.stdout
+    _trust(world.emu, trust(MGMT_ROOT))
+    whole = world.cli("run")
+    assert whole.code == 1
+    member = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
+    assert {member, f"{ACCOUNT_B}/user/eve/existence"} <= {f["id"] for f in whole.summary["findings"]}
+
+    one_account = world.cli("run", "--accounts", DEMO)
+    assert [a["id"] for a in one_account.summary["accounts"]] == [DEMO]
+    assert [f["id"] for f in one_account.summary["findings"]] == [member]
+
+    one_entity = world.cli("run", "--entity", "MemberReadOnlyAccess")
+    assert one_entity.code == 1
+    assert [f["id"] for f in one_entity.summary["findings"]] == [member]
+    assert one_entity.account(DEMO)["checked"]["roles"] == 1
+
+    by_keyword = world.cli("run", "--entity", "role/Member*", "--", "-k", "DEMO and roles")
+    assert "1 failed" in by_keyword.stdout
+    assert [f["id"] for f in by_keyword.summary["findings"]] == [member]
 
 
 def test_snapshot_then_run_finds_nothing_then_finds_a_change(world):

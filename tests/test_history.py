@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from iamdrift import history
-from iamdrift.emulator import DEMO, MANAGEMENT, trust
+from iamdrift.cli.emulator import DEMO, MANAGEMENT, trust
+from iamdrift.report import history
 
 MEMBER_TRUST = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
 # Widening the trust to the management account lets userA (AssumeRole on "*") in too.

@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from iamdrift.emulator import DEMO
-from iamdrift.notify import notify
+from iamdrift.cli.emulator import DEMO
+from iamdrift.report.notify import notify
 
 
 class _Hook:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamdrift.policy import normalize, widens
+from iamdrift.compare.policy import normalize, widens
 
 ROLE = "arn:aws:iam::222222222222:role/MemberReadOnlyAccess"
 DEMO1 = "arn:aws:iam::111111111111:user/demo1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iamdrift.progress import Progress
+from iamdrift.report.progress import Progress
 
 
 class Out:

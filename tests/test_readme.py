@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from iamdrift.baseline import load_baselines
+from iamdrift.baselines.load import load_baselines
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

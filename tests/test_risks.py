@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from iamdrift.access import OrgContext, policy_bodies_needed
-from iamdrift.audit import Hub, read_account
-from iamdrift.baseline import load_baselines
-from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT
-from iamdrift.orgstate import scp_levels
-from iamdrift.risks import find_risks
+from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.projection import aws_policies_attached
+from iamdrift.access.risks import find_risks
+from iamdrift.audit.auditor import read_account
+from iamdrift.aws.hub import Hub
+from iamdrift.baselines.load import load_baselines
+from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT
 from tests.conftest import SHIPPED_BASELINES
 
 pytestmark = pytest.mark.e2e
@@ -68,14 +69,12 @@ def risks_of(world, third_parties):
     baseline = load_baselines(SHIPPED_BASELINES)
     hub = Hub()
     states = {a.id: read_account(hub, a) for a in baseline.accounts.values()}
-    structure = hub.structure()
-    org = OrgContext(
-        management=MANAGEMENT, members=set(structure.accounts), scp_levels=scp_levels(structure)
-    )
+    org = OrgContext.of(MANAGEMENT, hub.structure(), set(states))
     return {
         f.id
+        for account, state in states.items()
         for f in find_risks(
-            states, org, third_parties, hub.aws_policy_bodies(policy_bodies_needed(states))
+            account, state, org, third_parties, hub.aws_policy_bodies(aws_policies_attached(state))
         )
     }
 

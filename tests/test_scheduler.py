@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from iamdrift import history
-from iamdrift.scheduler import parse_every, plan
+from iamdrift.cli.scheduler import parse_every, plan
+from iamdrift.report import history
 from tests.conftest import RUNNER
 
 pytestmark = pytest.mark.e2e

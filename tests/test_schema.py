@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.schema import schema_texts
+from iamdrift.baselines.schema import schema_texts
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 

@@ -1,0 +1,315 @@
+"""Who can assume what: the cross-account access graph (pure, no AWS calls).
+
+Access exists only when both sides allow it: the role's trust policy admits the
+principal (by ARN, by its account's root, or by "*"), and, across accounts, the
+principal's own identity policies allow `sts:AssumeRole` on the role, with no
+explicit Deny, within its permissions boundary and its account's SCPs.
+Principals outside the audited accounts (other accounts, "*", federated
+providers, deleted principals' bare ids) are nodes too: their side cannot be
+read, so only the trust decides. AWS service principals are not: a role that
+`ec2.amazonaws.com` may assume serves its own account, as IAM Access Analyzer
+also judges it; a change to such a trust is still a trust policy finding.
+
+>>> build_graph({}, OrgContext()).edges
+[]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from iamdrift.access.evaluate import ASSUME, Canonical, OrgContext, evaluate, scp_allows
+from iamdrift.access.projection import AccountProjection, TrustingRole
+from iamdrift.baselines.models import AccessFile
+from iamdrift.compare.findings import Finding, Place, finding, sort_findings
+from iamdrift.compare.policy import normalize
+
+_ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
+_IAM_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(.+)$")
+UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,127}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A node that can assume roles: an IAM user or role, or something outside the audit."""
+
+    key: str  # ARN, or "*", "service:NAME", "federated:NAME", "id:AIDA..."
+    kind: str  # user | role | account | anyone | service | federated | deleted
+    account: str | None = None
+    audited: bool = False
+
+    @property
+    def label(self) -> str:
+        """Short and stable, without slashes: `123456789012:user:demo1`, `service:ec2...`."""
+        match = _IAM_ARN.match(self.key)
+        if match:
+            kind, _, name = match.group(2).partition("/")
+            return f"{match.group(1)}:{kind}:{name.rsplit('/', 1)[-1]}" if name else match.group(1)
+        return self.key
+
+
+@dataclass(frozen=True)
+class Edge:
+    principal: Principal
+    role: str  # role ARN
+    role_account: str
+    role_name: str
+    conditions: Canonical = field(default_factory=dict, hash=False, compare=False)
+    path: tuple[str, ...] = field(default=(), hash=False, compare=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.principal.label}->{self.role_account}:{self.role_name}"
+
+
+@dataclass
+class Graph:
+    edges: list[Edge]
+    principals: list[Principal]
+
+
+@dataclass
+class _Source:
+    principal: Principal
+    policies: list[tuple[str, list[Canonical]]]
+    boundary: list[Canonical] | None
+
+
+def _trust_admits(stmt: Canonical, principal: Principal) -> bool:
+    aws = stmt.get("Principal", {}).get("AWS", [])
+    if "*" in aws:
+        return True
+    if principal.key in aws:
+        return True
+    return f"arn:aws:iam::{principal.account}:root" in aws
+
+
+def _external(value: str, kind: str, audited: set[str]) -> Principal | None:
+    """The node for a trust principal whose own side cannot be read; None for an audited
+    account's principal (its own policies decide) and for AWS services."""
+    if kind == "Service":
+        return None
+    if kind == "Federated":
+        return Principal(f"federated:{value}", "federated")
+    if kind != "AWS":
+        return Principal(f"{kind.lower()}:{value}", "external")
+    if value == "*":
+        return Principal("*", "anyone")
+    if UNIQUE_ID.match(value):
+        return Principal(f"id:{value}", "deleted")
+    match = _IAM_ARN.match(value)
+    if not match or match.group(1) in audited:
+        return None
+    root = _ROOT.match(value)
+    kind_name = "account" if root else match.group(2).split("/", 1)[0]
+    return Principal(value, kind_name, match.group(1))
+
+
+def _candidates(
+    stmt: Canonical,
+    all_sources: list[_Source],
+    by_key: dict[str, _Source],
+    by_account: dict[str, list[_Source]],
+) -> list[_Source]:
+    aws = stmt.get("Principal", {}).get("AWS", [])
+    if "*" in aws:
+        return all_sources
+    out = [by_key[v] for v in aws if v in by_key]
+    for v in aws:
+        root = _ROOT.match(v)
+        if root:
+            out += by_account.get(root.group(1), [])
+    return out
+
+
+def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> Graph:
+    """Every edge principal -> role across accounts, from each account's projection."""
+    audited = set(projections)
+    sources: list[_Source] = []
+    for account, proj in sorted(projections.items()):
+        for s in proj.sources:
+            principal = Principal(s.arn, s.kind, account, True)
+            grants = [(g.label, proj.policies[g.policy]) for g in s.grants]
+            boundary = proj.policies[s.boundary] if s.boundary else None
+            sources.append(_Source(principal, grants, boundary))
+    edges: dict[str, Edge] = {}
+    nodes: dict[str, Principal] = {s.principal.key: s.principal for s in sources}
+    # Trust statements name ARNs or accounts: look those up instead of trying every principal.
+    by_key = {s.principal.key: s for s in sources}
+    by_account: dict[str, list[_Source]] = {}
+    for s in sources:
+        by_account.setdefault(s.principal.account or "", []).append(s)
+    for account, proj in sorted(projections.items()):
+        for role in proj.roles:
+            allows = [
+                (i, s)
+                for i, s in enumerate(role.trust)
+                if s["Effect"] == "Allow" and "Principal" in s
+            ]
+            denies = [s for s in role.trust if s["Effect"] == "Deny" and not s.get("Condition")]
+            for i, stmt in allows:
+                for kind, values in stmt["Principal"].items():
+                    for value in values:
+                        node = _external(value, kind, audited)
+                        if node is None:
+                            continue
+                        nodes[node.key] = node
+                        why = (f"trust statement {i} of {role.name} names {value}",)
+                        edge = Edge(
+                            node, role.arn, account, role.name, stmt.get("Condition", {}), why
+                        )
+                        edges.setdefault(edge.id, edge)
+                for src in _candidates(stmt, sources, by_key, by_account):
+                    edge = _edge(src, role, account, i, stmt, denies, org)
+                    if edge is not None:
+                        edges.setdefault(edge.id, edge)
+    return Graph(
+        sorted(edges.values(), key=lambda e: e.id), sorted(nodes.values(), key=lambda p: p.key)
+    )
+
+
+def _edge(
+    src: _Source,
+    role: TrustingRole,
+    account: str,
+    index: int,
+    stmt: Canonical,
+    denies: list[Canonical],
+    org: OrgContext,
+) -> Edge | None:
+    """The edge from an audited principal to a role in another account, if both sides allow."""
+    p = src.principal
+    if p.account == account or not _trust_admits(stmt, p):
+        return None
+    if any(_trust_admits(d, p) for d in denies):
+        return None
+    decision = evaluate(src.policies, ASSUME, role.arn)
+    if not decision.allowed:
+        return None
+    if (
+        src.boundary is not None
+        and not evaluate([("boundary", src.boundary)], ASSUME, role.arn).allowed
+    ):
+        return None
+    if p.account != org.management and not scp_allows(
+        org.scp_levels.get(p.account or "", []), ASSUME, role.arn
+    ):
+        return None
+    how = "its ARN" if p.key in stmt["Principal"].get("AWS", []) else "its account"
+    why = (*decision.why, f"trust statement {index} of {role.name} admits {how}")
+    return Edge(p, role.arn, account, role.name, stmt.get("Condition", {}), why)
+
+
+def risky_role_arns(projection: AccountProjection, risks: list[Finding]) -> set[str]:
+    """ARNs of the roles that risk findings name (to outline them in the access matrix)."""
+    arns = {r.name: r.arn for r in projection.roles}
+    return {arns[f.resource] for f in risks if f.resource_type == "role" and f.resource in arns}
+
+
+def canonical_conditions(conditions: dict[str, Any]) -> Canonical:
+    """A Condition block in the canonical form edges carry (keys lower case, values sorted)."""
+    if not conditions:
+        return {}
+    doc = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": conditions}]}
+    return normalize(doc)["Statement"][0].get("Condition", {})
+
+
+def _has_conditions(edge: Canonical, required: Canonical) -> bool:
+    return all(
+        set(values) <= set(edge.get(op, {}).get(key, []))
+        for op, pairs in required.items()
+        for key, values in pairs.items()
+    )
+
+
+class AccessRow(BaseModel):
+    """One edge of the findings JSON's `access[]`, with its status against access.yaml."""
+
+    principal: str
+    role: str
+    status: Literal["expected", "unexpected", "missing", "conditions missing"]
+    conditions: dict[str, Any] = {}
+    path: list[str] = []
+
+    @classmethod
+    def of(cls, edge: Edge, status: str) -> AccessRow:
+        return cls(
+            principal=edge.principal.key,
+            role=edge.role,
+            status=status,  # type: ignore[arg-type]
+            conditions=edge.conditions,
+            path=list(edge.path),
+        )
+
+
+def diff_access(
+    expected: AccessFile, graph: Graph, org: OrgContext
+) -> tuple[list[Finding], list[AccessRow]]:
+    """Findings for expected edges missing or stripped of conditions, and (when exclusive)
+    for edges nobody declared; plus every edge with its status, for the matrix."""
+    findings: list[Finding] = []
+    live = {(e.principal.key, e.role): e for e in graph.edges}
+    wanted = {(x.principal, x.role): x for x in expected.edges}
+    rows: list[AccessRow] = []
+
+    def add(edge: Edge, aspect, change, severity, want, have, what) -> None:
+        where = Place(edge.role_account, "access", edge.id, f"Account {edge.role_account}")
+        findings.append(finding(where, aspect, change, severity, what, want, have))
+
+    for (principal, role), x in sorted(wanted.items()):
+        account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
+        edge = live.get((principal, role))
+        required = canonical_conditions(x.conditions)
+        if edge is None:
+            declared = Edge(Principal(principal, "declared"), role, account, name)
+            add(
+                declared,
+                "edge",
+                "missing",
+                "medium",
+                {"principal": principal, "role": role},
+                None,
+                f"{principal} can no longer assume {name}, which access.yaml expects",
+            )
+            rows.append(
+                AccessRow(principal=principal, role=role, status="missing", conditions=required)
+            )
+        elif not _has_conditions(edge.conditions, required):
+            add(
+                edge,
+                "conditions",
+                "changed",
+                "high",
+                required,
+                edge.conditions,
+                f"{principal} can assume {name} without the trust conditions access.yaml requires",
+            )
+            rows.append(AccessRow.of(edge, "conditions missing"))
+        else:
+            rows.append(AccessRow.of(edge, "expected"))
+    for key, edge in sorted(live.items()):
+        if key in wanted:
+            continue
+        rows.append(AccessRow.of(edge, "unexpected"))
+        if expected.exclusive:
+            outside = edge.principal.kind in ("anyone", "deleted") or (
+                edge.principal.account is not None
+                and org.members
+                and edge.principal.account not in org.members
+            )
+            row = AccessRow.of(edge, "unexpected").model_dump(exclude={"status"})
+            add(
+                edge,
+                "edge",
+                "unexpected",
+                "critical" if outside else "high",
+                None,
+                row,
+                f"{edge.principal.key} can assume {edge.role_name}, which access.yaml does "
+                f"not declare (path: {'; '.join(edge.path)})",
+            )
+    return sort_findings(findings), rows

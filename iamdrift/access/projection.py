@@ -1,0 +1,158 @@
+"""What the access graph needs of one account, and nothing more (pure).
+
+An account's whole state is dropped once it is compared; the graph across accounts
+keeps only this projection: each role's trust statements for `sts:AssumeRole`, and
+each principal that some policy lets assume roles, with the statements that decide
+it (its own, its groups', its boundary). A principal whose policies allow no
+`sts:AssumeRole` at all can reach no role and is left out.
+
+>>> from iamdrift.baselines.models import AccountState
+>>> project("222222222222", AccountState(), {}).roles
+[]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from iamdrift.access.evaluate import ASSUME, SERVICE_ROLE_PATH, Canonical, statement_applies
+from iamdrift.baselines.models import AccountState
+from iamdrift.compare.policy import normalize
+
+
+class _Compact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class TrustingRole(_Compact):
+    """A role and the statements of its trust policy that concern sts:AssumeRole."""
+
+    arn: str
+    name: str
+    trust: list[dict[str, Any]]
+
+
+class Grant(_Compact):
+    """One identity policy of a principal, by the name the access path shows."""
+
+    label: str
+    policy: str  # key into AccountProjection.policies
+
+
+class Source(_Compact):
+    """A user or role that some policy lets assume roles."""
+
+    arn: str
+    kind: str  # user | role
+    grants: list[Grant]
+    boundary: str | None = None  # key into AccountProjection.policies
+
+
+class AccountProjection(_Compact):
+    account: str
+    roles: list[TrustingRole] = []
+    sources: list[Source] = []
+    policies: dict[str, list[dict[str, Any]]] = {}  # the AssumeRole statements of each policy
+
+
+def arn_of(account: str, kind: str, path: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:{kind}{path}{name}"
+
+
+def aws_policies_attached(state: AccountState) -> set[str]:
+    """AWS managed policy ARNs attached to principals: their bodies decide what they may do."""
+    arns: set[str] = set()
+    for entity in [*state.users.values(), *state.groups.values(), *state.roles.values()]:
+        for arn in [*entity.managed_policies, getattr(entity, "permissions_boundary", None)]:
+            if arn and arn.split(":")[4] == "aws":
+                arns.add(arn)
+    return arns
+
+
+def managed_policy(arn: str, state: AccountState, aws_policies: dict[str, Canonical]) -> Canonical:
+    """A managed policy's canonical document; one that was not collected is an error,
+    since leaving it out would hide access."""
+    if arn.split(":")[4] == "aws":
+        if arn not in aws_policies:
+            raise KeyError(f"the body of {arn} was not collected")
+        return aws_policies[arn]
+    name = arn.rsplit("/", 1)[-1]
+    if name not in state.policies:
+        raise KeyError(f"{arn} is attached but its document was not collected")
+    return normalize(state.policies[name].document)
+
+
+def _assume_statements(doc: Canonical) -> list[Canonical]:
+    return [s for s in doc["Statement"] if statement_applies(s, ASSUME)]
+
+
+def project(
+    account: str, state: AccountState, aws_policies: dict[str, Canonical]
+) -> AccountProjection:
+    """The account's part of the access graph (raises KeyError for an uncollected policy)."""
+    policies: dict[str, list[Canonical]] = {}
+
+    def grants(label: str, entity, key: str) -> list[Grant]:
+        out = []
+        for name, doc in entity.inline_policies.items():
+            ref = f"{key}/inline/{name}"
+            policies[ref] = _assume_statements(normalize(doc))
+            out.append(Grant(label=f"{label} inline policy {name}", policy=ref))
+        for arn in entity.managed_policies:
+            if arn not in policies:
+                policies[arn] = _assume_statements(managed_policy(arn, state, aws_policies))
+            out.append(Grant(label=f"{label} managed policy {arn}", policy=arn))
+        return out
+
+    group_grants = {
+        name: grants(f"group {name}", group, f"group/{name}")
+        for name, group in state.groups.items()
+    }
+    sources = []
+    candidates = [("user", n, e) for n, e in state.users.items()]
+    candidates += [
+        ("role", n, e) for n, e in state.roles.items() if not e.path.startswith(SERVICE_ROLE_PATH)
+    ]
+    for kind, name, entity in candidates:
+        mine = grants(f"{kind} {name}", entity, f"{kind}/{name}")
+        for group in getattr(entity, "groups", []):
+            mine += group_grants.get(group, [])
+        boundary = entity.permissions_boundary
+        if boundary and boundary not in policies:
+            policies[boundary] = _assume_statements(managed_policy(boundary, state, aws_policies))
+        if not _may_allow(mine, boundary, policies):
+            continue
+        sources.append(
+            Source(
+                arn=arn_of(account, kind, entity.path, name),
+                kind=kind,
+                grants=mine,
+                boundary=boundary,
+            )
+        )
+    roles = [
+        TrustingRole(
+            arn=arn_of(account, "role", role.path, name),
+            name=name,
+            trust=_assume_statements(normalize(role.trust_policy)),
+        )
+        for name, role in sorted(state.roles.items())
+        if not role.path.startswith(SERVICE_ROLE_PATH)
+    ]
+    used = {g.policy for s in sources for g in s.grants} | {s.boundary for s in sources}
+    return AccountProjection(
+        account=account,
+        roles=[r for r in roles if r.trust],
+        sources=sources,
+        policies={k: v for k, v in policies.items() if k in used},
+    )
+
+
+def _may_allow(grants: list[Grant], boundary: str | None, policies: dict) -> bool:
+    """Could this principal be allowed sts:AssumeRole on anything at all?"""
+    allows = any(s["Effect"] == "Allow" for g in grants for s in policies[g.policy])
+    if boundary is not None:
+        allows = allows and any(s["Effect"] == "Allow" for s in policies[boundary])
+    return allows

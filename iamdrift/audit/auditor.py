@@ -1,0 +1,251 @@
+"""The map step: read each account once, concurrently and within a time bound, compare it
+with its baseline, judge its risks, project it for the access graph, and drop its state.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.projection import aws_policies_attached, project
+from iamdrift.access.risks import find_risks
+from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
+from iamdrift.aws.hub import Hub
+from iamdrift.aws.iam import collect_account
+from iamdrift.baselines.load import AccountBaseline, Baseline
+from iamdrift.baselines.models import AccountState
+from iamdrift.compare.diff import Selection, compared, diff_account
+from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text
+from iamdrift.report.progress import Progress
+
+DEFAULT_ACCOUNT_TIMEOUT = 180.0
+
+
+def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None) -> AccountState:
+    """One account's IAM; any failure (AssumeRole, a page, the time bound) is AccountUnreadable."""
+    role_arn = None if hub_reads_directly(hub, acct) else acct.role_arn()
+    try:
+        iam, role_arn = hub.iam_for(acct, deadline)
+        return collect_account(iam, acct.id, role_arn)
+    except AccountTimeout:
+        raise AccountUnreadable(
+            acct.id, role_arn, "no complete answer within the time bound (--account-timeout)"
+        ) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise AccountUnreadable(acct.id, role_arn, aws_error_text(exc)) from exc
+    except RuntimeError as exc:  # the hub's own credentials are unusable
+        raise AccountUnreadable(acct.id, None, str(exc)) from exc
+
+
+def hub_reads_directly(hub: Hub, acct: AccountBaseline) -> bool:
+    try:
+        return hub.account() == acct.id and not acct.read_via_declared
+    except RuntimeError:
+        return False
+
+
+@dataclass
+class AuditContext:
+    """What judging an account needs beyond its own state: the organization, the declared
+    third parties, and which entities were asked for."""
+
+    org: OrgContext
+    third_parties: dict[str, str] = field(default_factory=dict)
+    selection: Selection | None = None
+
+
+def audit_account(
+    hub: Hub, acct: AccountBaseline, ctx: AuditContext, deadline: float | None = None
+) -> AccountOutcome:
+    began = time.monotonic()
+    try:
+        state = read_account(hub, acct, deadline)
+    except AccountUnreadable as exc:
+        return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
+    findings = diff_account(acct.id, acct.expected, state, acct.ignore, acct.label, ctx.selection)
+    checked = {
+        kind: len(names)
+        for kind, names in compared(
+            acct.expected, state, acct.ignore, ctx.selection, acct.id
+        ).items()
+    }
+    outcome = AccountOutcome(id=acct.id, name=acct.name, findings=findings, checked=checked)
+    try:
+        bodies = hub.aws_policy_bodies(aws_policies_attached(state))
+        risks = find_risks(acct.id, state, ctx.org, ctx.third_parties, bodies)
+        outcome.risks = [r for r in risks if ctx.selection is None or ctx.selection.has(r)]
+        outcome.projection = project(acct.id, state, bodies)
+    except (ClientError, BotoCoreError) as exc:
+        outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"
+    except KeyError as exc:
+        outcome.error = f"account {acct.label}: access could not be judged: {exc.args[0]}"
+    outcome.seconds = round(time.monotonic() - began, 3)
+    return outcome
+
+
+class _Readers:
+    """Daemon reader threads: a read stuck in a dead connection cannot hold the process
+    open after its account has been reported as an error."""
+
+    def __init__(self, workers: int):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._work, name=f"iamdrift-{i}", daemon=True)
+            for i in range(max(1, workers))
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            future, fn = job
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to whoever waits on the account
+                    future.set_exception(exc)
+
+    def submit(self, fn: Callable[[], AccountOutcome]) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, fn))
+        return future
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
+class Auditor:
+    """Starts every account's read at once (bounded), hands out outcomes as they finish.
+
+    Each account has `account_timeout` seconds from the start of its read; past that it
+    is an error, whatever its reader is still waiting for.
+    """
+
+    def __init__(
+        self,
+        baseline: Baseline,
+        hub_factory: Callable[[], Hub] = Hub,
+        workers: int = 8,
+        account_timeout: float = DEFAULT_ACCOUNT_TIMEOUT,
+        selection: Selection | None = None,
+    ):
+        self.baseline = baseline
+        self.progress: Progress | None = None
+        self.account_timeout = account_timeout
+        self.selection = selection
+        self._hub_factory = hub_factory
+        self._hub: Hub | None = None
+        self._readers = _Readers(workers)
+        self._futures: dict[str, Future[AccountOutcome]] = {}
+        self._started: dict[str, float] = {}
+        self._late: dict[str, AccountOutcome] = {}
+        self._org: OrganizationRead | None = None
+        self._ctx: AuditContext | None = None
+        self._lock = threading.Lock()
+
+    def hub(self) -> Hub:
+        with self._lock:
+            if self._hub is None:
+                self._hub = self._hub_factory()
+            return self._hub
+
+    def organization(self) -> OrganizationRead:
+        """The organization, read once: None when the hub may not read it."""
+        hub = self.hub()
+        with self._lock:
+            if self._org is not None:
+                return self._org
+        try:
+            read = OrganizationRead(hub_account=hub.account(), structure=hub.structure())
+        except (ClientError, BotoCoreError) as exc:
+            read = OrganizationRead(error=aws_error_text(exc))
+        except RuntimeError as exc:
+            read = OrganizationRead(error=str(exc))
+        with self._lock:
+            self._org = self._org or read
+            return self._org
+
+    def context(self) -> AuditContext:
+        if self._ctx is None:
+            org = self.organization()
+            access = self.baseline.access
+            self._ctx = AuditContext(
+                OrgContext.of(
+                    self.baseline.management_account, org.structure, set(self.baseline.accounts)
+                ),
+                access.third_parties if access else {},
+                self.selection,
+            )
+        return self._ctx
+
+    def start(self, accounts: Iterable[AccountBaseline]) -> None:
+        for acct in accounts:
+            with self._lock:
+                if acct.id not in self._futures:
+                    self._futures[acct.id] = self._readers.submit(lambda a=acct: self._run(a))
+
+    def _run(self, acct: AccountBaseline) -> AccountOutcome:
+        began = time.monotonic()
+        with self._lock:
+            self._started[acct.id] = began
+        if self.progress:
+            self.progress.started(acct.id, acct.label)
+        try:
+            outcome = audit_account(
+                self.hub(), acct, self.context(), deadline=began + self.account_timeout
+            )
+        except Exception as exc:  # no credentials at all, a broken profile, a bug: not a pass
+            outcome = AccountOutcome(
+                id=acct.id, name=acct.name, error=str(AccountUnreadable(acct.id, None, repr(exc)))
+            )
+        with self._lock:
+            reported = acct.id in self._late  # already shown as timed out
+        if self.progress and not reported:
+            self.progress.finished(acct.id, acct.label, outcome.status, time.monotonic() - began)
+        return outcome
+
+    def outcome(
+        self, acct: AccountBaseline, on_wait: Callable[[], None] | None = None
+    ) -> AccountOutcome:
+        """The account's outcome; `on_wait` is called about twice a second until it is ready."""
+        self.start([acct])
+        future = self._futures[acct.id]
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except FutureTimeout:
+                if on_wait is not None:
+                    on_wait()
+                late = self._overdue(acct)
+                if late is not None:
+                    return late
+
+    def _overdue(self, acct: AccountBaseline) -> AccountOutcome | None:
+        with self._lock:
+            began = self._started.get(acct.id)
+            if began is None or time.monotonic() - began <= self.account_timeout:
+                return None
+            if acct.id not in self._late:
+                reason = (
+                    f"account {acct.id} could not be read: no complete answer within "
+                    f"{self.account_timeout:g}s (--account-timeout)"
+                )
+                self._late[acct.id] = AccountOutcome(id=acct.id, name=acct.name, error=reason)
+                if self.progress:
+                    self.progress.finished(acct.id, acct.label, "error", self.account_timeout)
+            return self._late[acct.id]
+
+    def close(self) -> None:
+        self._readers.close()

@@ -1,0 +1,113 @@
+"""What reading one account leaves behind, and a part: the outcomes of a shard of accounts.
+
+An account's collected state is dropped once it has been compared; what crosses to
+the organization-wide steps (the access graph, the report) is this, small and typed.
+A part file carries it between processes: `run --shard I/N` writes one, `merge`
+reads them all and builds the run as a single process would have.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from iamdrift.access.projection import AccountProjection
+from iamdrift.baselines.models import Structure
+from iamdrift.baselines.yamlio import write_atomic
+from iamdrift.compare.findings import Finding
+
+Status = Literal["compliant", "drift", "error"]
+KINDS = ("users", "groups", "roles", "policies")
+PART_FORMAT = 1
+
+
+def status_of(error: str | None, drift: bool) -> Status:
+    """The one rule for an account's status: unread is an error, never a pass."""
+    if error:
+        return "error"
+    return "drift" if drift else "compliant"
+
+
+class AccountOutcome(BaseModel):
+    """One account, read and compared: its drift findings (every kind), its risks, how many
+    entities of each kind were compared, and its projection for the access graph."""
+
+    id: str
+    name: str
+    error: str | None = None
+    findings: list[Finding] = []
+    risks: list[Finding] = []
+    checked: dict[str, int] = {}
+    projection: AccountProjection | None = None
+    seconds: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.error, bool(self.findings))
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        """The findings about one kind of entity (`roles`: resource_type `role`)."""
+        singular = kind.removesuffix("s").replace("policie", "policy")
+        return [f for f in self.findings if f.resource_type == singular]
+
+
+class OrganizationRead(BaseModel):
+    """The organization as the hub read it: None when the hub may not read it (or there is
+    none), `error` when reading failed."""
+
+    hub_account: str | None = None
+    structure: Structure | None = None
+    error: str | None = None
+
+
+class Part(BaseModel):
+    """The outcomes of one shard's accounts, and the organization as that shard read it."""
+
+    format: Literal[1] = PART_FORMAT
+    shard: str = "1/1"
+    baselines: str  # digest of the baselines the shard was checked against
+    started: str
+    organization: OrganizationRead = OrganizationRead()
+    accounts: list[AccountOutcome] = []
+
+
+def write_part(path: Path, part: Part) -> None:
+    """Gzipped JSON: a thousand accounts' outcomes are a few MB as text."""
+    write_atomic(path, gzip.compress(part.model_dump_json().encode(), compresslevel=6))
+
+
+def read_part(path: Path) -> Part:
+    """Raises ValueError with the file's name for anything that is not a part."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+        return Part.model_validate_json(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"{path}: not a readable iamdrift part file ({exc})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ValueError(f"{path}: not an iamdrift part file: {where}: {first['msg']}") from None
+
+
+def in_shard(account: str, index: int, count: int) -> bool:
+    """Does `account` belong to shard `index` of `count` (1-based)? Stable as accounts are
+    added or removed: a hash of the id, not a position in a list.
+
+    >>> sorted(sum(in_shard(f"{n:012d}", i, 3) for i in (1, 2, 3)) for n in range(50)) == [1] * 50
+    True
+    """
+    digest = hashlib.sha256(account.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1
+
+
+def baselines_digest(files: list[Path]) -> str:
+    """One digest over every baseline file's name and bytes, so a merge can tell that its
+    parts were checked against the same baselines."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

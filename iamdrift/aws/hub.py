@@ -1,0 +1,89 @@
+"""The hub: the principal iamdrift runs as, its account and organization, and the way
+into every other account."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from iamdrift.aws.iam import decode_document
+from iamdrift.aws.organizations import collect_structure
+from iamdrift.aws.session import Clients, session_name
+from iamdrift.baselines.load import AccountBaseline
+from iamdrift.baselines.models import Structure
+from iamdrift.compare.policy import Canonical, normalize
+from iamdrift.errors import AccountTimeout, aws_error_text
+
+
+class Hub:
+    """The hub credentials, the account they belong to, and clients into other accounts.
+
+    What the hub reads once (its account, the organization, AWS managed policy bodies)
+    is cached for the run; every method is safe to call from reader threads.
+    """
+
+    def __init__(self, clients: Clients | None = None):
+        self.clients = clients or Clients()
+        self._account: str | None = None
+        self._error: str | None = None
+        self._lock = threading.Lock()
+        self._bodies: dict[str, Canonical] = {}
+        self._structure: tuple[Structure | None] | None = None
+
+    def account(self) -> str:
+        with self._lock:
+            if self._account is None and self._error is None:
+                try:
+                    self._account = self.clients.hub("sts").get_caller_identity()["Account"]
+                except (BotoCoreError, ClientError) as exc:
+                    self._error = f"hub credentials unusable: {aws_error_text(exc)}"
+            if self._error:
+                raise RuntimeError(self._error)
+            return self._account  # type: ignore[return-value]
+
+    def iam_for(self, acct: AccountBaseline, deadline: float | None = None):
+        """(IAM client, role ARN or None): the hub's own account is read with the hub's
+        credentials unless its baseline names a `read_via` role; every other account
+        through its role."""
+        if self.account() == acct.id and not acct.read_via_declared:
+            return self.clients.hub("iam"), None
+        role_arn = acct.role_arn()
+        iam = self.clients.assumed(
+            "iam", role_arn, session_name(acct.session_name), acct.external_id
+        )
+        if deadline is not None:
+            iam.meta.events.register("before-send", _past(deadline, acct.id))
+        return iam, role_arn
+
+    def aws_policy_bodies(self, arns: set[str]) -> dict[str, Canonical]:
+        """Documents of AWS managed policies (the same in every account), fetched once each."""
+        with self._lock:
+            missing = sorted(arns - self._bodies.keys())
+        iam = self.clients.hub("iam")
+        for arn in missing:
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+            body = normalize(decode_document(doc["Document"]))
+            with self._lock:
+                self._bodies[arn] = body
+        with self._lock:
+            return {a: self._bodies[a] for a in arns}
+
+    def structure(self) -> Structure | None:
+        """Accounts, OUs and SCPs, when the hub may read them (management or delegated admin)."""
+        with self._lock:
+            if self._structure is None:
+                self._structure = (collect_structure(self.clients.hub("organizations")),)
+            return self._structure[0]
+
+
+def _past(deadline: float, account: str):
+    """A before-send hook that stops an account's reads once its time is up, retries included."""
+
+    def check(**_kwargs) -> None:
+        if time.monotonic() > deadline:
+            raise AccountTimeout(account)
+
+    return check

@@ -1,0 +1,70 @@
+"""Reading the organization: member accounts, their OUs, and service control policies.
+
+Only the management account (or a delegated administrator) may read these; a hub
+elsewhere, or an account outside any organization, reads None.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from iamdrift.baselines.models import Structure
+
+# What Organizations answers a principal that may not read it, or an account in none.
+NO_ORGANIZATION = ("AWSOrganizationsNotInUseException", "AccessDeniedException")
+
+
+def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
+    return [
+        item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]
+    ]
+
+
+def _in_organization(org) -> bool:
+    """DescribeOrganization answers alike on AWS and moto, where ListAccounts does not
+    (moto lists nothing for an account outside any organization)."""
+    try:
+        org.describe_organization()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in NO_ORGANIZATION:
+            return False
+        raise
+    return True
+
+
+def collect_structure(org) -> Structure | None:
+    """OUs, accounts and SCPs, read with read-only Organizations calls; None when the
+    hub is in no organization or may not read it."""
+    if not _in_organization(org):
+        return None
+    try:
+        root = org.list_roots()["Roots"][0]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in NO_ORGANIZATION:
+            return None  # a member account: it may describe its organization, not list it
+        raise
+    paths = {root["Id"]: "Root"}
+    accounts: dict[str, dict[str, str]] = {}
+    queue = [root["Id"]]
+    while queue:
+        parent = queue.pop()
+        for acct in _pages(org, "list_accounts_for_parent", "Accounts", ParentId=parent):
+            if acct.get("Status", "ACTIVE") == "ACTIVE":
+                accounts[acct["Id"]] = {"name": acct["Name"], "ou": paths[parent]}
+        for ou in _pages(
+            org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
+        ):
+            paths[ou["Id"]] = f"{paths[parent]}/{ou['Name']}"
+            queue.append(ou["Id"])
+    scps = {}
+    for policy in _pages(org, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"):
+        content = org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
+        targets = _pages(org, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
+        scps[policy["Name"]] = {
+            "document": json.loads(content),
+            "targets": sorted(paths.get(t["TargetId"], t["TargetId"]) for t in targets),
+        }
+    return Structure.model_validate({"accounts": accounts, "service_control_policies": scps})

@@ -1,0 +1,356 @@
+"""Load and validate a baselines directory, in layers, all files in one pass.
+
+Layout::
+
+    baselines/organization.yaml      optional: management account, defaults, member_baseline
+    baselines/accounts/*.yaml        one file per account
+
+Layers: YAML syntax and duplicate keys, then structure and types (pydantic),
+then meaning across files (account ids unique, groups and policies referenced
+exist). Every problem names the file, the line and the key path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from iamdrift.baselines.models import (
+    PARTITION,
+    AccessFile,
+    AccountFile,
+    AccountState,
+    IgnoreRules,
+    OrganizationFile,
+    Structure,
+    all_field_names,
+)
+from iamdrift.baselines.yamlio import YamlProblems, line_for, load_yaml_text
+from iamdrift.errors import BaselineError, Problem
+
+ORGANIZATION_FILE = "organization.yaml"
+ACCESS_FILE = "access.yaml"
+ACCOUNTS_DIR = "accounts"
+STRUCTURE_FILE = "structure.yaml"
+_PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
+
+
+@dataclass
+class AccountBaseline:
+    """Everything needed to check one account."""
+
+    id: str
+    name: str
+    file: str
+    expected: AccountState
+    read_via: str
+    external_id: str | None
+    session_name: str
+    ignore: IgnoreRules
+    is_management: bool = False
+    read_via_declared: bool = False  # the account's own file names its read_via role
+
+    @property
+    def label(self) -> str:
+        return f"{self.id} ({self.name})"
+
+    def role_arn(self) -> str:
+        if self.read_via.startswith("arn:"):
+            return self.read_via
+        return f"arn:aws:iam::{self.id}:role/{self.read_via}"
+
+
+@dataclass
+class Baseline:
+    directory: Path
+    organization: OrganizationFile | None
+    accounts: dict[str, AccountBaseline] = field(default_factory=dict)
+    access: AccessFile | None = None  # access.yaml: expected cross-account edges
+    structure: Structure | None = None  # structure.yaml: members, OUs, SCPs
+
+    def select(self, ids: list[str] | None) -> list[AccountBaseline]:
+        """Accounts in id order, limited to `ids` when given (unknown ids are an error)."""
+        if not ids:
+            return [self.accounts[k] for k in sorted(self.accounts)]
+        unknown = [i for i in ids if i not in self.accounts]
+        if unknown:
+            raise BaselineError(
+                [
+                    Problem(
+                        str(self.directory),
+                        0,
+                        "--accounts",
+                        f"no baseline for account(s) {', '.join(unknown)}",
+                    )
+                ]
+            )
+        return [self.accounts[k] for k in sorted(set(ids))]
+
+    @property
+    def management_account(self) -> str | None:
+        return self.organization.management_account if self.organization else None
+
+
+def load_baselines(directory: str | Path) -> Baseline:
+    """Load every baseline file under `directory`; raise BaselineError listing all problems."""
+    root = Path(directory)
+    problems: list[Problem] = []
+    if not root.is_dir():
+        raise BaselineError([Problem(str(root), 0, "", "baselines directory not found")])
+
+    org: OrganizationFile | None = None
+    org_raw: dict[str, Any] = {}
+    org_lines: dict = {}
+    org_path = root / ORGANIZATION_FILE
+    if org_path.exists():
+        loaded = _load_model(org_path, OrganizationFile, problems)
+        if loaded:
+            org, org_raw, org_lines = loaded
+
+    files = sorted([*(root / ACCOUNTS_DIR).glob("*.yaml"), *(root / ACCOUNTS_DIR).glob("*.yml")])
+    if not files:
+        problems.append(
+            Problem(
+                str(root / ACCOUNTS_DIR),
+                0,
+                "",
+                "no account baselines found; expected one YAML file per account",
+            )
+        )
+    baseline = Baseline(root, org)
+    defaults = org.defaults if org else OrganizationFile().defaults
+    management = org.management_account if org else None
+    seen: dict[str, str] = {}
+    for path in files:
+        loaded = _load_model(path, AccountFile, problems)
+        if not loaded:
+            continue
+        acct, _raw, lines = loaded
+        if acct.account in seen:
+            problems.append(
+                Problem(
+                    str(path),
+                    lines.get(("account",), 1),
+                    "account",
+                    f"account {acct.account} is also declared in {seen[acct.account]}",
+                )
+            )
+            continue
+        seen[acct.account] = str(path)
+        arn_account = (acct.read_via or "").split(":")[4:5]
+        if arn_account and arn_account[0] != acct.account:
+            problems.append(
+                Problem(
+                    str(path),
+                    lines.get(("read_via",), 1),
+                    "read_via",
+                    f"expected a role in account {acct.account} (IAM is read from inside "
+                    f"the account), got one in account {arn_account[0]}",
+                )
+            )
+        expected = AccountState(**{k: getattr(acct, k) for k in AccountState.model_fields})
+        is_member = management is not None and acct.account != management
+        if is_member and org and org.member_baseline:
+            try:
+                expected = _merge(member_defaults(org, acct.account), expected)
+            except ValidationError as exc:
+                sub_lines = {
+                    k[1:]: v for k, v in org_lines.items() if k[:1] == ("member_baseline",)
+                }
+                problems.extend(
+                    problems_from(exc, str(org_path), org_raw["member_baseline"], sub_lines)
+                )
+        _check_references(path, lines, acct.account, expected, problems)
+        baseline.accounts[acct.account] = AccountBaseline(
+            id=acct.account,
+            name=acct.name,
+            file=str(path),
+            expected=expected,
+            read_via=acct.read_via or defaults.read_via,
+            external_id=acct.external_id or defaults.external_id,
+            session_name=defaults.session_name,
+            ignore=defaults.ignore.merged(acct.ignore),
+            is_management=acct.account == management,
+            read_via_declared=acct.read_via is not None,
+        )
+    if management and management not in seen and files:
+        problems.append(
+            Problem(
+                str(org_path),
+                org_lines.get(("management_account",), 1),
+                "management_account",
+                f"no account baseline declares the management account {management}",
+            )
+        )
+    for name, model, attr in (
+        (ACCESS_FILE, AccessFile, "access"),
+        (STRUCTURE_FILE, Structure, "structure"),
+    ):
+        if (root / name).exists():
+            loaded = _load_model(root / name, model, problems)
+            if loaded:
+                setattr(baseline, attr, loaded[0])
+    if problems:
+        raise BaselineError(sorted(set(problems)))
+    return baseline
+
+
+def _load_model(path: Path, model: type[BaseModel], problems: list[Problem]):
+    try:
+        raw, lines = load_yaml_text(path.read_text(encoding="utf-8"), str(path), problems)
+    except YamlProblems as exc:
+        problems.extend(exc.problems)
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), 0, "", f"cannot read file: {exc}"))
+        return None
+    if not isinstance(raw, dict):
+        problems.append(
+            Problem(
+                str(path),
+                1,
+                "",
+                f"expected a mapping of keys such as {', '.join(list(model.model_fields)[:3])}",
+            )
+        )
+        return None
+    try:
+        return model.model_validate(raw), raw, lines
+    except ValidationError as exc:
+        problems.extend(problems_from(exc, str(path), raw, lines))
+        return None
+
+
+def problems_from(exc: ValidationError, filename: str, raw: Any, lines: dict) -> list[Problem]:
+    out = []
+    known = all_field_names()
+    for err in exc.errors(include_url=False):
+        line, key = line_for(lines, raw, err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            unknown = str(err["loc"][-1])
+            near = difflib.get_close_matches(unknown, known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            message = f"unknown key {unknown!r}{hint}"
+        elif kind == "missing":
+            message = f"required key {str(err['loc'][-1])!r} is missing"
+            key = f"{key}.{err['loc'][-1]}" if key else str(err["loc"][-1])
+        else:
+            message = (
+                err["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+            )
+            if kind == "string_pattern_mismatch":
+                message = _pattern_message(key, err["input"])
+            elif "got" not in message:
+                message += f" (got {_short(err.get('input'))})"
+        out.append(Problem(filename, line, key, message))
+    return out
+
+
+def _pattern_message(key: str, value: Any) -> str:
+    leaf = key.rsplit(".", 1)[-1]
+    if leaf == "account" or leaf == "management_account":
+        expected = "a 12-digit AWS account id"
+    elif "managed_policies" in key or leaf == "permissions_boundary":
+        expected = "a policy ARN such as arn:aws:iam::aws:policy/ReadOnlyAccess"
+    elif leaf == "read_via":
+        expected = "a role name or a role ARN such as arn:aws:iam::222222222222:role/Audit"
+    elif leaf == "principal":
+        expected = 'a principal ARN such as arn:aws:iam::111111111111:user/demo1, "*", service:NAME'
+    elif leaf == "role":
+        expected = "a role ARN such as arn:aws:iam::222222222222:role/MemberReadOnlyAccess"
+    elif leaf in ("ou", "targets") or key.startswith("service_control_policies"):
+        expected = "an OU path such as Root/Workloads (or an account id for a target)"
+    elif leaf == "path":
+        expected = "an IAM path that starts and ends with /"
+    else:
+        expected = "a valid IAM name (letters, digits and +=,.@_-)"
+    return f"expected {expected}, got {_short(value)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _substitute(value: Any, variables: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return _PLACEHOLDER.sub(lambda m: variables[m.group(1)], value)
+    if isinstance(value, list):
+        return [_substitute(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, variables) for k, v in value.items()}
+    return value
+
+
+def member_defaults(org: OrganizationFile, account: str) -> AccountState:
+    """The organization's member_baseline with ${management_account} and ${account} filled in."""
+    variables = {"management_account": org.management_account or "", "account": account}
+    return AccountState.model_validate(_substitute(org.member_baseline, variables))
+
+
+def _merge(defaults: AccountState, own: AccountState) -> AccountState:
+    """An account's own entity replaces the default of the same name."""
+    return AccountState(
+        **{k: {**getattr(defaults, k), **getattr(own, k)} for k in AccountState.model_fields}
+    )
+
+
+def _check_references(
+    path: Path, lines: dict, account: str, state: AccountState, problems: list[Problem]
+) -> None:
+    """Groups a user is in, and customer managed policies attached, must be declared."""
+    own_policy = re.compile(rf"^{PARTITION}:iam::(\d{{12}}):policy/(?:.*/)?([^/]+)$")
+    for name, user in state.users.items():
+        for i, group in enumerate(user.groups):
+            if group not in state.groups:
+                problems.append(
+                    Problem(
+                        str(path),
+                        lines.get(("users", name, "groups", i), 1),
+                        f"users.{name}.groups[{i}]",
+                        f"group {group!r} is not declared under groups",
+                    )
+                )
+    for kind in ("users", "groups", "roles"):
+        for name, entity in getattr(state, kind).items():
+            arns = [*entity.managed_policies, getattr(entity, "permissions_boundary", None)]
+            for i, arn in enumerate(arns):
+                match = own_policy.match(arn or "")
+                if not match:
+                    continue
+                key = (
+                    f"{kind}.{name}.managed_policies[{i}]"
+                    if i < len(entity.managed_policies)
+                    else f"{kind}.{name}.permissions_boundary"
+                )
+                loc = (
+                    (kind, name, "managed_policies", i)
+                    if i < len(entity.managed_policies)
+                    else (kind, name, "permissions_boundary")
+                )
+                if match.group(1) != account:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            lines.get(loc, 1),
+                            key,
+                            f"expected a policy of account {account} or an AWS "
+                            f"managed policy, got one of account {match.group(1)}",
+                        )
+                    )
+                elif match.group(2) not in state.policies:
+                    problems.append(
+                        Problem(
+                            str(path),
+                            lines.get(loc, 1),
+                            key,
+                            f"customer managed policy {match.group(2)!r} is not "
+                            "declared under policies",
+                        )
+                    )

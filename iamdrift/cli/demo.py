@@ -1,0 +1,84 @@
+"""`runner.py demo`: the whole job on a local emulator, no AWS account needed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from iamdrift.cli.emulator import (
+    DEMO,
+    MANAGEMENT,
+    Emulator,
+    build_seed_organization,
+    emulator_env,
+    moto_server,
+    trust,
+)
+from iamdrift.cli.run import PROJECT, summary_lines
+
+CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
+
+
+def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
+    cmd = [
+        sys.executable,
+        str(PROJECT / "runner.py"),
+        "run",
+        "--baselines",
+        baselines,
+        "--report-dir",
+        report_dir,
+        "--json",
+        str(json_path),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    summary = json.loads(json_path.read_text()) if json_path.exists() else None
+    return proc, summary
+
+
+def run_demo(baselines: str = "baselines", report_dir: str = "reports") -> int:
+    print("iamdrift demo: starting moto's server on 127.0.0.1 (no AWS account is used)")
+    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
+        emu = Emulator(endpoint)
+        accounts = build_seed_organization(emu)
+        print(f"  emulator at {endpoint}, seeded with the seed's organization:")
+        for name, account in accounts.items():
+            print(f"    {account} {name}")
+        env = {**os.environ, **emulator_env(endpoint)}
+
+        print(f"\n1) Checking live IAM against {baselines}/ ...")
+        first, s1 = _run(env, baselines, report_dir, Path(tmp) / "first.json")
+        print(f"   exit {first.returncode}")
+        for line in summary_lines(s1) if s1 else []:
+            print("  " + line)
+
+        print("\n2) A console change: MemberReadOnlyAccess in DEMO is set to trust the whole")
+        print(f"   management account (arn:aws:iam::{MANAGEMENT}:root) instead of demo1.")
+        emu.iam(DEMO).update_assume_role_policy(
+            RoleName="MemberReadOnlyAccess",
+            PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
+        )
+        print("   Checking again ...")
+        second, s2 = _run(env, baselines, report_dir, Path(tmp) / "second.json")
+        print(f"   exit {second.returncode}")
+        for line in summary_lines(s2) if s2 else []:
+            print("  " + line)
+
+    found = bool(s2) and any(
+        f["id"] == CHANGED_ID and f.get("history") == "new" for f in s2["findings"]
+    )
+    ok = first.returncode == 0 and second.returncode == 1 and found
+    if s2:
+        print(f"\nHTML report of the last run: {Path(report_dir) / s2['run_id'] / 'report.html'}")
+        print(f"All runs, with a trend: {Path(report_dir) / 'index.html'}")
+    if ok:
+        print("Demo ran as intended: a clean first run, then the widened trust policy caught.")
+        return 0
+    print("Demo did NOT run as intended. Output of the runs follows.", file=sys.stderr)
+    for proc in (first, second):
+        print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
+    return 1

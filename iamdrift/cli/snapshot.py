@@ -1,0 +1,277 @@
+"""`runner.py snapshot`: write baselines from live state.
+
+A snapshot followed at once by `run` against the same live state finds nothing:
+entities that ignore rules hide are left out, and so are members' entities that
+equal the organization's member_baseline (it stays written once).
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.graph import build_graph
+from iamdrift.access.projection import AccountProjection, aws_policies_attached, project
+from iamdrift.audit.auditor import read_account
+from iamdrift.aws.hub import Hub
+from iamdrift.baselines.load import (
+    ACCESS_FILE,
+    ACCOUNTS_DIR,
+    ORGANIZATION_FILE,
+    STRUCTURE_FILE,
+    AccountBaseline,
+    Baseline,
+    load_baselines,
+    member_defaults,
+)
+from iamdrift.baselines.models import (
+    ENTITY_KINDS,
+    AccessFile,
+    AccountState,
+    OrganizationFile,
+    PolicyDocument,
+    StrictModel,
+    Structure,
+)
+from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
+from iamdrift.compare.diff import is_ignored
+from iamdrift.compare.policy import normalize
+from iamdrift.errors import AccountUnreadable, aws_error_text
+
+
+@dataclass
+class SnapshotResult:
+    written: list[Path] = field(default_factory=list)
+    errors: list[AccountUnreadable] = field(default_factory=list)
+
+
+def _has_baselines(directory: Path) -> bool:
+    return (directory / ORGANIZATION_FILE).exists() or any(
+        (directory / ACCOUNTS_DIR).glob("*.y*ml")
+    )
+
+
+def take_snapshot(
+    directory: str | Path, hub: Hub, only: list[str] | None = None, concurrency: int = 8
+) -> SnapshotResult:
+    """Read every known account and (re)write its baseline file. Raises BaselineError.
+
+    Each account's file is written as soon as it is read, and only its projection is kept
+    for access.yaml, so memory does not grow with the accounts' size.
+    """
+    root = Path(directory)
+    existing = load_baselines(root) if _has_baselines(root) else None
+    try:
+        hub_account = hub.account()
+        structure = hub.structure()
+    except (RuntimeError, ClientError, BotoCoreError) as exc:
+        reason = str(exc) if isinstance(exc, RuntimeError) else aws_error_text(exc)
+        return SnapshotResult(errors=[AccountUnreadable("hub", None, reason)])
+    members = {a: m.name for a, m in structure.accounts.items()} if structure else None
+    org = existing.organization if existing else None
+    result = SnapshotResult()
+    if org is None and members is not None:
+        org = OrganizationFile(management_account=hub_account)
+        text = (
+            "# Written by `runner.py snapshot`. Defaults and member_baseline are yours to edit.\n"
+            + dump_yaml(
+                {
+                    "management_account": hub_account,
+                    "discover_accounts": True,
+                    "defaults": org.defaults.model_dump(),
+                    "member_baseline": {},
+                }
+            )
+        )
+        write_atomic(root / ORGANIZATION_FILE, text)
+        result.written.append(root / ORGANIZATION_FILE)
+
+    targets = _targets(root, existing, org, members or {}, hub_account, only)
+    projections: dict[str, AccountProjection] = {}
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        futures = {pool.submit(_read, hub, t): t for t in targets}
+        for future in as_completed(futures):
+            acct, state = futures[future], future.result()
+            if isinstance(state, AccountUnreadable):
+                result.errors.append(state)
+                continue
+            path = Path(acct.file)
+            write_atomic(
+                path, _account_yaml(acct, state, _member_defaults(existing, acct), existing)
+            )
+            result.written.append(path)
+            try:
+                bodies = hub.aws_policy_bodies(aws_policies_attached(state))
+                projections[acct.id] = project(acct.id, state, bodies)
+            except (ClientError, BotoCoreError, KeyError) as exc:
+                reason = aws_error_text(exc) if not isinstance(exc, KeyError) else exc.args[0]
+                result.errors.append(AccountUnreadable(acct.id, None, f"access: {reason}"))
+    result.written.sort()
+    if not result.errors and not only:
+        result.written += _organization_files(root, hub_account, structure, existing, projections)
+    return result
+
+
+def _organization_files(
+    root: Path,
+    hub_account: str,
+    structure: Structure | None,
+    existing: Baseline | None,
+    projections: dict[str, AccountProjection],
+) -> list[Path]:
+    """structure.yaml (when the hub may read the organization) and access.yaml.
+
+    Only after every account was read: a graph of some accounts would declare too little.
+    """
+    written = []
+    if structure is not None:
+        doc = {
+            "accounts": {a: m.model_dump() for a, m in sorted(structure.accounts.items())},
+            "service_control_policies": {
+                n: {"document": p.document.as_json(), "targets": p.targets}
+                for n, p in sorted(structure.service_control_policies.items())
+            },
+        }
+        write_atomic(
+            root / STRUCTURE_FILE,
+            "# Written by `runner.py snapshot`: members, OUs, SCPs.\n" + dump_yaml(doc),
+        )
+        written.append(root / STRUCTURE_FILE)
+    management = existing.management_account if existing and existing.organization else None
+    org = OrgContext.of(
+        management or (hub_account if structure else None), structure, set(projections)
+    )
+    graph = build_graph(projections, org)
+    settings = existing.access if existing and existing.access else AccessFile()
+    doc = {
+        "exclusive": settings.exclusive,
+        "risks": settings.risks,
+        "third_parties": settings.third_parties,
+        "edges": [
+            {
+                "principal": e.principal.key,
+                "role": e.role,
+                **({"conditions": e.conditions} if e.conditions else {}),
+            }
+            for e in graph.edges
+        ],
+    }
+    write_atomic(
+        root / ACCESS_FILE,
+        "# Written by `runner.py snapshot` from the live access "
+        "graph. Review every edge before committing.\n" + dump_yaml(doc),
+    )
+    written.append(root / ACCESS_FILE)
+    return written
+
+
+def _read(hub: Hub, acct: AccountBaseline) -> AccountState | AccountUnreadable:
+    try:
+        return read_account(hub, acct)
+    except AccountUnreadable as exc:
+        return exc
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "account"
+
+
+def _targets(
+    root: Path,
+    existing: Baseline | None,
+    org: OrganizationFile | None,
+    members: dict[str, str],
+    hub_account: str,
+    only: list[str] | None,
+) -> list[AccountBaseline]:
+    defaults = (org or OrganizationFile()).defaults
+    known = dict(existing.accounts) if existing else {}
+    names = {**members, **{k: v.name for k, v in known.items()}}
+    names.setdefault(hub_account, "hub")
+    out = []
+    for account in sorted(names):
+        if only and account not in only:
+            continue
+        if account in known:
+            out.append(known[account])
+            continue
+        file = root / ACCOUNTS_DIR / f"{account}-{_slug(names[account])}.yaml"
+        out.append(
+            AccountBaseline(
+                id=account,
+                name=names[account],
+                file=str(file),
+                expected=AccountState(),
+                read_via=defaults.read_via,
+                external_id=defaults.external_id,
+                session_name=defaults.session_name,
+                ignore=defaults.ignore,
+                is_management=org is not None and account == org.management_account,
+            )
+        )
+    return out
+
+
+def _member_defaults(existing: Baseline | None, acct: AccountBaseline) -> AccountState:
+    """The member_baseline as it applies to this account (empty when there is none)."""
+    if not existing or not existing.organization or acct.is_management:
+        return AccountState()
+    return member_defaults(existing.organization, acct.id)
+
+
+def _entity_yaml(entity: StrictModel) -> dict[str, Any]:
+    data = entity.model_dump(exclude_defaults=True)
+    for key, value in entity:
+        if isinstance(value, PolicyDocument):
+            data[key] = value.as_json()
+        elif key == "inline_policies" and value:
+            data[key] = {n: d.as_json() for n, d in value.items()}
+    return data
+
+
+def _same(a: StrictModel, b: StrictModel) -> bool:
+    def canon(e: StrictModel) -> dict[str, Any]:
+        data = e.model_dump()
+        for key, value in e:
+            if isinstance(value, PolicyDocument):
+                data[key] = normalize(value)
+            elif key == "inline_policies":
+                data[key] = {n: normalize(d) for n, d in value.items()}
+            elif isinstance(value, list):
+                data[key] = sorted(set(value))
+        return data
+
+    return canon(a) == canon(b)
+
+
+def _account_yaml(
+    acct: AccountBaseline, state: AccountState, defaults: AccountState, existing: Baseline | None
+) -> str:
+    doc: dict[str, Any] = {"account": acct.id, "name": acct.name}
+    declared = existing.accounts.get(acct.id) if existing else None
+    if declared is not None:
+        # Keep how the account is read and what it ignores, as the person wrote it.
+        raw, _ = load_yaml_text(Path(declared.file).read_text(encoding="utf-8"), declared.file)
+        doc.update({k: raw[k] for k in ("read_via", "external_id", "ignore") if k in raw})
+    for kind in ENTITY_KINDS:
+        entities: dict[str, StrictModel] = getattr(state, kind)
+        base: dict[str, StrictModel] = getattr(defaults, kind)
+        named = getattr(declared.expected, kind) if declared else {}
+        out = {}
+        for name in sorted(entities):
+            entity = entities[name]
+            if name not in named and is_ignored(getattr(acct.ignore, kind), entity.path, name):  # type: ignore[attr-defined]
+                continue
+            if name in base and _same(base[name], entity):
+                continue
+            out[name] = _entity_yaml(entity)
+        if out:
+            doc[kind] = out
+    header = "# Written by `runner.py snapshot` from live IAM. Review before committing.\n"
+    return header + dump_yaml(doc)

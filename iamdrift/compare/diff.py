@@ -1,0 +1,281 @@
+"""Compare expected and live AccountState: pure, no I/O.
+
+>>> from iamdrift.baselines.models import AccountState
+>>> diff_account("222222222222", AccountState(), AccountState())
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from iamdrift.baselines.models import (
+    ENTITY_KINDS,
+    AccountState,
+    IgnoreRules,
+    PolicyDocument,
+    StrictModel,
+)
+from iamdrift.compare.findings import Finding, Place, Severity, finding, sort_findings
+from iamdrift.compare.policy import normalize, statement_delta, widens
+
+_LABELS = {
+    "managed_policies": "managed policies",
+    "groups": "group memberships",
+    "permissions_boundary": "permissions boundary",
+    "max_session_duration": "maximum session duration",
+    "trust_policy": "trust policy",
+    "document": "policy document",
+    "path": "path",
+}
+
+# Severity of an entity that should not exist / that is gone.
+_UNEXPECTED: dict[str, Severity] = {
+    "user": "high",
+    "role": "high",
+    "group": "medium",
+    "policy": "medium",
+}
+
+
+def is_ignored(patterns: list[str], path: str, name: str) -> bool:
+    return any(fnmatchcase(path + name, p) or fnmatchcase(name, p) for p in patterns)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Entities asked for by `--entity`: globs on `NAME`, `KIND/NAME` or `ACCOUNT/KIND/NAME`.
+
+    >>> Selection(("role/Member*",)).wants("222222222222", "role", "MemberReadOnlyAccess")
+    True
+    """
+
+    patterns: tuple[str, ...]
+
+    def wants(self, account: str, kind: str, name: str) -> bool:
+        keys = (name, f"{kind}/{name}", f"{account}/{kind}/{name}")
+        return any(fnmatchcase(k, p) for p in self.patterns for k in keys)
+
+    def has(self, f: Finding) -> bool:
+        return self.wants(f.account, f.resource_type, f.resource)
+
+
+def compared(
+    expected: AccountState,
+    actual: AccountState,
+    ignore: IgnoreRules | None = None,
+    selection: Selection | None = None,
+    account: str = "",
+) -> dict[str, list[str]]:
+    """The names compared, per kind: declared or live, minus live ones that an ignore
+    pattern hides (unless declared), limited to a selection when one is given."""
+    ignore = ignore or IgnoreRules()
+    out = {}
+    for kind, singular in ENTITY_KINDS.items():
+        want, have = getattr(expected, kind), getattr(actual, kind)
+        patterns = getattr(ignore, kind)
+        out[kind] = [
+            name
+            for name in sorted(want.keys() | have.keys())
+            if (name in want or not is_ignored(patterns, have[name].path, name))
+            and (selection is None or selection.wants(account, singular, name))
+        ]
+    return out
+
+
+def diff_account(
+    account: str,
+    expected: AccountState,
+    actual: AccountState,
+    ignore: IgnoreRules | None = None,
+    label: str | None = None,
+    selection: Selection | None = None,
+) -> list[Finding]:
+    """Every difference between `expected` and `actual`, most severe first.
+
+    Live entities matching an ignore pattern are skipped unless the baseline names them.
+    """
+    ctx = _Context(account, label or account)
+    for kind, names in compared(expected, actual, ignore, selection, account).items():
+        want, have = getattr(expected, kind), getattr(actual, kind)
+        for name in names:
+            ctx.entity(ENTITY_KINDS[kind], name, want.get(name), have.get(name))
+    return sort_findings(ctx.findings)
+
+
+class _Context:
+    def __init__(self, account: str, label: str):
+        self.account = account
+        self.label = label
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        kind: str,
+        name: str,
+        aspect: str,
+        change: str,
+        severity: Severity,
+        expected: Any,
+        actual: Any,
+        what: str,
+    ) -> None:
+        where = Place(self.account, kind, name, f"Account {self.label}")
+        self.findings.append(finding(where, aspect, change, severity, what, expected, actual))  # type: ignore[arg-type]
+
+    def entity(self, kind: str, name: str, want: StrictModel | None, have: StrictModel | None):
+        if have is None:
+            assert want is not None
+            self.add(
+                kind,
+                name,
+                "existence",
+                "missing",
+                "medium",
+                _dump(want),
+                None,
+                "is in the baseline but does not exist",
+            )
+            return
+        if want is None:
+            severity = _UNEXPECTED[kind]
+            trust = getattr(have, "trust_policy", None)
+            if trust is not None and _admits_outsiders(normalize(trust), self.account):
+                severity = "critical"
+            self.add(
+                kind,
+                name,
+                "existence",
+                "unexpected",
+                severity,
+                None,
+                _dump(have),
+                "exists but is not in the baseline",
+            )
+            return
+        for field in type(want).model_fields:
+            w, h = getattr(want, field), getattr(have, field)
+            if field == "inline_policies":
+                self.inline(kind, name, w, h)
+            elif isinstance(w, PolicyDocument):
+                self.policy(kind, name, field, w, h)
+            elif isinstance(w, list):
+                self.members(kind, name, field, w, h)
+            elif w != h:
+                self.scalar(kind, name, field, w, h)
+
+    def policy(
+        self,
+        kind,
+        name,
+        aspect,
+        want: PolicyDocument | None,
+        have: PolicyDocument | None,
+        subject: str | None = None,
+    ):
+        w = normalize(want) if want is not None else None
+        h = normalize(have) if have is not None else None
+        if w == h:
+            return
+        subject = subject or _LABELS.get(aspect, aspect)
+        wider = widens(w, h)
+        trust = aspect == "trust_policy"
+        if w is None:
+            change, what = "unexpected", f"has {subject} that the baseline does not declare"
+        elif h is None:
+            change, what = "missing", f"lacks {subject} that the baseline declares"
+        else:
+            added, removed = statement_delta(w, h)
+            change = "changed"
+            what = (
+                f"{subject} differs from the baseline ({added} statement(s) added, "
+                f"{removed} removed)"
+            )
+        if change != "missing":
+            what += " and grants more access" if wider else " and grants no more access"
+        severity: Severity = (
+            ("critical" if trust else "high") if wider else ("medium" if trust else "low")
+        )
+        self.add(kind, name, aspect, change, severity, w, h, what)
+
+    def inline(self, kind, name, want: dict[str, PolicyDocument], have: dict[str, PolicyDocument]):
+        for policy_name in sorted(want.keys() | have.keys()):
+            self.policy(
+                kind,
+                name,
+                f"inline_policy:{policy_name}",
+                want.get(policy_name),
+                have.get(policy_name),
+                subject=f"inline policy {policy_name}",
+            )
+
+    def members(self, kind, name, aspect, want: list[str], have: list[str]):
+        added, removed = sorted(set(have) - set(want)), sorted(set(want) - set(have))
+        if not added and not removed:
+            return
+        parts = []
+        if added:
+            parts.append("added " + ", ".join(added))
+        if removed:
+            parts.append("removed " + ", ".join(removed))
+        severity: Severity = "high" if added else "low"
+        self.add(
+            kind,
+            name,
+            aspect,
+            "changed",
+            severity,
+            sorted(set(want)),
+            sorted(set(have)),
+            f"{_LABELS.get(aspect, aspect)} differ from the baseline: {'; '.join(parts)}",
+        )
+
+    def scalar(self, kind, name, aspect, want: Any, have: Any):
+        if aspect == "permissions_boundary":
+            # Losing a boundary lifts a ceiling on permissions.
+            severity: Severity = "high" if have is None else ("low" if want is None else "medium")
+        elif aspect == "max_session_duration":
+            severity = "medium" if have > want else "low"
+        else:
+            severity = "low"
+        change = "missing" if have is None else ("unexpected" if want is None else "changed")
+        self.add(
+            kind,
+            name,
+            aspect,
+            change,
+            severity,
+            want,
+            have,
+            f"{_LABELS.get(aspect, aspect)} is {_show(have)}, the baseline says {_show(want)}",
+        )
+
+
+def _show(value: Any) -> str:
+    return "not set" if value is None else str(value)
+
+
+def _dump(entity: StrictModel) -> dict[str, Any]:
+    data = entity.model_dump(exclude_none=True)
+    for key in ("trust_policy", "document"):
+        if key in data:
+            data[key] = normalize(getattr(entity, key))
+    if "inline_policies" in data:
+        data["inline_policies"] = {k: normalize(v) for k, v in entity.inline_policies.items()}  # type: ignore[attr-defined]
+    return data
+
+
+def _admits_outsiders(trust: dict[str, Any], account: str) -> bool:
+    """Does a trust policy let principals of other accounts, or anyone, assume the role?"""
+    for stmt in trust["Statement"]:
+        if stmt["Effect"] != "Allow":
+            continue
+        if "NotPrincipal" in stmt or "Federated" in stmt.get("Principal", {}):
+            return True
+        if any(
+            a == "*" or f":{account}:" not in a for a in stmt.get("Principal", {}).get("AWS", [])
+        ):
+            return True
+    return False

@@ -1,0 +1,92 @@
+"""A finding: one difference between what is declared and what is live, with a stable id.
+
+Every finding is made by `finding()`, which names the place it is about once:
+
+>>> where = Place("222222222222", "role", "R", "Account 222222222222 (DEMO)")
+>>> finding(where, "max_session_duration", "changed", "medium", "lasts longer",
+...         expected=3600, actual=7200).id
+'222222222222/role/R/max_session_duration'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, computed_field
+
+from iamdrift.compare.remediation import remediation
+
+Change = Literal["missing", "unexpected", "changed"]
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class Finding(BaseModel):
+    """One difference; `id` is ACCOUNT/TYPE/NAME/ASPECT (see DESIGN.md)."""
+
+    account: str
+    resource_type: str
+    resource: str
+    aspect: str
+    change: Change
+    severity: Severity
+    expected: Any = None
+    actual: Any = None
+    message: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def id(self) -> str:
+        return f"{self.account}/{self.resource_type}/{self.resource}/{self.aspect}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def remediation(self) -> str:
+        return remediation(
+            self.resource_type, self.resource, self.aspect, self.change, self.account
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.model_dump()
+        return {"id": data.pop("id"), **data}
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a finding is about: an account's entity (`role R`), and how messages name the
+    context (`Account 222222222222 (DEMO)`, `Organization of 111111111111`)."""
+
+    account: str
+    kind: str
+    name: str
+    context: str
+
+
+def finding(
+    where: Place,
+    aspect: str,
+    change: Change,
+    severity: Severity,
+    what: str,
+    expected: Any = None,
+    actual: Any = None,
+) -> Finding:
+    """The one way to make a finding; its message is `<context>: <kind> <name> <what>.`"""
+    subject = f"{where.kind.replace('_', ' ')} {where.name}" if where.kind != "access" else ""
+    text = f"{subject} {what}".strip()
+    return Finding(
+        account=where.account,
+        resource_type=where.kind,
+        resource=where.name,
+        aspect=aspect,
+        change=change,
+        severity=severity,
+        expected=expected,
+        actual=actual,
+        message=f"{where.context}: {text}.",
+    )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.id))

@@ -1,0 +1,212 @@
+"""The pytest plugin: baselines become tests, one per account and kind of check.
+
+Tests are generated from the baselines alone (no AWS call at collection):
+`test_roles_match_baseline[222222222222]` compares every role of that account,
+declared or live. Each account is read once per process (all at once, bounded), and
+its tests share what was found. An account that cannot be read makes its tests
+error, never pass. The logic lives in the library; this maps tests to it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from typing import NoReturn
+
+import pytest
+
+from iamdrift.compare.findings import Finding
+from iamdrift.plugin.checks import CHECKS, Target, targets
+from iamdrift.plugin.state import RECORD, State
+from iamdrift.report.text import failure_text
+
+
+@dataclass
+class Check:
+    """The findings one test is about; `assert_matches_baseline` fails with all of them."""
+
+    target: Target
+    subject: str
+    findings: list[Finding]
+
+    def assert_matches_baseline(self) -> None:
+        if self.findings:
+            pytest.fail(failure_text(self.subject, self.findings), pytrace=False)
+
+
+class RiskWarning(UserWarning):
+    """A risky access path: reported, but not failing the run unless access.yaml says so."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("iamdrift", "iamdrift drift checks")
+    group.addoption(
+        "--baselines",
+        default=os.environ.get("IAMDRIFT_BASELINES", "baselines"),
+        help="directory of baselines (default: baselines)",
+    )
+    group.addoption(
+        "--accounts", default=None, help="check only these account ids (comma-separated)"
+    )
+    group.addoption(
+        "--entity",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="check only these entities: NAME, KIND/NAME or ACCOUNT/KIND/NAME, globs allowed "
+        "(repeatable)",
+    )
+    group.addoption(
+        "--iamdrift-json", default=None, metavar="FILE", help="write the findings JSON here"
+    )
+    group.addoption(
+        "--iamdrift-previous",
+        default=None,
+        metavar="FILE",
+        help="the previous run's findings JSON, to mark findings new or resolved",
+    )
+    group.addoption("--iamdrift-run-id", default=None, help="the run's id, recorded in the JSON")
+    group.addoption(
+        "--iamdrift-concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="accounts read at once (default 8)",
+    )
+    group.addoption(
+        "--account-timeout",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="an account not read completely within this time is an error (default 180)",
+    )
+    group.addoption(
+        "--iamdrift-parts",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="check the outcomes in these part files instead of reading AWS (merge)",
+    )
+    group.addoption(
+        "--iamdrift-part-out",
+        default=None,
+        metavar="FILE",
+        help="write this process's outcomes as a part file (run --shard)",
+    )
+    group.addoption(
+        "--shard", default=None, metavar="I/N", help="check only shard I of N of the accounts"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.has_plugin("iamdrift-state"):
+        return  # the runner registered a state with baselines it already loaded
+    config.pluginmanager.register(State(config), "iamdrift-state")
+
+
+def state_of(config: pytest.Config) -> State:
+    return config.pluginmanager.get_plugin("iamdrift-state")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    for check in CHECKS:
+        if check in metafunc.fixturenames:
+            state = state_of(metafunc.config)
+            metafunc.parametrize(
+                check,
+                [
+                    pytest.param(t, id=t.account, marks=pytest.mark.xdist_group(t.group))
+                    for t in targets(state, check)
+                ],
+                indirect=True,
+            )
+
+
+def _check(request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
+    request.node.stash[RECORD].findings = findings
+    return Check(request.param, subject, findings)
+
+
+def _kind_fixture(kind: str):
+    @pytest.fixture(name=kind)
+    def fixture(request: pytest.FixtureRequest) -> Check:
+        state = state_of(request.config)
+        acct, outcome = state.account_outcome(request)
+        return _check(request, outcome.of_kind(kind), f"the {kind} of account {acct.label}")
+
+    fixture.__doc__ = f"The {kind} of one account: declared and live (parametrized per account)."
+    return fixture
+
+
+users, groups, roles, policies = (
+    _kind_fixture(k) for k in ("users", "groups", "roles", "policies")
+)
+
+
+@pytest.fixture
+def risks(request: pytest.FixtureRequest) -> Check:
+    """Risky access in one account: warnings, or failures with `risks: fail` in access.yaml."""
+    state = state_of(request.config)
+    acct, outcome = state.account_outcome(request)
+    subject = f"access risks in account {acct.label}"
+    if state.risks_fail:
+        return _check(request, outcome.risks, subject)
+    request.node.stash[RECORD].risks = outcome.risks
+    for f in outcome.risks:
+        warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
+    return _check(request, [], subject)
+
+
+@pytest.fixture
+def organization(request: pytest.FixtureRequest) -> Check:
+    """Members, OUs and SCPs of the organization against the baselines."""
+    state = state_of(request.config)
+    acct = state.begin(request)
+    findings, error = state.organization_findings()
+    if error:
+        _error(request, f"organization of {acct.label} could not be read: {error}")
+    return _check(request, findings, f"the organization of {acct.label}")
+
+
+@pytest.fixture
+def access(request: pytest.FixtureRequest) -> Check:
+    """Who can assume which role across accounts, against access.yaml."""
+    state = state_of(request.config)
+    state.begin(request)
+    result = state.access_result(state.wait_for_projections(request))
+    record = request.node.stash[RECORD]
+    if result.error:
+        _error(request, result.error, own=not result.elsewhere)
+    record.access = result.rows
+    record.html = result.html
+    return _check(request, result.findings, "cross-account access")
+
+
+def _error(request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoReturn:
+    """Error the test (in setup, so pytest reports ERROR, never a pass).
+
+    `own=False`: the cause is other accounts' error, already recorded on them.
+    """
+    record = request.node.stash[RECORD]
+    if own:
+        record.error = reason
+    else:
+        record.elsewhere = True
+    pytest.fail(reason, pytrace=False)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_metadata(metadata: dict, config: pytest.Config) -> None:
+    """The report's Environment table: what was checked, not the Python packages.
+
+    pytest-html renders these values as HTML, so they are escaped here.
+    """
+    import html
+
+    if not config.getoption("iamdrift_json"):
+        return  # the project's own test runs keep the usual table
+    metadata.clear()
+    metadata["Baselines"] = html.escape(str(config.getoption("baselines")))
+    metadata["Accounts"] = html.escape(config.getoption("accounts") or "all with a baseline")
+    metadata["Run"] = html.escape(str(config.getoption("iamdrift_run_id")))

@@ -1,0 +1,250 @@
+"""HTML fragments for the pytest-html report. pytest-html inserts them raw, so every
+value that came from AWS or a baseline goes through `e()` here.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from iamdrift.access.graph import AccessRow
+from iamdrift.compare.findings import SEVERITY_ORDER, Finding
+from iamdrift.report.text import unified
+
+SEVERITY_COLOUR = {
+    "critical": "#b71c1c",
+    "high": "#e65100",
+    "medium": "#f9a825",
+    "low": "#546e7a",
+    "error": "#6a1b9a",
+}
+STATUS_COLOUR = {"compliant": "#2e7d32", "drift": "#e65100", "error": "#6a1b9a"}
+
+STYLE = """<style>
+.iamdrift table{border-collapse:collapse;margin:4px 0 12px}
+.iamdrift th,.iamdrift td{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
+.iamdrift .badge{color:#fff;border-radius:3px;padding:0 5px;font-weight:bold}
+.iamdrift pre{background:#f6f6f6;padding:6px;white-space:pre-wrap;margin:2px 0}
+.iamdrift .add{color:#1b5e20}.iamdrift .del{color:#b71c1c}
+</style>"""
+
+
+def e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def badge(label: str, colour_map: dict[str, str] = SEVERITY_COLOUR) -> str:
+    colour = colour_map.get(label, "#555")
+    return f'<span class="badge" style="background:{colour}">{e(label)}</span>'
+
+
+def _table(head: list[str], rows: list[list[str]], table_id: str = "") -> str:
+    ident = f' id="{e(table_id)}"' if table_id else ""
+    th = "".join(f"<th>{e(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table{ident}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def diff_html(expected: Any, actual: Any) -> str:
+    lines = []
+    for line in unified(expected, actual).splitlines():
+        cls = "add" if line.startswith("+") else ("del" if line.startswith("-") else "")
+        lines.append(f'<span class="{cls}">{e(line)}</span>' if cls else e(line))
+    return "<pre>" + "\n".join(lines) + "</pre>"
+
+
+def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str:
+    """A failing check's findings: table, normalized expected-vs-actual diff, remediation."""
+    rows, details = [], []
+    for f in findings:
+        since = "" if previous_ids is None else ("persisting" if f.id in previous_ids else "new")
+        rows.append([badge(f.severity), e(since), e(f.id), e(f.change), e(f.message)])
+        details.append(
+            f"<h4>{e(f.id)}</h4>{diff_html(f.expected, f.actual)}"
+            f"<p><b>Remediation:</b> {e(f.remediation)}</p>"
+        )
+    table = _table(["Severity", "Since last run", "Finding", "Change", "Message"], rows)
+    return f'<div class="iamdrift">{STYLE}{table}{"".join(details)}</div>'
+
+
+def _finding_rows(findings: list[dict[str, Any]]) -> list[list[str]]:
+    return [[badge(f["severity"]), e(f["id"]), e(f["message"])] for f in findings]
+
+
+def summary_html(data: dict[str, Any]) -> str:
+    """The ten-second summary at the top: when, how many accounts in which state, the
+    accounts that need attention (errors, then drift), what changed since the last run.
+
+    Compliant accounts are counted and listed compactly, not given a row each, so the
+    summary of a thousand clean accounts stays short.
+    """
+    accounts = data["accounts"]
+    attention = sorted(
+        (a for a in accounts if a["status"] != "compliant"),
+        key=lambda a: (a["status"] != "error", -a["findings"], a["id"]),
+    )
+    clean = [a for a in accounts if a["status"] == "compliant"]
+    rows = [
+        [
+            e(a["id"]),
+            e(a["name"]),
+            badge(a["status"], STATUS_COLOUR),
+            *(e(a["by_severity"][s]) for s in SEVERITY_ORDER),
+            e(a["error"] or ""),
+        ]
+        for a in attention
+    ]
+    statuses = [a["status"] for a in accounts]
+    h = data["history"]
+    since = (
+        f"Since run {e(h['previous_run'])}: <b>{h['new']} new</b>, {h['resolved']} resolved, "
+        f"{h['persisting']} persisting."
+        if h["previous_run"]
+        else "No previous run to compare with: every finding is new."
+    )
+    checked = sum(sum(a.get("checked", {}).values()) for a in accounts)
+    needing = (
+        "<h3>Accounts that need attention</h3>"
+        + _table(["Account", "Name", "Status", *SEVERITY_ORDER, "Error"], rows, "iamdrift-accounts")
+        if rows
+        else "<p>Every account was read and matches its baseline.</p>"
+    )
+    compliant = ""
+    if clean:
+        names = ", ".join(f"{e(a['id'])} ({e(a['name'])})" for a in clean)
+        compliant = (
+            f"<details><summary>{len(clean)} compliant account(s)</summary>"
+            f'<p id="iamdrift-compliant">{names}</p></details>'
+        )
+    resolved = ""
+    if data["resolved"]:
+        resolved = "<h3>Resolved since the previous run</h3>" + _table(
+            ["Severity", "Finding", "Message"], _finding_rows(data["resolved"])
+        )
+    risks = ""
+    if data.get("risks"):
+        risks = f"<h3>Risky access ({len(data['risks'])}, reported as warnings)</h3>" + _table(
+            ["Severity", "Risk", "Message"], _finding_rows(data["risks"])
+        )
+    counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
+    return (
+        f'<div class="iamdrift">{STYLE}<h2>iamdrift summary</h2>'
+        f"<p>Run {e(data['run_id'] or '')} started {e(data['started'])} (UTC) against "
+        f"{len(accounts)} account(s): {counts}; {len(data['findings'])} finding(s); "
+        f"{checked} entities compared. Passing checks are counted here, not listed below.</p>"
+        f"<p>{since}</p>" + needing + compliant + resolved + risks + "</div>"
+    )
+
+
+_CELL = {
+    "expected": ("#c8e6c9", "expected"),
+    "unexpected": ("#ffcc80", "UNEXPECTED"),
+    "missing": ("#ef9a9a", "MISSING"),
+    "conditions missing": ("#ef9a9a", "CONDITIONS GONE"),
+}
+
+
+def _short_role(arn: str) -> str:
+    return f"{arn.split(':')[4]}:{arn.rsplit('/', 1)[-1]}"
+
+
+MATRIX_LIMIT = 40  # principals or roles; beyond this a table reads better than a grid
+
+
+def access_html(rows: list[AccessRow], risky_roles: set[str]) -> str:
+    """The access graph against access.yaml: a matrix and a diagram while they fit on a
+    screen, a table (departures from access.yaml first) when they do not."""
+    principals = sorted({r.principal for r in rows})
+    roles = sorted({r.role for r in rows})
+    if len(principals) <= MATRIX_LIMIT and len(roles) <= MATRIX_LIMIT:
+        body = access_matrix_html(principals, roles, rows, risky_roles) + access_svg(
+            principals, roles, rows
+        )
+    else:
+        ordered = sorted(rows, key=lambda r: (r.status == "expected", r.role, r.principal))
+        body = _table(
+            ["Principal", "Role", "Status", "Conditions", "Path"],
+            [
+                [
+                    e(r.principal),
+                    e(r.role),
+                    e(_CELL.get(r.status, ("", r.status))[1]),
+                    e(r.conditions or ""),
+                    e("; ".join(r.path)),
+                ]
+                for r in ordered
+            ],
+        )
+    counts = ", ".join(
+        f"{sum(r.status == s for r in rows)} {s}"
+        for s in ("expected", "unexpected", "missing", "conditions missing")
+    )
+    return (
+        f'<div class="iamdrift">{STYLE}<h3>Cross-account access</h3>'
+        f"<p>{len(rows)} edge(s): {counts}.</p>{body}</div>"
+    )
+
+
+def access_matrix_html(
+    principals: list[str], roles: list[str], rows: list[AccessRow], risky_roles: set[str]
+) -> str:
+    """Source principals against target roles; each cell expected, unexpected or missing,
+    with its conditions and path on hover; roles with risk findings outlined in red."""
+    cells = {(r.principal, r.role): r for r in rows}
+    head = "".join(
+        f'<th style="{"outline:2px solid #b71c1c" if role in risky_roles else ""}" '
+        f'title="{e(role)}">{e(_short_role(role))}</th>'
+        for role in roles
+    )
+    body = []
+    for p in principals:
+        tds = []
+        for role in roles:
+            r = cells.get((p, role))
+            if r is None:
+                tds.append("<td></td>")
+                continue
+            colour, text = _CELL.get(r.status, ("#eee", r.status))
+            tip = f"conditions: {r.conditions or 'none'}; path: {'; '.join(r.path)}"
+            cond = " (conditional)" if r.conditions else ""
+            tds.append(f'<td style="background:{colour}" title="{e(tip)}">{e(text + cond)}</td>')
+        body.append(f"<tr><th>{e(p)}</th>{''.join(tds)}</tr>")
+    return (
+        f"<table><thead><tr><th>principal \\ role</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+DASHED = ' stroke-dasharray="5,4"'
+
+
+def access_svg(principals: list[str], roles: list[str], rows: list[AccessRow]) -> str:
+    """Principals on the left, roles on the right, a line for each edge."""
+    gap, width = 22, 900
+    height = gap * (max(len(principals), len(roles)) + 1)
+    y_p = {p: gap * (i + 1) for i, p in enumerate(principals)}
+    y_r = {r: gap * (i + 1) for i, r in enumerate(roles)}
+    colour = {
+        "expected": "#2e7d32",
+        "unexpected": "#e65100",
+        "missing": "#b71c1c",
+        "conditions missing": "#b71c1c",
+    }
+    lines = [
+        f'<line x1="330" y1="{y_p[r.principal] - 4}" x2="570" y2="{y_r[r.role] - 4}" '
+        f'stroke="{colour.get(r.status, "#555")}" stroke-width="2"'
+        f"{DASHED if r.status == 'missing' else ''}>"
+        f"<title>{e(r.principal)} -&gt; {e(r.role)}: {e(r.status)}</title></line>"
+        for r in rows
+    ]
+    texts = [
+        f'<text x="325" y="{y}" text-anchor="end" font-size="12">{e(p)}</text>'
+        for p, y in y_p.items()
+    ]
+    texts += [
+        f'<text x="575" y="{y}" font-size="12">{e(_short_role(r))}</text>' for r, y in y_r.items()
+    ]
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="who can assume which role">{"".join(lines + texts)}</svg>'
+    )

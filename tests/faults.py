@@ -4,7 +4,7 @@ It injects real error responses at botocore's `before-send` event, so botocore's
 parsing and retry logic run exactly as they would against AWS. Configured by the
 IAMDRIFT_FAULTS environment variable (JSON):
 
-    {"deny_assume": ["333333333333"], "throttle_gaad": 3}
+    {"deny_assume": ["333333333333"], "throttle_gaad": 3, "trace_reads": "/tmp/x/reads"}
 
 For the scheduler's tests, runs are counted in a file and may crash or hang:
 
@@ -81,6 +81,13 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
         if spec.get("throttle_always"):
             throttles["left"] = "always"
         handlers.append(("before-send.iam.GetAccountAuthorizationDetails", throttle))
+    if spec.get("trace_reads"):
+
+        def trace(request, **_kwargs):
+            with open(spec["trace_reads"], "a") as fh:
+                fh.write(f"{os.getpid()} GetAccountAuthorizationDetails\n")
+
+        handlers.append(("before-send.iam.GetAccountAuthorizationDetails", trace))
     return handlers
 
 

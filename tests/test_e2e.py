@@ -419,7 +419,10 @@ def test_report_escapes_strings_from_aws_and_baselines(world):
 
 def test_xdist_workers_read_each_account_once_and_report_the_same(world):
     world.emu.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200)
-    result = world.cli("run", "--", "-n", "2", "--dist", "loadgroup")
+    single = world.cli("run")
+    reads = world.tmp / "reads"
+    env = world.env(IAMDRIFT_FAULTS=json.dumps({"trace_reads": str(reads)}))
+    result = world.cli("run", "--", "-p", "tests.faults", "-n", "2", "--dist", "loadgroup", env=env)
     assert result.code == 1, result.stdout[-3000:]
     assert [f["id"] for f in result.summary["findings"]] == [
         f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration"
@@ -429,6 +432,15 @@ def test_xdist_workers_read_each_account_once_and_report_the_same(world):
         DEMO: "drift",
         ACCOUNT_B: "compliant",
     }
+    # The access graph is judged on the controller from what the workers sent: the same.
+    assert result.summary["access"] == single.summary["access"]
+    assert "test_cross_account_access_matches_baseline" in result.stdout + _junit(world)
+    # Each account was read once, by the one worker its tests went to.
+    assert len(reads.read_text().splitlines()) == 3
+
+
+def _junit(world) -> str:
+    return "".join(p.read_text() for p in (world.tmp / "reports").glob("*/junit.xml"))
 
 
 def test_demo_runs_as_intended(tmp_path):

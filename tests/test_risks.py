@@ -47,6 +47,7 @@ OAAR = f"{DEMO}/role/OrganizationAccountAccessRole/risk:"
 MGMT_ROOT = f"arn:aws:iam::{MANAGEMENT}:root"
 CASES = {
     "account root without condition": (new_role(f"arn:aws:iam::{ACCOUNT_B}:root"), PROBE + "trust_account_root", True),
+    "its own account's root": (new_role(f"arn:aws:iam::{DEMO}:root"), PROBE + "trust_account_root", False),
     "account root narrowed by PrincipalArn": (new_role(f"arn:aws:iam::{ACCOUNT_B}:root", {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_B}:role/Ops"}}), PROBE + "trust_account_root", False),
     "Principal *": (new_role("*"), PROBE + "trust_anyone", True),
     "a named principal": (new_role(f"arn:aws:iam::{ACCOUNT_B}:role/OrganizationAccountAccessRole"), PROBE + "trust_anyone", False),

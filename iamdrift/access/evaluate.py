@@ -7,6 +7,7 @@ True
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -56,11 +57,17 @@ def scp_levels(structure: Structure) -> dict[str, list[list[Canonical]]]:
     return out
 
 
+@functools.lru_cache(maxsize=2**16)
+def _glob(value: str, pattern: str) -> bool:
+    # The same action and resource patterns recur in every account: match each once.
+    return fnmatchcase(value, pattern)
+
+
 def _values_match(patterns: list[str], value: str, case: bool) -> bool:
     if not case:
         value = value.lower()
-        return any(fnmatchcase(value, p.lower()) for p in patterns)
-    return any(fnmatchcase(value, p) for p in patterns)
+        return any(_glob(value, p.lower()) for p in patterns)
+    return any(_glob(value, p) for p in patterns)
 
 
 def statement_applies(stmt: Canonical, action: str, resource: str | None = None) -> bool:

@@ -88,6 +88,31 @@ def _assume_statements(doc: Canonical) -> list[Canonical]:
     return [s for s in doc["Statement"] if statement_applies(s, ASSUME)]
 
 
+# AWS managed policies are the same in every account: their AssumeRole statements are
+# picked out once per body (ReadOnlyAccess alone lists thousands of actions).
+_AWS_ASSUME: dict[str, tuple[Canonical, list[Canonical]]] = {}
+
+
+def _policy_statements(arn: str, state: AccountState, aws: dict[str, Canonical]) -> list[Canonical]:
+    doc = managed_policy(arn, state, aws)
+    if arn.split(":")[4] != "aws":
+        return _assume_statements(doc)
+    cached = _AWS_ASSUME.get(arn)
+    if cached is None or cached[0] is not doc:
+        cached = _AWS_ASSUME[arn] = (doc, _assume_statements(doc))
+    return cached[1]
+
+
+def _trust_statements(doc: Canonical) -> list[Canonical]:
+    """Trust statements that can open a role to a principal or shut one out: AWS service
+    principals are left out, as the graph leaves them out."""
+    return [
+        s
+        for s in _assume_statements(doc)
+        if s["Effect"] == "Deny" or "NotPrincipal" in s or set(s.get("Principal", {})) - {"Service"}
+    ]
+
+
 def project(
     account: str, state: AccountState, aws_policies: dict[str, Canonical]
 ) -> AccountProjection:
@@ -99,11 +124,11 @@ def project(
         for name, doc in entity.inline_policies.items():
             ref = f"{key}/inline/{name}"
             policies[ref] = _assume_statements(normalize(doc))
-            out.append(Grant(label=f"{label} inline policy {name}", policy=ref))
+            out.append(Grant.model_construct(label=f"{label} inline policy {name}", policy=ref))
         for arn in entity.managed_policies:
             if arn not in policies:
-                policies[arn] = _assume_statements(managed_policy(arn, state, aws_policies))
-            out.append(Grant(label=f"{label} managed policy {arn}", policy=arn))
+                policies[arn] = _policy_statements(arn, state, aws_policies)
+            out.append(Grant.model_construct(label=f"{label} managed policy {arn}", policy=arn))
         return out
 
     group_grants = {
@@ -121,30 +146,27 @@ def project(
             mine += group_grants.get(group, [])
         boundary = entity.permissions_boundary
         if boundary and boundary not in policies:
-            policies[boundary] = _assume_statements(managed_policy(boundary, state, aws_policies))
+            policies[boundary] = _policy_statements(boundary, state, aws_policies)
         if not _may_allow(mine, boundary, policies):
             continue
         sources.append(
-            Source(
+            Source.model_construct(
                 arn=arn_of(account, kind, entity.path, name),
                 kind=kind,
                 grants=mine,
                 boundary=boundary,
             )
         )
-    roles = [
-        TrustingRole(
-            arn=arn_of(account, "role", role.path, name),
-            name=name,
-            trust=_assume_statements(normalize(role.trust_policy)),
-        )
-        for name, role in sorted(state.roles.items())
-        if not role.path.startswith(SERVICE_ROLE_PATH)
-    ]
+    roles = []
+    for name, role in sorted(state.roles.items()):
+        trust = _trust_statements(normalize(role.trust_policy))
+        if trust and not role.path.startswith(SERVICE_ROLE_PATH):
+            arn = arn_of(account, "role", role.path, name)
+            roles.append(TrustingRole.model_construct(arn=arn, name=name, trust=trust))
     used = {g.policy for s in sources for g in s.grants} | {s.boundary for s in sources}
-    return AccountProjection(
+    return AccountProjection.model_construct(
         account=account,
-        roles=[r for r in roles if r.trust],
+        roles=roles,
         sources=sources,
         policies={k: v for k, v in policies.items() if k in used},
     )

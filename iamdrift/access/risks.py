@@ -102,7 +102,9 @@ def role_risks(
                         stmt,
                     )
                 )
-            elif value.endswith(":root") and not (keys & NARROWING):
+            elif value.endswith(":root") and acct != account and not (keys & NARROWING):
+                # Trusting its own account's root delegates to that account's IAM policies,
+                # the ordinary same-account pattern; another account's root is a way in.
                 out.append(
                     _risk(
                         account,

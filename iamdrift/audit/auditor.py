@@ -4,6 +4,7 @@ with its baseline, judge its risks, project it for the access graph, and drop it
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -27,6 +28,14 @@ from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text
 from iamdrift.report.progress import Progress
 
 DEFAULT_ACCOUNT_TIMEOUT = 180.0
+
+
+def tune_collector() -> None:
+    """Reading an account allocates some 10^5 short-lived objects; with Python's default
+    thresholds the cyclic collector's passes cost a third of a run's CPU (measured with
+    bench/bench_org.py). Fewer, larger passes collect the same garbage."""
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, 20_000), max(gen1, 20), gen2)
 
 
 def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None) -> AccountState:
@@ -141,6 +150,7 @@ class Auditor:
         account_timeout: float = DEFAULT_ACCOUNT_TIMEOUT,
         selection: Selection | None = None,
     ):
+        tune_collector()
         self.baseline = baseline
         self.progress: Progress | None = None
         self.account_timeout = account_timeout

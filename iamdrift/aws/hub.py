@@ -29,6 +29,7 @@ class Hub:
         self._account: str | None = None
         self._error: str | None = None
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()
         self._bodies: dict[str, Canonical] = {}
         self._structure: tuple[Structure | None] | None = None
 
@@ -59,16 +60,12 @@ class Hub:
 
     def aws_policy_bodies(self, arns: set[str]) -> dict[str, Canonical]:
         """Documents of AWS managed policies (the same in every account), fetched once each."""
-        with self._lock:
-            missing = sorted(arns - self._bodies.keys())
-        iam = self.clients.hub("iam")
-        for arn in missing:
-            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
-            body = normalize(decode_document(doc["Document"]))
-            with self._lock:
-                self._bodies[arn] = body
-        with self._lock:
+        with self._fetching:  # one reader fetches a body; the others wait for it
+            iam = self.clients.hub("iam")
+            for arn in sorted(arns - self._bodies.keys()):
+                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+                doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+                self._bodies[arn] = normalize(decode_document(doc["Document"]))
             return {a: self._bodies[a] for a in arns}
 
     def structure(self) -> Structure | None:

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
@@ -195,6 +196,9 @@ class PolicyDocument(StrictModel):
     Version: Literal["2012-10-17", "2008-10-17"] = "2012-10-17"
     Id: str | None = None
     Statement: Annotated[list[_Statement], BeforeValidator(_one_statement_or_list)]
+    # Its canonical form, worked out once (compare.policy.normalize): documents are
+    # never changed after they are loaded or collected.
+    _canonical: Any = PrivateAttr(default=None)
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

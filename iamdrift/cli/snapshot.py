@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import build_graph
 from iamdrift.access.projection import AccountProjection, aws_policies_attached, project
-from iamdrift.audit.auditor import read_account
+from iamdrift.audit.auditor import read_account, tune_collector
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.load import (
     ACCESS_FILE,
@@ -67,6 +67,7 @@ def take_snapshot(
     """
     root = Path(directory)
     existing = load_baselines(root) if _has_baselines(root) else None
+    tune_collector()
     try:
         hub_account = hub.account()
         structure = hub.structure()

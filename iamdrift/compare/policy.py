@@ -15,20 +15,13 @@ condition operators (Bool vs BoolIfExists), condition keys, Effect.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from iamdrift.baselines.models import ACCOUNT_ID_RE, PolicyDocument
+from iamdrift.baselines.models import ACCOUNT_ID_RE, PolicyDocument, Statement
 
 Canonical = dict[str, Any]
 
-_LIST_ELEMENTS = ("Resource", "NotResource")
-_ACTION_ELEMENTS = ("Action", "NotAction")
-_PRINCIPAL_ELEMENTS = ("Principal", "NotPrincipal")
-
-
-def _sorted_unique(values: list[str]) -> list[str]:
-    return sorted(set(values))
+_PRINCIPAL_KINDS = ("AWS", "CanonicalUser", "Federated", "Service")
 
 
 def _aws_principal(value: str) -> str:
@@ -36,58 +29,59 @@ def _aws_principal(value: str) -> str:
     return f"arn:aws:iam::{value}:root" if ACCOUNT_ID_RE.match(value) else value
 
 
-def _statement(stmt: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"Effect": stmt["Effect"]}
-    for key in _ACTION_ELEMENTS:
-        if key in stmt:
-            out[key] = _sorted_unique([a.lower() for a in stmt[key]])
-    for key in _LIST_ELEMENTS:
-        if key in stmt:
-            out[key] = _sorted_unique(stmt[key])
-    for key in _PRINCIPAL_ELEMENTS:
-        if key in stmt:
-            out[key] = {
-                kind: _sorted_unique(
-                    [_aws_principal(v) for v in values] if kind == "AWS" else values
-                )
-                for kind, values in sorted(stmt[key].items())
-            }
-    if stmt.get("Condition"):
+def _principals(element) -> dict[str, list[str]]:
+    out = {}
+    for kind in _PRINCIPAL_KINDS:
+        values = getattr(element, kind)
+        if values is not None:
+            out[kind] = sorted(
+                {_aws_principal(v) for v in values} if kind == "AWS" else set(values)
+            )
+    return out
+
+
+def _statement(stmt: Statement) -> dict[str, Any]:
+    out: dict[str, Any] = {"Effect": stmt.Effect}
+    if stmt.Action is not None:
+        out["Action"] = sorted({a.lower() for a in stmt.Action})
+    if stmt.NotAction is not None:
+        out["NotAction"] = sorted({a.lower() for a in stmt.NotAction})
+    if stmt.Resource is not None:
+        out["Resource"] = sorted(set(stmt.Resource))
+    if stmt.NotResource is not None:
+        out["NotResource"] = sorted(set(stmt.NotResource))
+    if stmt.Principal is not None:
+        out["Principal"] = _principals(stmt.Principal)
+    if stmt.NotPrincipal is not None:
+        out["NotPrincipal"] = _principals(stmt.NotPrincipal)
+    if stmt.Condition:
         # Condition keys are case-insensitive in IAM; operators and values are not.
         conditions: dict[str, dict[str, list[str]]] = {}
-        for operator, pairs in sorted(stmt["Condition"].items()):
+        for operator, pairs in sorted(stmt.Condition.items()):
             merged = conditions.setdefault(operator, {})
             for key, values in pairs.items():
-                merged[key.lower()] = _sorted_unique([*merged.get(key.lower(), []), *values])
-        out["Condition"] = conditions
+                merged[key.lower()] = sorted({*merged.get(key.lower(), []), *values})
+        out["Condition"] = {op: dict(sorted(pairs.items())) for op, pairs in conditions.items()}
     return out
 
 
 def normalize(doc: PolicyDocument | dict[str, Any]) -> Canonical:
-    """Canonical form of a policy document: sorted, deduplicated, Sid and Id dropped."""
+    """Canonical form of a policy document: sorted, deduplicated, Sid and Id dropped.
+
+    Worked out once per document; callers read it and never change it.
+    """
     if not isinstance(doc, PolicyDocument):
         doc = PolicyDocument.model_validate(doc)
-    statements = []
-    for s in doc.Statement:
-        raw = s.model_dump(exclude_none=True)
-        raw = {k: _relist(k, v) for k, v in raw.items()}
-        statements.append(_statement(raw))
-    unique = sorted({json.dumps(s, sort_keys=True) for s in statements})
-    return {"Version": doc.Version, "Statement": [json.loads(s) for s in unique]}
-
-
-def _relist(key: str, value: Any) -> Any:
-    """Undo the one-item-as-string serialization, so canonical forms always hold lists."""
-    if key in _ACTION_ELEMENTS + _LIST_ELEMENTS:
-        return value if isinstance(value, list) else [value]
-    if key in _PRINCIPAL_ELEMENTS:
-        return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
-    if key == "Condition":
-        return {
-            op: {k: v if isinstance(v, list) else [v] for k, v in pairs.items()}
-            for op, pairs in value.items()
-        }
-    return value
+    private = doc.__pydantic_private__  # a plain dict: cheaper than attribute access
+    if private["_canonical"] is None:
+        unique = {}
+        for s in doc.Statement:
+            canonical = _statement(s)
+            # Canonical statements are built in one key order, so repr is a stable key.
+            unique.setdefault(repr(canonical), canonical)
+        statements = [unique[k] for k in sorted(unique)]
+        private["_canonical"] = {"Version": doc.Version, "Statement": statements}
+    return private["_canonical"]
 
 
 def _covers_values(broad: list[str] | None, narrow: list[str] | None) -> bool:
@@ -113,10 +107,10 @@ def _covers(broad: dict[str, Any], narrow: dict[str, Any]) -> bool:
     """
     if broad["Effect"] != narrow["Effect"]:
         return False
-    for key in (*_ACTION_ELEMENTS, *_LIST_ELEMENTS):
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
         if not _covers_values(broad.get(key), narrow.get(key)):
             return False
-    for key in _PRINCIPAL_ELEMENTS:
+    for key in ("Principal", "NotPrincipal"):
         b, n = broad.get(key), narrow.get(key)
         if (b is None) != (n is None) or (key == "NotPrincipal" and b != n):
             return False  # NotPrincipal inverts coverage: only the same set is safe

@@ -20,21 +20,32 @@ CHECKS = (*KINDS, "risks", "organization", "access")
 
 @dataclass(frozen=True)
 class Target:
-    """What one test checks: a kind of entity in an account, or the organization."""
+    """What one test checks: a kind of entity in an account, or the organization.
+
+    `group` is the xdist group: an account's tests stay on one worker, which reads it
+    once. Accounts are grouped a few together (as many as a worker reads at once), so a
+    worker reads a group's accounts concurrently rather than one after another.
+    """
 
     account: str
     check: str
+    group: str = ""
 
-    @property
-    def group(self) -> str:
-        """The xdist group: an account's tests stay on one worker, which reads it once."""
-        return self.account
+
+def account_groups(state: State) -> dict[str, list[str]]:
+    """Selected accounts in groups of `--iamdrift-concurrency`, the same in every process."""
+    size = max(1, state.config.getoption("iamdrift_concurrency"))
+    ids = [a.id for a in state.selected()]
+    return {f"accounts-{n // size:05d}": ids[n : n + size] for n in range(0, len(ids), size)}
 
 
 def targets(state: State, check: str) -> list[Target]:
-    selected = state.selected()
     if check in (*KINDS, "risks"):
-        return [Target(a.id, check) for a in selected]
+        return [
+            Target(account, check, group)
+            for group, accounts in account_groups(state).items()
+            for account in accounts
+        ]
     if not state.whole_organization():
         return []  # judged only where every account is at hand (a whole run, or a merge)
     baseline = state.baseline
@@ -42,7 +53,7 @@ def targets(state: State, check: str) -> list[Target]:
     if check == "organization":
         org = baseline.organization
         wanted = org is not None and (org.discover_accounts or baseline.structure is not None)
-        return [Target(management, check)] if management and wanted else []
+        return [Target(management, check, check)] if management and wanted else []
     if check == "access" and baseline.access is not None:
-        return [Target(management or min(baseline.accounts), check)]
+        return [Target(management or min(baseline.accounts), check, check)]
     return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from iamdrift.compare.findings import SEVERITY_ORDER
+from iamdrift.compare.findings import SEVERITY_ORDER, Finding
 from iamdrift.report.html import badge, summary_html
 
 if TYPE_CHECKING:
@@ -28,21 +28,21 @@ class HtmlReport:
         cells.insert(3, "<th>Findings</th>")
 
     def pytest_html_results_table_row(self, report, cells: list[str]) -> None:
-        record = getattr(report, "iamdrift", None) or {}
-        if report.passed and record.get("access") is None:
+        record = getattr(report, "iamdrift", None)
+        if report.passed and (record is None or record.access is None):
             cells.clear()  # counted in the summary; a row each would not scale
             return
         test_id = report.nodeid + ("" if report.when == "call" else f"::{report.when}")
         cells[1] = f'<td class="col-testId">{html.escape(test_id)}</td>'
-        findings = record.get("findings", [])
-        severity = "error" if record.get("error") else _top(findings)
+        findings = record.findings if record else []
+        severity = "error" if record and record.error else _top(findings)
         cells.insert(2, f'<td class="col-severity">{badge(severity) if severity else ""}</td>')
-        ids = "<br>".join(html.escape(f"{f['severity']}: {f['id']}") for f in findings)
+        ids = "<br>".join(html.escape(f"{f.severity}: {f.id}") for f in findings)
         cells.insert(3, f'<td class="col-findings">{ids}</td>')
 
     def pytest_html_results_summary(self, prefix: list[str], summary, postfix, session=None):
         prefix.append(summary_html(self.state.results.as_json()))
 
 
-def _top(findings: list[dict]) -> str:
-    return min((f["severity"] for f in findings), key=SEVERITY_ORDER.__getitem__, default="")
+def _top(findings: list[Finding]) -> str:
+    return min((f.severity for f in findings), key=SEVERITY_ORDER.__getitem__, default="")

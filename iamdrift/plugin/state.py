@@ -37,7 +37,7 @@ from iamdrift.compare.diff import Selection
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.organization import diff_membership, diff_structure
 from iamdrift.errors import BaselineError
-from iamdrift.plugin.checks import Target
+from iamdrift.plugin.checks import Target, account_groups
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.report.html import access_html, findings_html
 from iamdrift.report.progress import Progress
@@ -48,10 +48,6 @@ class Record(CheckRecord):
     """A check's record while its test runs, with report HTML that stays in this process."""
 
     html: str = ""
-
-    def travelling(self) -> dict[str, Any]:
-        """Plain JSON: it goes to the xdist controller with the test report."""
-        return self.model_dump(mode="json", exclude={"html"})
 
 
 RECORD = pytest.StashKey[Record]()
@@ -126,6 +122,7 @@ class State:
         self._sent: set[str] = set()  # accounts whose outcome went out with a report
         self._access_node: dict[str, Any] | None = None
         self._risky: set[str] = set()  # roles with risks, outlined in the access matrix
+        self._account_groups: dict[str, list[str]] | None = None
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         if self.html_extras:
             config.pluginmanager.register(HtmlReport(self), "iamdrift-html")
@@ -195,6 +192,9 @@ class State:
         self, request: pytest.FixtureRequest
     ) -> tuple[AccountBaseline, AccountOutcome]:
         acct = self.begin(request)
+        if self.is_worker:  # read the rest of this worker's group while waiting for this one
+            group = request.param.group
+            self.source.start(self.baseline.accounts[a] for a in self._groups().get(group, []))
         outcome = self.source.outcome(acct, on_wait=self.show_progress)
         self.show_progress(waiting=False)
         record = request.node.stash[RECORD]
@@ -205,6 +205,11 @@ class State:
             record.error = outcome.error
             pytest.fail(outcome.error, pytrace=False)
         return acct, outcome
+
+    def _groups(self) -> dict[str, list[str]]:
+        if self._account_groups is None:
+            self._account_groups = account_groups(self)
+        return self._account_groups
 
     def organization(self) -> OrganizationRead:
         return self.source.organization()
@@ -292,8 +297,8 @@ class State:
         """Start reading every account the selected tests need, before the first test runs."""
         if session.config.option.collectonly or self.config.getoption("iamdrift_parts"):
             return
-        if not self.is_worker and self.config.pluginmanager.has_plugin("dsession"):
-            return  # the controller of xdist workers reads nothing itself
+        if self.is_worker or self.config.pluginmanager.has_plugin("dsession"):
+            return  # under xdist each worker reads the groups of accounts it is given
         needed = {t.account for i in session.items if (t := _target(i)) is not None}
         if any((_target(i) or Target("", "")).check == "access" for i in session.items):
             needed |= {a.id for a in self.selected()}
@@ -327,7 +332,10 @@ class State:
             previous = self.results.previous
             ids = {f["id"] for f in previous["findings"]} if previous else None
             fragments.insert(0, findings_html(record.findings, ids))
-        report.iamdrift = record.travelling()
+        # An xdist worker sends it to the controller with the report, so as plain JSON.
+        report.iamdrift = (
+            record.model_dump(mode="json", exclude={"html"}) if self.is_worker else record
+        )
         if self.html_extras and any(fragments):
             extra = {
                 "name": "findings",
@@ -338,13 +346,14 @@ class State:
             }
             report.extras = [*getattr(report, "extras", []), extra]
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: TestReport) -> None:
         data = getattr(report, "iamdrift", None)
-        if data and not self.is_worker:
-            self.results.record(CheckRecord.model_validate(data))
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            key = "passed" if report.passed else ("failed" if report.when == "call" else "error")
-            self.results.checks[key] = self.results.checks.get(key, 0) + 1
+        if data is None or self.is_worker:
+            return
+        if isinstance(data, dict):  # from an xdist worker: typed again before anyone reads it
+            data = report.iamdrift = CheckRecord.model_validate(data)
+        self.results.record(data)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:

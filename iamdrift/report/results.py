@@ -72,7 +72,6 @@ class RunResults:
     accounts: dict[str, AccountReport] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
-    checks: dict[str, int] = field(default_factory=dict)  # passed / failed / error
 
     def account(self, account: str, name: str = "") -> AccountReport:
         report = self.accounts.setdefault(account, AccountReport(account, name))

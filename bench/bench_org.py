@@ -99,7 +99,9 @@ def seed(members: int, entities: int) -> list[str]:
     hub.put_group_policy(
         "Operators",
         "AssumeOps",
-        _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/ops-*"}),
+        _doc(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::*:role/ops-*"}
+        ),
     )
     for n in range(3):
         hub.create_user("us-east-1", f"operator{n}")
@@ -117,8 +119,11 @@ def _seed_account(iam, account: str, entities: int) -> None:
             description="",
             path="/team/",
             policy_document=_doc(
-                {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
-                 "Resource": f"arn:aws:s3:::bucket-{account}-{p}/*"}
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:ListBucket"],
+                    "Resource": f"arn:aws:s3:::bucket-{account}-{p}/*",
+                }
             ),
             policy_name=f"team-policy-{p}",
             tags=[],
@@ -129,8 +134,13 @@ def _seed_account(iam, account: str, entities: int) -> None:
         iam.put_group_policy(
             f"group{g}",
             "AssumeTeamRole",
-            _doc({"Effect": "Allow", "Action": "sts:AssumeRole",
-                  "Resource": f"arn:aws:iam::{account}:role/app-{g}"}),
+            _doc(
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": f"arn:aws:iam::{account}:role/app-{g}",
+                }
+            ),
         )
     for u in range(users):
         iam.create_user("us-east-1", f"user{u}", path="/people/")
@@ -139,8 +149,13 @@ def _seed_account(iam, account: str, entities: int) -> None:
             iam.put_user_policy(
                 f"user{u}",
                 "Own",
-                _doc({"Effect": "Allow", "Action": "iam:ChangePassword",
-                      "Resource": f"arn:aws:iam::{account}:user/people/user{u}"}),
+                _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": "iam:ChangePassword",
+                        "Resource": f"arn:aws:iam::{account}:user/people/user{u}",
+                    }
+                ),
             )
     for r in range(roles):
         if r < 3:
@@ -162,8 +177,13 @@ def _seed_account(iam, account: str, entities: int) -> None:
         iam.put_role_policy(
             name,
             "Logs",
-            _doc({"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                  "Resource": "*"}),
+            _doc(
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": "*",
+                }
+            ),
         )
         if r % 4 == 0:
             iam.attach_role_policy(READ_ONLY, name)
@@ -277,7 +297,9 @@ def _sizes(run_dir: Path) -> str:
 
 def _ids(path: Path) -> tuple[set[str], set[tuple[str, str]]]:
     data = json.loads(path.read_text())
-    return {f["id"] for f in data["findings"]}, {(a["principal"], a["role"]) for a in data["access"]}
+    return {f["id"] for f in data["findings"]}, {
+        (a["principal"], a["role"]) for a in data["access"]
+    }
 
 
 def drift(ids: list[str], count: int) -> None:
@@ -337,8 +359,16 @@ def main() -> None:
         if args.xdist:
             xd = measure(
                 "xdist",
-                [*run_cmd, "--json", f"{tmp}/xdist.json", "--", "-n", str(args.xdist),
-                 "--dist", "loadgroup"],
+                [
+                    *run_cmd,
+                    "--json",
+                    f"{tmp}/xdist.json",
+                    "--",
+                    "-n",
+                    str(args.xdist),
+                    "--dist",
+                    "loadgroup",
+                ],
                 env,
             )
             same = _ids(Path(tmp) / "xdist.json") == ids_single
@@ -357,15 +387,33 @@ def main() -> None:
                 parts.append(part)
                 m = measure(
                     f"shard {i}/{args.shards}",
-                    [*runner, "run", "--baselines", base, "--shard", f"{i}/{args.shards}",
-                     "--part", part, *common],
+                    [
+                        *runner,
+                        "run",
+                        "--baselines",
+                        base,
+                        "--shard",
+                        f"{i}/{args.shards}",
+                        "--part",
+                        part,
+                        *common,
+                    ],
                     env,
                 )
                 cpu, wall, rss = cpu + m.cpu, wall + m.wall, max(rss, m.tree_rss)
             merged = measure(
                 "merge",
-                [*runner, "merge", *parts, "--baselines", base, "--report-dir", f"{tmp}/merged",
-                 "--json", f"{tmp}/merged.json"],
+                [
+                    *runner,
+                    "merge",
+                    *parts,
+                    "--baselines",
+                    base,
+                    "--report-dir",
+                    f"{tmp}/merged",
+                    "--json",
+                    f"{tmp}/merged.json",
+                ],
                 env,
             )
             same = _ids(Path(tmp) / "merged.json") == ids_single

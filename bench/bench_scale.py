@@ -1,20 +1,17 @@
-"""Scale benchmark: evaluation, collection of pytest items, and a whole run over moto.
+"""Micro-benchmarks of the pure steps: comparison, pytest collection, the access graph.
 
-    python bench/bench_scale.py [--accounts 1000] [--entities 300]
-                                [--collect-accounts 100] [--e2e-accounts 20] [--e2e-entities 100]
+    python bench/bench_scale.py [--accounts 1000] [--entities 300] [--collect-accounts 100]
 
 A. diff: N accounts x M entities (a third each users, groups, roles, with policies),
    1% of entities changed; time and peak memory of normalize + diff.
 B. pytest collection of `checks/` from baselines of that shape (no AWS calls).
-C. `runner.py snapshot` then `runner.py run` against moto's server with K member accounts.
-Prints one line per measurement; nothing here is asserted.
+D. the access graph over N accounts' projections.
+The whole run against moto's server is bench/bench_org.py. Nothing here is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import resource
 import subprocess
 import sys
@@ -26,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from iamdrift.diff import diff_account  # noqa: E402
-from iamdrift.models import AccountState  # noqa: E402
-from iamdrift.yamlio import dump_yaml  # noqa: E402
+from iamdrift.baselines.models import AccountState  # noqa: E402
+from iamdrift.baselines.yamlio import dump_yaml  # noqa: E402
+from iamdrift.compare.diff import diff_account  # noqa: E402
 
 RO = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
@@ -87,7 +84,9 @@ def bench_diff(accounts: int, entities: int) -> None:
 
 def bench_graph(accounts: int, entities: int) -> None:
     """The access graph over N accounts: each account's users may assume roles elsewhere."""
-    from iamdrift.access import OrgContext, build_graph
+    from iamdrift.access.evaluate import OrgContext
+    from iamdrift.access.graph import build_graph
+    from iamdrift.access.projection import project
 
     half = max(1, entities // 2)
     ids = [f"{200000000000 + i}" for i in range(accounts)]
@@ -106,9 +105,8 @@ def bench_graph(accounts: int, entities: int) -> None:
             }
             for i in range(half)
         }
-        states[account] = AccountState.model_validate(
-            {"users": users, "groups": group, "roles": roles}
-        )
+        state = AccountState.model_validate({"users": users, "groups": group, "roles": roles})
+        states[account] = project(account, state, {})
     start = time.perf_counter()
     graph = build_graph(states, OrgContext(members=set(ids)))
     elapsed = time.perf_counter() - start
@@ -127,7 +125,7 @@ def write_baselines(directory: Path, accounts: int, entities: int) -> None:
 
 
 def bench_collect(accounts: int, entities: int) -> None:
-    from iamdrift.baseline import load_baselines
+    from iamdrift.baselines.load import load_baselines
 
     with tempfile.TemporaryDirectory() as tmp:
         write_baselines(Path(tmp), accounts, entities)
@@ -163,78 +161,16 @@ def bench_collect(accounts: int, entities: int) -> None:
     )
 
 
-def bench_e2e(accounts: int, entities: int) -> None:
-    from iamdrift.emulator import Emulator, emulator_env, moto_server
-
-    with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
-        emu = Emulator(endpoint)
-        org = emu.client("organizations")
-        org.create_organization(FeatureSet="ALL")
-        ids = [
-            org.create_account(AccountName=f"m{i}", Email=f"m{i}@example.com")[
-                "CreateAccountStatus"
-            ]["AccountId"]
-            for i in range(accounts)
-        ]
-        start = time.perf_counter()
-        for account in ids:
-            iam = emu.iam(account)
-            for i in range(entities):
-                iam.create_role(
-                    RoleName=f"role{i}",
-                    AssumeRolePolicyDocument=json.dumps(trust("arn:aws:iam::123456789012:root")),
-                )
-        seed = time.perf_counter() - start
-        env = {**os.environ, **emulator_env(endpoint)}
-        runner = [sys.executable, str(ROOT / "runner.py")]
-        start = time.perf_counter()
-        subprocess.run(
-            [*runner, "snapshot", "--baselines", f"{tmp}/b"],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        snap = time.perf_counter() - start
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [
-                *runner,
-                "run",
-                "--baselines",
-                f"{tmp}/b",
-                "--report-dir",
-                f"{tmp}/r",
-                "--json",
-                f"{tmp}/f.json",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        run = time.perf_counter() - start
-        summary = json.loads(Path(f"{tmp}/f.json").read_text())
-        html = next(Path(f"{tmp}/r").glob("*/report.html")).stat().st_size
-    statuses = {a["status"] for a in summary["accounts"]}
-    print(
-        f"C e2e over moto: {accounts + 1} accounts x {entities} roles (seeded in {seed:.0f}s): "
-        f"snapshot {snap:.1f}s, run {run:.1f}s, exit {proc.returncode}, statuses {statuses}, "
-        f"HTML {html / 2**20:.1f} MiB"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=1000)
     parser.add_argument("--entities", type=int, default=300)
     parser.add_argument("--collect-accounts", type=int, default=100)
-    parser.add_argument("--e2e-accounts", type=int, default=20)
-    parser.add_argument("--e2e-entities", type=int, default=100)
     args = parser.parse_args()
     # Collection first: a child's max RSS counts the parent's pages it was forked with.
     bench_collect(args.collect_accounts, args.entities)
     bench_diff(args.accounts, args.entities)
     bench_graph(args.accounts, min(args.entities, 200))
-    bench_e2e(args.e2e_accounts, args.e2e_entities)
 
 
 if __name__ == "__main__":

@@ -324,7 +324,9 @@ def test_account_and_entity_selection_give_the_ids_of_a_whole_run(world):
     whole = world.cli("run")
     assert whole.code == 1
     member = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
-    assert {member, f"{ACCOUNT_B}/user/eve/existence"} <= {f["id"] for f in whole.summary["findings"]}
+    assert {member, f"{ACCOUNT_B}/user/eve/existence"} <= {
+        f["id"] for f in whole.summary["findings"]
+    }
 
     one_account = world.cli("run", "--accounts", DEMO)
     assert [a["id"] for a in one_account.summary["accounts"]] == [DEMO]

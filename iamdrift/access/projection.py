@@ -1,10 +1,10 @@
 """What the access graph needs of one account, and nothing more (pure).
 
 An account's whole state is dropped once it is compared; the graph across accounts
-keeps only this projection: each role's trust statements for `sts:AssumeRole`, and
-each principal that some policy lets assume roles, with the statements that decide
-it (its own, its groups', its boundary). A principal whose policies allow no
-`sts:AssumeRole` at all can reach no role and is left out.
+keeps only this projection: the trust statements that open a role to other accounts,
+and each principal whose policies may let it assume a role in another account, with
+the statements that decide it (its own, its groups', its boundary). What can only
+ever stay inside the account is left out: the graph is of cross-account access.
 
 >>> from iamdrift.baselines.models import AccountState
 >>> project("222222222222", AccountState(), {}).roles
@@ -103,14 +103,39 @@ def _policy_statements(arn: str, state: AccountState, aws: dict[str, Canonical])
     return cached[1]
 
 
-def _trust_statements(doc: Canonical) -> list[Canonical]:
-    """Trust statements that can open a role to a principal or shut one out: AWS service
-    principals are left out, as the graph leaves them out."""
-    return [
+def _outside(principal: str, account: str) -> bool:
+    """Could a trusted principal be outside `account`? Anything but an ARN of it."""
+    return principal.split(":")[4:5] != [account]
+
+
+def _trust_statements(doc: Canonical, account: str) -> list[Canonical]:
+    """Trust statements that can open a role to another account, or shut one out.
+
+    The graph is of cross-account access: a statement naming only the role's own account
+    (its root, users or roles) or AWS services opens no edge and is left out."""
+    opening = [
         s
         for s in _assume_statements(doc)
-        if s["Effect"] == "Deny" or "NotPrincipal" in s or set(s.get("Principal", {})) - {"Service"}
+        if s["Effect"] == "Allow"
+        and (
+            "NotPrincipal" in s
+            or "Federated" in s.get("Principal", {})
+            or any(_outside(p, account) for p in s.get("Principal", {}).get("AWS", []))
+        )
     ]
+    if not opening:
+        return []
+    return opening + [s for s in _assume_statements(doc) if s["Effect"] == "Deny"]
+
+
+def _reaches_out(statements: list[Canonical], account: str) -> bool:
+    """Might an Allow among these statements cover a role in another account?"""
+    for s in statements:
+        if s["Effect"] != "Allow":
+            continue
+        if "NotResource" in s or any(_outside(r, account) for r in s.get("Resource", ["*"])):
+            return True
+    return False
 
 
 def project(
@@ -147,7 +172,7 @@ def project(
         boundary = entity.permissions_boundary
         if boundary and boundary not in policies:
             policies[boundary] = _policy_statements(boundary, state, aws_policies)
-        if not _may_allow(mine, boundary, policies):
+        if not _may_allow(mine, boundary, policies, account):
             continue
         sources.append(
             Source.model_construct(
@@ -159,7 +184,7 @@ def project(
         )
     roles = []
     for name, role in sorted(state.roles.items()):
-        trust = _trust_statements(normalize(role.trust_policy))
+        trust = _trust_statements(normalize(role.trust_policy), account)
         if trust and not role.path.startswith(SERVICE_ROLE_PATH):
             arn = arn_of(account, "role", role.path, name)
             roles.append(TrustingRole.model_construct(arn=arn, name=name, trust=trust))
@@ -172,9 +197,9 @@ def project(
     )
 
 
-def _may_allow(grants: list[Grant], boundary: str | None, policies: dict) -> bool:
-    """Could this principal be allowed sts:AssumeRole on anything at all?"""
-    allows = any(s["Effect"] == "Allow" for g in grants for s in policies[g.policy])
+def _may_allow(grants: list[Grant], boundary: str | None, policies: dict, account: str) -> bool:
+    """Could this principal be allowed sts:AssumeRole on a role in another account?"""
+    allows = any(_reaches_out(policies[g.policy], account) for g in grants)
     if boundary is not None:
-        allows = allows and any(s["Effect"] == "Allow" for s in policies[boundary])
+        allows = allows and _reaches_out(policies[boundary], account)
     return allows

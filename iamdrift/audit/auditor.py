@@ -79,12 +79,11 @@ def audit_account(
         state = read_account(hub, acct, deadline)
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
-    findings = diff_account(acct.id, acct.expected, state, acct.ignore, acct.label, ctx.selection)
+    expected = acct.expected
+    findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection)
     checked = {
         kind: len(names)
-        for kind, names in compared(
-            acct.expected, state, acct.ignore, ctx.selection, acct.id
-        ).items()
+        for kind, names in compared(expected, state, acct.ignore, ctx.selection, acct.id).items()
     }
     outcome = AccountOutcome(id=acct.id, name=acct.name, findings=findings, checked=checked)
     try:

@@ -16,6 +16,7 @@ import contextlib
 import difflib
 import gc
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,16 @@ _PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
 
 @dataclass
 class AccountBaseline:
-    """Everything needed to check one account."""
+    """Everything needed to check one account.
+
+    The expected state is kept packed (compressed JSON, a few KB) and unpacked when the
+    account is compared, so a thousand accounts' baselines do not hold a GB of models.
+    """
 
     id: str
     name: str
     file: str
-    expected: AccountState
+    packed: bytes
     read_via: str
     external_id: str | None
     session_name: str
@@ -61,6 +66,15 @@ class AccountBaseline:
     @property
     def label(self) -> str:
         return f"{self.id} ({self.name})"
+
+    @staticmethod
+    def pack(state: AccountState) -> bytes:
+        return zlib.compress(state.model_dump_json(exclude_defaults=True).encode(), 6)
+
+    @property
+    def expected(self) -> AccountState:
+        """A fresh copy on each use; callers keep it only while they compare."""
+        return AccountState.model_validate_json(zlib.decompress(self.packed))
 
     def role_arn(self) -> str:
         if self.read_via.startswith("arn:"):
@@ -192,7 +206,7 @@ def _load(root: Path) -> Baseline:
             id=acct.account,
             name=acct.name,
             file=str(path),
-            expected=expected,
+            packed=AccountBaseline.pack(expected),
             read_via=acct.read_via or defaults.read_via,
             external_id=acct.external_id or defaults.external_id,
             session_name=defaults.session_name,

@@ -208,7 +208,7 @@ def _targets(
                 id=account,
                 name=names[account],
                 file=str(file),
-                expected=AccountState(),
+                packed=AccountBaseline.pack(AccountState()),
                 read_via=defaults.read_via,
                 external_id=defaults.external_id,
                 session_name=defaults.session_name,

@@ -64,7 +64,7 @@ class World:
     def cli(self, *args: str, env: dict[str, str] | None = None) -> CliResult:
         json_path = self.tmp / f"findings-{len(list(self.tmp.glob('findings-*')))}.json"
         cmd = [sys.executable, str(RUNNER), *args]
-        if args[0] == "run":
+        if args[0] in ("run", "merge"):
             cmd[3:3] = ["--json", str(json_path), "--report-dir", str(self.tmp / "reports")]
         proc = subprocess.run(
             cmd,

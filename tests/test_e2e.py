@@ -467,3 +467,49 @@ def test_demo_runs_as_intended(tmp_path):
     assert "222222222222/role/OrganizationAccountAccessRole/risk:admin_without_mfa" in proc.stdout
     assert len(list((tmp_path / "r").glob("2*/report.html"))) == 2
     assert (tmp_path / "r" / "index.html").exists()
+
+
+def test_shards_merged_are_the_run_a_single_process_makes(world):
+    """Shard-and-merge: the same finding ids, statuses and access edges as one process."""
+    world.emu.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200)
+    _trust(world.emu, trust(MGMT_ROOT))  # a new edge: userA into MemberReadOnlyAccess
+    world.emu.iam(ACCOUNT_B).create_user(UserName="eve")
+    single = world.cli("run")
+    assert single.code == 1
+    parts = [str(world.tmp / f"part-{i}.gz") for i in (1, 2, 3)]
+    shard_accounts = []
+    for i, part in enumerate(parts, start=1):
+        shard = world.cli("run", "--shard", f"{i}/3", "--part", part)
+        assert shard.code in (0, 1), shard.stdout[-2000:] + shard.stderr
+        shard_accounts += [a["id"] for a in shard.summary["accounts"]]
+    assert sorted(shard_accounts) == [MANAGEMENT, DEMO, ACCOUNT_B]  # each account once
+    merged = world.cli("merge", *parts)
+    assert merged.code == single.code
+    for key in ("findings", "risks"):
+        assert [f["id"] for f in merged.summary[key]] == [f["id"] for f in single.summary[key]]
+    assert merged.summary["access"] == single.summary["access"]
+    statuses = {a["id"]: a["status"] for a in single.summary["accounts"]}
+    assert {a["id"]: a["status"] for a in merged.summary["accounts"]} == statuses
+    assert (world.tmp / "reports" / "latest" / "report.html").exists()
+
+    # A shard left out: its accounts are errors, never passes.
+    partial = world.cli("merge", *parts[:2])
+    assert partial.code == 1
+    missing = [a for a in partial.summary["accounts"] if a["status"] == "error"]
+    assert missing and all("no part file holds it" in a["error"] for a in missing)
+
+
+def test_merge_refuses_parts_of_other_baselines(world, tmp_path):
+    part = str(tmp_path / "part.gz")
+    assert world.cli("run", "--shard", "1/1", "--part", part).code == 0
+    baselines = world.baselines_copy()
+    demo = baselines / "accounts" / "222222222222-demo.yaml"
+    demo.write_text(demo.read_text().replace("max_session_duration: 3600", "max_session_duration: 7200"))
+    result = world.cli("merge", part, "--baselines", str(baselines))
+    assert result.code == 2
+    assert f"{part}:0: baselines: checked against other baselines" in result.stderr
+    assert "Traceback" not in result.stderr
+    garbage = tmp_path / "garbage.gz"
+    garbage.write_bytes(b"not a part")
+    result = world.cli("merge", str(garbage))
+    assert result.code == 2 and "not a readable iamdrift part file" in result.stderr

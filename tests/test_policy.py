@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iamdrift.compare.policy import normalize, widens
+from iamdrift.compare.meaning import widens
+from iamdrift.compare.policy import normalize
 
 ROLE = "arn:aws:iam::222222222222:role/MemberReadOnlyAccess"
 DEMO1 = "arn:aws:iam::111111111111:user/demo1"

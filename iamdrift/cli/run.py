@@ -136,13 +136,17 @@ def run_shard(opts: RunOptions) -> RunOutput:
     part.parent.mkdir(parents=True, exist_ok=True)
     holder = _Preloaded(baseline)
     args = [*_pytest_args(opts), f"--shard={opts.shard}", f"--iamdrift-part-out={part}"]
+    if opts.json_path:
+        args.append(f"--iamdrift-json={opts.json_path}")
     code = int(pytest.main([*args, *opts.pytest_args], plugins=[holder]))
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED) or not part.exists():
         return RunOutput(
             EXIT_INVALID if code == pytest.ExitCode.USAGE_ERROR else EXIT_DRIFT, None, None
         )
     results = holder.state.results if holder.state else None
-    log.info("wrote %s", part)
+    print(f"shard {opts.shard}: wrote {part}; merge the parts with `runner.py merge`")
+    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return RunOutput(EXIT_OK, None, None, results)  # no account hashed to this shard
     return RunOutput(_exit_code(code, results), None, None, results)
 
 

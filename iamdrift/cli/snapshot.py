@@ -7,8 +7,10 @@ equal the organization's member_baseline (it stays written once).
 
 from __future__ import annotations
 
+import itertools
 import re
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,8 +42,7 @@ from iamdrift.baselines.models import (
     Structure,
 )
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
-from iamdrift.compare.diff import is_ignored
-from iamdrift.compare.policy import normalize
+from iamdrift.compare.diff import diff_account, is_ignored
 from iamdrift.errors import AccountUnreadable, aws_error_text
 
 
@@ -95,24 +96,19 @@ def take_snapshot(
 
     targets = _targets(root, existing, org, members or {}, hub_account, only)
     projections: dict[str, AccountProjection] = {}
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        futures = {pool.submit(_read, hub, t): t for t in targets}
-        for future in as_completed(futures):
-            acct, state = futures[future], future.result()
-            if isinstance(state, AccountUnreadable):
-                result.errors.append(state)
-                continue
-            path = Path(acct.file)
-            write_atomic(
-                path, _account_yaml(acct, state, _member_defaults(existing, acct), existing)
-            )
-            result.written.append(path)
-            try:
-                bodies = hub.aws_policy_bodies(aws_policies_attached(state))
-                projections[acct.id] = project(acct.id, state, bodies)
-            except (ClientError, BotoCoreError, KeyError) as exc:
-                reason = aws_error_text(exc) if not isinstance(exc, KeyError) else exc.args[0]
-                result.errors.append(AccountUnreadable(acct.id, None, f"access: {reason}"))
+    for acct, state in _read_all(hub, targets, concurrency):
+        if isinstance(state, AccountUnreadable):
+            result.errors.append(state)
+            continue
+        path = Path(acct.file)
+        write_atomic(path, _account_yaml(acct, state, _member_defaults(existing, acct), existing))
+        result.written.append(path)
+        try:
+            bodies = hub.aws_policy_bodies(aws_policies_attached(state))
+            projections[acct.id] = project(acct.id, state, bodies)
+        except (ClientError, BotoCoreError, KeyError) as exc:
+            reason = aws_error_text(exc) if not isinstance(exc, KeyError) else exc.args[0]
+            result.errors.append(AccountUnreadable(acct.id, None, f"access: {reason}"))
     result.written.sort()
     if not result.errors and not only:
         result.written += _organization_files(root, hub_account, structure, existing, projections)
@@ -170,6 +166,23 @@ def _organization_files(
     )
     written.append(root / ACCESS_FILE)
     return written
+
+
+def _read_all(
+    hub: Hub, targets: list[AccountBaseline], concurrency: int
+) -> Iterator[tuple[AccountBaseline, AccountState | AccountUnreadable]]:
+    """Accounts as they are read, at most `concurrency` at once and as many waiting to be
+    written, so no more than that many states are ever held."""
+    todo = iter(targets)
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        running = {pool.submit(_read, hub, t): t for t in itertools.islice(todo, 2 * concurrency)}
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield running.pop(future), future.result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    running[pool.submit(_read, hub, nxt)] = nxt
 
 
 def _read(hub: Hub, acct: AccountBaseline) -> AccountState | AccountUnreadable:
@@ -236,19 +249,11 @@ def _entity_yaml(entity: StrictModel) -> dict[str, Any]:
     return data
 
 
-def _same(a: StrictModel, b: StrictModel) -> bool:
-    def canon(e: StrictModel) -> dict[str, Any]:
-        data = e.model_dump()
-        for key, value in e:
-            if isinstance(value, PolicyDocument):
-                data[key] = normalize(value)
-            elif key == "inline_policies":
-                data[key] = {n: normalize(d) for n, d in value.items()}
-            elif isinstance(value, list):
-                data[key] = sorted(set(value))
-        return data
-
-    return canon(a) == canon(b)
+def _same(kind: str, name: str, a: StrictModel, b: StrictModel) -> bool:
+    """Equal by meaning, as a run would judge them."""
+    return not diff_account(
+        "", AccountState(**{kind: {name: a}}), AccountState(**{kind: {name: b}})
+    )
 
 
 def _account_yaml(
@@ -269,7 +274,7 @@ def _account_yaml(
             entity = entities[name]
             if name not in named and is_ignored(getattr(acct.ignore, kind), entity.path, name):  # type: ignore[attr-defined]
                 continue
-            if name in base and _same(base[name], entity):
+            if name in base and _same(kind, name, base[name], entity):
                 continue
             out[name] = _entity_yaml(entity)
         if out:

@@ -19,7 +19,8 @@ from iamdrift.baselines.models import (
     StrictModel,
 )
 from iamdrift.compare.findings import Finding, Place, Severity, finding, sort_findings
-from iamdrift.compare.policy import normalize, statement_delta, widens
+from iamdrift.compare.meaning import equivalent, widens
+from iamdrift.compare.policy import normalize, statement_delta
 
 _LABELS = {
     "managed_policies": "managed policies",
@@ -177,7 +178,7 @@ class _Context:
     ):
         w = normalize(want) if want is not None else None
         h = normalize(have) if have is not None else None
-        if w == h:
+        if equivalent(w, h):
             return
         subject = subject or _LABELS.get(aspect, aspect)
         wider = widens(w, h)

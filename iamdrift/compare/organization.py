@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from iamdrift.baselines.models import Structure
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
+from iamdrift.compare.meaning import equivalent
 from iamdrift.compare.policy import normalize
 
 
@@ -128,7 +129,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                 )
             )
             continue
-        if normalize(w.document) != normalize(h.document):
+        if not equivalent(normalize(w.document), normalize(h.document)):
             out.append(
                 finding(
                     where,

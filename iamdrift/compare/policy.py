@@ -84,65 +84,6 @@ def normalize(doc: PolicyDocument | dict[str, Any]) -> Canonical:
     return private["_canonical"]
 
 
-def _covers_values(broad: list[str] | None, narrow: list[str] | None) -> bool:
-    if broad is None or narrow is None:
-        return broad is narrow
-    return "*" in broad or set(narrow) <= set(broad)
-
-
-def _principal_covered(broad: dict[str, list[str]], kind: str, value: str) -> bool:
-    """An account's root covers every principal of that account; "*" covers all."""
-    aws = broad.get("AWS", [])
-    if "*" in aws or value in broad.get(kind, []):
-        return True
-    parts = value.split(":")
-    return kind == "AWS" and len(parts) > 4 and f"arn:aws:iam::{parts[4]}:root" in aws
-
-
-def _covers(broad: dict[str, Any], narrow: dict[str, Any]) -> bool:
-    """True when statement `broad` matches at least everything `narrow` matches.
-
-    Conservative: wildcards other than a bare "*" are compared literally, so an
-    unclear case counts as not covered (and so as widening).
-    """
-    if broad["Effect"] != narrow["Effect"]:
-        return False
-    for key in ("Action", "NotAction", "Resource", "NotResource"):
-        if not _covers_values(broad.get(key), narrow.get(key)):
-            return False
-    for key in ("Principal", "NotPrincipal"):
-        b, n = broad.get(key), narrow.get(key)
-        if (b is None) != (n is None) or (key == "NotPrincipal" and b != n):
-            return False  # NotPrincipal inverts coverage: only the same set is safe
-        if b is not None and not all(
-            _principal_covered(b, kind, value) for kind, values in n.items() for value in values
-        ):
-            return False
-    # Every condition of the broad statement must also constrain the narrow one.
-    b_cond, n_cond = broad.get("Condition", {}), narrow.get("Condition", {})
-    return all(
-        n_cond.get(op, {}).get(key) == values
-        for op, pairs in b_cond.items()
-        for key, values in pairs.items()
-    )
-
-
-def widens(expected: Canonical | None, actual: Canonical | None) -> bool:
-    """Does going from `expected` to `actual` allow anything that was not allowed before?
-
-    An added Allow not covered by a removed Allow widens; so does a removed Deny
-    that no added Deny covers.
-    """
-    exp = (expected or {}).get("Statement", [])
-    act = (actual or {}).get("Statement", [])
-    added = [s for s in act if s not in exp]
-    removed = [s for s in exp if s not in act]
-    for s in added:
-        if s["Effect"] == "Allow" and not any(_covers(r, s) for r in removed):
-            return True
-    return any(r["Effect"] == "Deny" and not any(_covers(s, r) for s in added) for r in removed)
-
-
 def statement_delta(expected: Canonical | None, actual: Canonical | None) -> tuple[int, int]:
     exp = (expected or {}).get("Statement", [])
     act = (actual or {}).get("Statement", [])

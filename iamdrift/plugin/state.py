@@ -37,7 +37,7 @@ from iamdrift.compare.diff import Selection
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.organization import diff_membership, diff_structure
 from iamdrift.errors import BaselineError
-from iamdrift.plugin.checks import Target, account_groups
+from iamdrift.plugin.checks import CHECKS, Target, account_groups
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.report.html import access_html, findings_html
 from iamdrift.report.progress import Progress
@@ -276,6 +276,10 @@ class State:
     ) -> None:
         """The account's name is a keyword too (`-k DEMO`). An xdist worker cannot judge the
         access graph (its accounts are some of them): the controller does, afterwards."""
+        empty = [i for i in items if _target(i) is None and _is_check(i)]
+        if empty:  # a check with nothing to check (no organization declared): left out
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
         for item in items:
             target = _target(item)
             if target is not None and target.account in self.baseline.accounts:
@@ -351,6 +355,8 @@ class State:
         data = getattr(report, "iamdrift", None)
         if data is None or self.is_worker:
             return
+        if report.when == "call" or not report.passed:
+            self.results.count(report.outcome if report.when == "call" else "error")
         if isinstance(data, dict):  # from an xdist worker: typed again before anyone reads it
             data = report.iamdrift = CheckRecord.model_validate(data)
         self.results.record(data)
@@ -385,10 +391,9 @@ class State:
         emit_report(self, node, result)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self._source is None:
-            return  # no check ran in this session
-        self.show_progress(waiting=False)
-        self._source.close()
+        if self._source is not None:
+            self.show_progress(waiting=False)
+            self._source.close()
         if self.is_worker:
             return
         path = self.config.getoption("iamdrift_json")
@@ -440,6 +445,10 @@ def _projections(outcomes: list[AccountOutcome | None]) -> dict[str, AccountProj
             f"read: {', '.join(unread)}"
         )
     return {o.id: o.projection for o in outcomes if o is not None and o.projection is not None}
+
+
+def _is_check(item: pytest.Item) -> bool:
+    return bool(set(getattr(item, "fixturenames", ())) & set(CHECKS))
 
 
 def _target(item: pytest.Item) -> Target | None:

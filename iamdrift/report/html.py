@@ -127,11 +127,14 @@ def summary_html(data: dict[str, Any]) -> str:
             ["Severity", "Risk", "Message"], _finding_rows(data["risks"])
         )
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
+    checks = data.get("checks", {})
+    tally = ", ".join(f"{checks.get(k, 0)} {k}" for k in ("passed", "failed", "error"))
     return (
         f'<div class="iamdrift">{STYLE}<h2>iamdrift summary</h2>'
         f"<p>Run {e(data['run_id'] or '')} started {e(data['started'])} (UTC) against "
         f"{len(accounts)} account(s): {counts}; {len(data['findings'])} finding(s); "
-        f"{checked} entities compared. Passing checks are counted here, not listed below.</p>"
+        f"{checked} entities compared.</p><p>Checks: {tally}. Passing checks are counted "
+        "here, not listed below.</p>"
         f"<p>{since}</p>" + needing + compliant + resolved + risks + "</div>"
     )
 

@@ -72,6 +72,10 @@ class RunResults:
     accounts: dict[str, AccountReport] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
+    checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
+
+    def count(self, outcome: str) -> None:
+        self.checks[outcome] = self.checks.get(outcome, 0) + 1
 
     def account(self, account: str, name: str = "") -> AccountReport:
         report = self.accounts.setdefault(account, AccountReport(account, name))
@@ -126,6 +130,7 @@ class RunResults:
             "findings": [f.as_json() for f in self.findings()],
             "risks": [f.as_json() for f in self.risks()],  # warnings unless access.yaml says fail
             "access": [r.model_dump() for r in self.access],
+            "checks": dict(self.checks),
         }
         history = compare(self.previous, data)
         data["history"] = {

@@ -1,0 +1,123 @@
+"""A thousand accounts' report opens: small, quick to load in a real browser, failing first.
+
+The run is built by `runner.py merge` from a part file of a synthetic organization (no
+AWS needed): a thousand accounts, each with three hundred entities compared, a role
+that the management account's operators may assume, and drift in fifty of them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iamdrift.access.projection import AccountProjection, Grant, Source, TrustingRole
+from iamdrift.audit.outcome import AccountOutcome, Part, baselines_digest, write_part
+from iamdrift.compare.findings import Place, finding
+from tests.conftest import RUNNER
+from tests.test_browser import browse
+
+pytestmark = pytest.mark.e2e
+MANAGEMENT = "100000000000"
+OPERATOR = f"arn:aws:iam::{MANAGEMENT}:user/operator"
+ASSUME_OPS = [{"Effect": "Allow", "Action": ["sts:assumerole"], "Resource": ["arn:aws:iam::*:role/ops"]}]
+
+
+def _outcome(account: str, drift: bool) -> AccountOutcome:
+    trust = [{"Effect": "Allow", "Action": ["sts:assumerole"], "Principal": {"AWS": [OPERATOR]}}]
+    projection = AccountProjection(
+        account=account,
+        roles=[TrustingRole(arn=f"arn:aws:iam::{account}:role/ops", name="ops", trust=trust)],
+    )
+    if account == MANAGEMENT:
+        grant = Grant(label="user operator inline policy Ops", policy="ops")
+        projection = AccountProjection(
+            account=account,
+            sources=[Source(arn=OPERATOR, kind="user", grants=[grant])],
+            policies={"ops": ASSUME_OPS},
+        )
+    findings = []
+    if drift:
+        where = Place(account, "role", "ops", f"Account {account} (member {account})")
+        findings = [
+            finding(where, "max_session_duration", "changed", "medium", "lasts longer", 3600, 43200),
+            finding(where, "trust_policy", "changed", "critical", "trusts more", {}, {"x": 1}),
+        ]
+    return AccountOutcome(
+        id=account,
+        name=f"member {account}",
+        findings=findings,
+        checked={"users": 90, "groups": 30, "roles": 150, "policies": 30},
+        projection=projection,
+    )
+
+
+def _merge(tmp_path: Path, accounts: int, drifting: int) -> tuple[Path, dict]:
+    baselines = tmp_path / "baselines"
+    (baselines / "accounts").mkdir(parents=True)
+    ids = [MANAGEMENT] + [f"{200000000000 + n}" for n in range(accounts - 1)]
+    for account in ids:
+        (baselines / "accounts" / f"{account}.yaml").write_text(
+            f'account: "{account}"\nname: member {account}\n'
+        )
+    edges = [{"principal": OPERATOR, "role": f"arn:aws:iam::{a}:role/ops"} for a in ids[1:]]
+    (baselines / "access.yaml").write_text(json.dumps({"edges": edges}))
+    part = Part(
+        baselines=baselines_digest([*baselines.rglob("*.y*ml")]),
+        started="2026-11-29T02:00:00+00:00",
+        accounts=[_outcome(a, n < drifting) for n, a in enumerate(reversed(ids))],
+    )
+    write_part(tmp_path / "part.gz", part)
+    reports = tmp_path / "reports"
+    cmd = [sys.executable, str(RUNNER), "merge", str(tmp_path / "part.gz"), "--baselines",
+           str(baselines), "--report-dir", str(reports), "--json", str(tmp_path / "f.json")]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == (1 if drifting else 0), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return (reports / "latest").resolve(), json.loads((tmp_path / "f.json").read_text())
+
+
+def _load_seconds(url: str, tmp_path: Path) -> tuple[float, str]:
+    """How much longer the browser takes to load and render `url` than an empty page."""
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!DOCTYPE html><title>blank</title>")
+    start = time.perf_counter()
+    browse(blank.as_uri(), tmp_path / "blank.png")
+    empty = time.perf_counter() - start
+    start = time.perf_counter()
+    dom = browse(url, tmp_path / "report.png")
+    return time.perf_counter() - start - empty, dom
+
+
+def test_a_thousand_clean_accounts_make_a_small_report_that_opens(tmp_path):
+    run_dir, summary = _merge(tmp_path, 1000, 0)
+    report = run_dir / "report.html"
+    assert report.stat().st_size < 10 * 2**20
+    assert (run_dir / "findings.json").stat().st_size < 10 * 2**20
+    assert (run_dir / "junit.xml").stat().st_size < 10 * 2**20
+    assert {a["status"] for a in summary["accounts"]} == {"compliant"}
+    assert len(summary["access"]) == 999
+    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
+    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    assert "1000 compliant account(s)" in dom and "300000 entities compared" in dom
+    assert "Every account was read and matches its baseline." in dom
+
+
+def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
+    run_dir, summary = _merge(tmp_path, 1000, 50)
+    report = run_dir / "report.html"
+    assert report.stat().st_size < 10 * 2**20
+    assert sum(a["status"] == "drift" for a in summary["accounts"]) == 50
+    assert len(summary["findings"]) == 100
+    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
+    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    # The summary lists the fifty drifting accounts, most findings first, and the
+    # compliant ones are counted; every finding is in the failing rows below it.
+    summary_part = dom[dom.index("iamdrift summary") : dom.index('id="iamdrift-compliant"')]
+    assert summary_part.count("badge") >= 50 and "950 compliant account(s)" in dom
+    for f in summary["findings"]:
+        assert f["id"] in dom
+    assert dom.index("iamdrift summary") < dom.index("col-testId")

@@ -32,6 +32,8 @@ from iamdrift.baselines.models import (
     IgnoreRules,
     OrganizationFile,
     Structure,
+    Waiver,
+    WaiverFile,
     all_field_names,
 )
 from iamdrift.baselines.yamlio import YamlProblems, line_for, load_yaml_text
@@ -41,6 +43,7 @@ ORGANIZATION_FILE = "organization.yaml"
 ACCESS_FILE = "access.yaml"
 ACCOUNTS_DIR = "accounts"
 STRUCTURE_FILE = "structure.yaml"
+WAIVERS_FILE = "waivers.yaml"
 _PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
 
 
@@ -89,6 +92,7 @@ class Baseline:
     accounts: dict[str, AccountBaseline] = field(default_factory=dict)
     access: AccessFile | None = None  # access.yaml: expected cross-account edges
     structure: Structure | None = None  # structure.yaml: members, OUs, SCPs
+    waivers: list[Waiver] = field(default_factory=list)  # waivers.yaml
 
     def select(self, ids: list[str] | None) -> list[AccountBaseline]:
         """Accounts in id order, limited to `ids` when given (unknown ids are an error)."""
@@ -226,11 +230,13 @@ def _load(root: Path) -> Baseline:
     for name, model, attr in (
         (ACCESS_FILE, AccessFile, "access"),
         (STRUCTURE_FILE, Structure, "structure"),
+        (WAIVERS_FILE, WaiverFile, "waivers"),
     ):
         if (root / name).exists():
             loaded = _load_model(root / name, model, problems)
             if loaded:
                 setattr(baseline, attr, loaded[0])
+    baseline.waivers = baseline.waivers.waivers if isinstance(baseline.waivers, WaiverFile) else []
     if problems:
         raise BaselineError(sorted(set(problems)))
     return baseline

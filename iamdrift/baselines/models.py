@@ -7,6 +7,7 @@ reviewer can paste what the console shows.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -204,6 +205,26 @@ class PolicyDocument(StrictModel):
         return self.model_dump(exclude_none=True)
 
 
+def as_baseline(entity: StrictModel) -> dict[str, Any]:
+    """An entity as a baseline file writes it: defaults left out, policies as IAM JSON.
+
+    >>> as_baseline(Role(max_session_duration=7200, trust_policy={"Statement": {
+    ...     "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "*"}}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'trust_policy': {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow',
+      'Principal': {'AWS': '*'}, 'Action': 'sts:AssumeRole'}]}, 'max_session_duration': 7200}
+    """
+    data = entity.model_dump(exclude_defaults=True)
+    for key, value in entity:
+        if isinstance(value, PolicyDocument):
+            data[key] = value.as_json()
+        elif isinstance(value, dict) and value and key in data:
+            data[key] = {
+                n: d.as_json() if isinstance(d, PolicyDocument) else d for n, d in value.items()
+            }
+    return data
+
+
 class User(StrictModel):
     path: IamPath = "/"
     groups: list[GroupName] = []
@@ -312,6 +333,22 @@ class AccessFile(StrictModel):
     edges: list[ExpectedEdge] = []
 
 
+class Waiver(StrictModel):
+    """Known drift tolerated for a while: never for ever, and always someone's."""
+
+    finding: Annotated[str, StringConstraints(min_length=1, max_length=1024)]  # an id or a glob
+    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    expires: date  # the last day the waiver holds
+    ticket: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+
+
+class WaiverFile(StrictModel):
+    """`waivers.yaml`: findings that do not fail the run until their waiver expires."""
+
+    waivers: list[Waiver] = []
+
+
 OuPath = Annotated[str, StringConstraints(pattern=r"^Root(/[^/]+)*$")]
 
 
@@ -353,6 +390,8 @@ def all_field_names() -> set[str]:
         Structure,
         Member,
         ServiceControlPolicy,
+        WaiverFile,
+        Waiver,
     ):
         names.update(model.model_fields)
     return names

@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iamdrift.baselines.models import AccessFile, AccountFile, OrganizationFile, Structure
+from iamdrift.baselines.models import (
+    AccessFile,
+    AccountFile,
+    OrganizationFile,
+    Structure,
+    WaiverFile,
+)
 from iamdrift.baselines.yamlio import write_atomic
 
 SCHEMAS = {
@@ -17,6 +23,7 @@ SCHEMAS = {
     "organization.schema.json": OrganizationFile,
     "access.schema.json": AccessFile,
     "structure.schema.json": Structure,
+    "waivers.schema.json": WaiverFile,
 }
 
 

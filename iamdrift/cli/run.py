@@ -27,6 +27,7 @@ from iamdrift.plugin.state import State
 from iamdrift.report import history
 from iamdrift.report.notify import notify
 from iamdrift.report.results import RunResults
+from iamdrift.report.text import waiver_lines
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 CHECKS = PROJECT / "checks"
@@ -248,6 +249,8 @@ def summary_lines(summary: dict) -> list[str]:
         lines.append(f"  [{f['severity']}]{mark} {f['id']} ({f['change']}): {f['message']}")
     if len(summary["findings"]) > 10:
         lines.append(f"  ... and {len(summary['findings']) - 10} more in the report")
+    waivers = waiver_lines(len(summary.get("waived", [])), summary.get("waivers", []))
+    lines += [f"  {line}" for line in waivers]
     risks = summary.get("risks", [])
     if risks:
         lines.append(f"  risky access, reported as warnings ({len(risks)}):")

@@ -37,9 +37,9 @@ from iamdrift.baselines.models import (
     AccessFile,
     AccountState,
     OrganizationFile,
-    PolicyDocument,
     StrictModel,
     Structure,
+    as_baseline,
 )
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
 from iamdrift.compare.diff import diff_account, is_ignored
@@ -239,16 +239,6 @@ def _member_defaults(existing: Baseline | None, acct: AccountBaseline) -> Accoun
     return member_defaults(existing.organization, acct.id)
 
 
-def _entity_yaml(entity: StrictModel) -> dict[str, Any]:
-    data = entity.model_dump(exclude_defaults=True)
-    for key, value in entity:
-        if isinstance(value, PolicyDocument):
-            data[key] = value.as_json()
-        elif key == "inline_policies" and value:
-            data[key] = {n: d.as_json() for n, d in value.items()}
-    return data
-
-
 def _same(kind: str, name: str, a: StrictModel, b: StrictModel) -> bool:
     """Equal by meaning, as a run would judge them."""
     return not diff_account(
@@ -276,7 +266,7 @@ def _account_yaml(
                 continue
             if name in base and _same(kind, name, base[name], entity):
                 continue
-            out[name] = _entity_yaml(entity)
+            out[name] = as_baseline(entity)
         if out:
             doc[kind] = out
     header = "# Written by `runner.py snapshot` from live IAM. Review before committing.\n"

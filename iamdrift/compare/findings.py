@@ -11,6 +11,7 @@ Every finding is made by `finding()`, which names the place it is about once:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, computed_field
@@ -18,8 +19,29 @@ from pydantic import BaseModel, computed_field
 from iamdrift.compare.remediation import remediation
 
 Change = Literal["missing", "unexpected", "changed"]
+WaiverStatus = Literal["active", "expiring", "expired", "stale", "unjudged"]
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class WaiverNote(BaseModel):
+    """A waiver as a finding carries it (in the findings JSON, the report, JUnit)."""
+
+    finding: str
+    reason: str
+    owner: str
+    expires: date
+    ticket: str | None = None
+    status: WaiverStatus
+
+    @classmethod
+    def of(cls, waiver: Any, status: WaiverStatus) -> WaiverNote:
+        return cls(**waiver.model_dump(), status=status)
+
+    def text(self) -> str:
+        ticket = f", {self.ticket}" if self.ticket else ""
+        when = "expired after" if self.status == "expired" else "until"
+        return f"waived {when} {self.expires} by {self.owner}{ticket}: {self.reason}"
 
 
 class Finding(BaseModel):
@@ -34,6 +56,9 @@ class Finding(BaseModel):
     expected: Any = None
     actual: Any = None
     message: str
+    # The live value as a baseline file writes it (not normalized): what `accept` writes.
+    live: Any = None
+    waiver: WaiverNote | None = None  # the waiver that names it (waived, or expired)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -48,7 +73,7 @@ class Finding(BaseModel):
         )
 
     def as_json(self) -> dict[str, Any]:
-        data = self.model_dump()
+        data = self.model_dump(mode="json")
         return {"id": data.pop("id"), **data}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import pytest
@@ -19,7 +19,7 @@ import pytest
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.checks import CHECKS, Target, targets
 from iamdrift.plugin.state import RECORD, State
-from iamdrift.report.text import failure_text
+from iamdrift.report.text import failure_text, waived_text
 
 
 @dataclass
@@ -29,10 +29,13 @@ class Check:
     target: Target
     subject: str
     findings: list[Finding]
+    waived: list[Finding] = field(default_factory=list)
 
     def assert_matches_baseline(self) -> None:
         if self.findings:
             pytest.fail(failure_text(self.subject, self.findings), pytrace=False)
+        if self.waived:  # known drift under an unexpired waiver: an expected failure
+            pytest.xfail(waived_text(self.waived))
 
 
 class RiskWarning(UserWarning):
@@ -124,8 +127,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _check(request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
-    request.node.stash[RECORD].findings = findings
-    return Check(request.param, subject, findings)
+    failing, waived = state_of(request.config).judge(findings)
+    record = request.node.stash[RECORD]
+    record.findings, record.waived = failing, [*record.waived, *waived]
+    return Check(request.param, subject, failing, waived)
 
 
 def _kind_fixture(kind: str):
@@ -152,8 +157,10 @@ def risks(request: pytest.FixtureRequest) -> Check:
     subject = f"access risks in account {acct.label}"
     if state.risks_fail:
         return _check(request, outcome.risks, subject)
-    request.node.stash[RECORD].risks = outcome.risks
-    for f in outcome.risks:
+    risky, waived = state.judge(outcome.risks)
+    record = request.node.stash[RECORD]
+    record.risks, record.waived = risky, waived
+    for f in risky:
         warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
     return _check(request, [], subject)
 

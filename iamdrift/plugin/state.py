@@ -12,7 +12,7 @@ import contextlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,14 @@ from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
 from iamdrift.compare.diff import Selection
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.organization import diff_membership, diff_structure
+from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
 from iamdrift.plugin.checks import CHECKS, Target, account_groups
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.report.html import access_html, findings_html
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckRecord, RunResults
+from iamdrift.report.text import failure_text, waived_text, waiver_lines
 
 
 class Record(CheckRecord):
@@ -124,6 +126,8 @@ class State:
         self._risky: set[str] = set()  # roles with risks, outlined in the access matrix
         self._account_groups: dict[str, list[str]] | None = None
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
+        self.today = _today()
+        self.results.today = self.today
         if self.html_extras:
             config.pluginmanager.register(HtmlReport(self), "iamdrift-html")
 
@@ -174,6 +178,10 @@ class State:
         return (
             not self.config.getoption("accounts") and self.shard is None and self.selection is None
         )
+
+    def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """(failing, waived) under waivers.yaml, as of today."""
+        return apply_waivers(findings, self.baseline.waivers, self.today)
 
     @property
     def risks_fail(self) -> bool:
@@ -332,9 +340,11 @@ class State:
 
     def _attach(self, report: TestReport, record: Record) -> None:
         fragments = [record.html]
+        previous = self.results.previous
+        ids = {f["id"] for f in previous["findings"]} if previous else None
+        if record.waived:
+            fragments.insert(0, "<h3>Waived</h3>" + findings_html(record.waived, ids))
         if record.findings:
-            previous = self.results.previous
-            ids = {f["id"] for f in previous["findings"]} if previous else None
             fragments.insert(0, findings_html(record.findings, ids))
         # An xdist worker sends it to the controller with the report, so as plain JSON.
         report.iamdrift = (
@@ -396,6 +406,8 @@ class State:
             self._source.close()
         if self.is_worker:
             return
+        self.results.waivers = self.baseline.waivers if self._source is not None else []
+        self.results.complete = self.whole_organization()
         path = self.config.getoption("iamdrift_json")
         if path:
             self.results.write(path)
@@ -435,6 +447,8 @@ class State:
             detail = a.error or ", ".join(f"{n} {s}" for s, n in counts.items() if n)
             terminalreporter.write_line(f"{a.id} ({a.name}): {a.status}: {detail}")
         terminalreporter.write_line(f"{clean} of {len(accounts)} account(s) compliant")
+        for line in waiver_lines(len(self.results.waived()), self.results.waiver_report()):
+            terminalreporter.write_line(line)
 
 
 def _projections(outcomes: list[AccountOutcome | None]) -> dict[str, AccountProjection] | str:
@@ -445,6 +459,18 @@ def _projections(outcomes: list[AccountOutcome | None]) -> dict[str, AccountProj
             f"read: {', '.join(unread)}"
         )
     return {o.id: o.projection for o in outcomes if o is not None and o.projection is not None}
+
+
+def _today() -> date:
+    """The day waivers are judged on: today in UTC, or IAMDRIFT_TODAY (YYYY-MM-DD), which
+    replays a run as of another day (and gives the tests a fixed clock)."""
+    fixed = os.environ.get("IAMDRIFT_TODAY")
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            raise pytest.UsageError(f"IAMDRIFT_TODAY: expected YYYY-MM-DD, got {fixed!r}") from None
+    return datetime.now(UTC).date()
 
 
 def _is_check(item: pytest.Item) -> bool:
@@ -462,23 +488,25 @@ def emit_report(state: State, node: dict[str, Any], result: AccessResult) -> Non
     hook = state.config.hook
     nodeid, location = node["nodeid"], tuple(node["location"])
     acct = state.baseline.accounts[node["account"]]
-    record = Record(account=acct.id, name=acct.name, check="access", findings=result.findings)
+    failing, waived = state.judge(result.findings)
+    record = Record(account=acct.id, name=acct.name, check="access", findings=failing)
+    record.waived = waived
     record.access = result.rows
     record.html = result.html
     if result.error:
         record.error, record.elsewhere = (None, True) if result.elsewhere else (result.error, False)
     phases = [("setup", "failed" if result.error else "passed")]
     if not result.error:
-        phases.append(("call", "failed" if result.findings else "passed"))
+        phases.append(("call", "failed" if failing else ("skipped" if waived else "passed")))
     phases.append(("teardown", "passed"))
     hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
     for when, outcome in phases:
         longrepr = None
         if outcome == "failed":
-            from iamdrift.report.text import failure_text
-
-            longrepr = result.error or failure_text("cross-account access", result.findings)
+            longrepr = result.error or failure_text("cross-account access", failing)
         report = TestReport(nodeid, location, node["keywords"], outcome, longrepr, when)
+        if outcome == "skipped":  # only waived findings: an expected failure, as xfail reports
+            report.wasxfail = waived_text(waived)
         if outcome == "failed" or when == "call":
             state._attach(report, record)
         hook.pytest_runtest_logreport(report=report)

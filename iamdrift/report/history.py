@@ -118,7 +118,7 @@ def compare(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[st
     for f in current["findings"]:
         f["history"] = "persisting" if f["id"] in before else "new"
     read = {a["id"] for a in current["accounts"] if a["status"] != "error"}
-    now = {f["id"] for f in current["findings"]}
+    now = {f["id"] for f in [*current["findings"], *current.get("waived", [])]}
     resolved = [f for fid, f in sorted(before.items()) if fid not in now and f["account"] in read]
     return {
         "new": sum(f["history"] == "new" for f in current["findings"]),

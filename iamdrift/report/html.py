@@ -19,6 +19,13 @@ SEVERITY_COLOUR = {
     "error": "#6a1b9a",
 }
 STATUS_COLOUR = {"compliant": "#2e7d32", "drift": "#e65100", "error": "#6a1b9a"}
+WAIVER_COLOUR = {
+    "active": "#2e7d32",
+    "expiring": "#f9a825",
+    "expired": "#b71c1c",
+    "stale": "#546e7a",
+    "unjudged": "#546e7a",
+}
 
 STYLE = """<style>
 .iamdrift table{border-collapse:collapse;margin:4px 0 12px}
@@ -58,12 +65,13 @@ def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str
     rows, details = [], []
     for f in findings:
         since = "" if previous_ids is None else ("persisting" if f.id in previous_ids else "new")
-        rows.append([badge(f.severity), e(since), e(f.id), e(f.change), e(f.message)])
+        waiver = f"{badge(f.waiver.status, WAIVER_COLOUR)} {e(f.waiver.text())}" if f.waiver else ""
+        rows.append([badge(f.severity), e(since), e(f.id), e(f.change), e(f.message), waiver])
         details.append(
             f"<h4>{e(f.id)}</h4>{diff_html(f.expected, f.actual)}"
             f"<p><b>Remediation:</b> {e(f.remediation)}</p>"
         )
-    table = _table(["Severity", "Since last run", "Finding", "Change", "Message"], rows)
+    table = _table(["Severity", "Since last run", "Finding", "Change", "Message", "Waiver"], rows)
     return f'<div class="iamdrift">{STYLE}{table}{"".join(details)}</div>'
 
 
@@ -126,6 +134,23 @@ def summary_html(data: dict[str, Any]) -> str:
         risks = f"<h3>Risky access ({len(data['risks'])}, reported as warnings)</h3>" + _table(
             ["Severity", "Risk", "Message"], _finding_rows(data["risks"])
         )
+    waivers = ""
+    if data.get("waivers"):
+        waivers = f"<h3>Waivers ({len(data.get('waived', []))} finding(s) waived)</h3>" + _table(
+            ["Status", "Finding (id or glob)", "Owner", "Expires", "Ticket", "Reason", "Names"],
+            [
+                [
+                    badge(w["status"], WAIVER_COLOUR),
+                    e(w["finding"]),
+                    e(w["owner"]),
+                    e(w["expires"]),
+                    e(w.get("ticket") or ""),
+                    e(w["reason"]),
+                    e(len(w["findings"])),
+                ]
+                for w in data["waivers"]
+            ],
+        )
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
     checks = data.get("checks", {})
     tally = ", ".join(f"{checks.get(k, 0)} {k}" for k in ("passed", "failed", "error"))
@@ -135,7 +160,7 @@ def summary_html(data: dict[str, Any]) -> str:
         f"{len(accounts)} account(s): {counts}; {len(data['findings'])} finding(s); "
         f"{checked} entities compared.</p><p>Checks: {tally}. Passing checks are counted "
         "here, not listed below.</p>"
-        f"<p>{since}</p>" + needing + compliant + resolved + risks + "</div>"
+        f"<p>{since}</p>" + needing + compliant + waivers + resolved + risks + "</div>"
     )
 
 

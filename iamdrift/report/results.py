@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,10 @@ from pydantic import BaseModel
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
+from iamdrift.baselines.models import Waiver
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
+from iamdrift.compare.waivers import waiver_for, waiver_status
 from iamdrift.report.history import compare
 
 
@@ -31,6 +33,7 @@ class CheckRecord(BaseModel):
     check: str
     findings: list[Finding] = []
     risks: list[Finding] = []
+    waived: list[Finding] = []  # findings an unexpired waiver names: reported, not failing
     error: str | None = None
     elsewhere: bool = False  # failed because of other accounts' errors, recorded on them
     access: list[AccessRow] | None = None
@@ -44,6 +47,7 @@ class AccountReport:
     error: str | None = None
     findings: dict[str, Finding] = field(default_factory=dict)
     risks: dict[str, Finding] = field(default_factory=dict)
+    waived: dict[str, Finding] = field(default_factory=dict)
     checked: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -68,6 +72,9 @@ class RunResults:
 
     run_id: str | None = None
     previous: dict[str, Any] | None = None  # the last completed run's findings JSON
+    waivers: list[Waiver] = field(default_factory=list)
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    complete: bool = True  # every account selected: a waiver naming nothing is stale
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     accounts: dict[str, AccountReport] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
@@ -89,6 +96,8 @@ class RunResults:
             self.account(f.account).findings[f.id] = f
         for f in rec.risks:
             self.account(f.account).risks[f.id] = f
+        for f in rec.waived:
+            self.account(f.account).waived[f.id] = f
         if rec.error and not outcome.error:
             outcome.error = rec.error
         if rec.access is not None:
@@ -102,6 +111,22 @@ class RunResults:
 
     def risks(self) -> list[Finding]:
         return _sorted([f for a in self.accounts.values() for f in a.risks.values()])
+
+    def waived(self) -> list[Finding]:
+        return _sorted([f for a in self.accounts.values() for f in a.waived.values()])
+
+    def waiver_report(self) -> list[dict[str, Any]]:
+        """Each waiver with what it named this run and its state: active, expiring (within
+        two weeks), expired, stale (names nothing), or unjudged (not every account read)."""
+        named = [f.id for a in self.accounts.values() for kind in (a.findings, a.risks, a.waived)
+                 for f in kind.values()]  # fmt: skip
+        whole = self.complete and all(a.status != "error" for a in self.accounts.values())
+        out = []
+        for w in self.waivers:
+            ids = sorted(i for i in named if waiver_for(i, [w]) is w)
+            status = waiver_status(w, self.today, bool(ids) if whole else (True if ids else None))
+            out.append({**w.model_dump(mode="json"), "status": status, "findings": ids})
+        return out
 
     @property
     def status(self) -> Status:
@@ -122,6 +147,7 @@ class RunResults:
                     "status": a.status,
                     "error": a.error,
                     "findings": len(a.findings),
+                    "waived": len(a.waived),
                     "by_severity": a.by_severity(),
                     "checked": a.checked,
                 }
@@ -129,6 +155,8 @@ class RunResults:
             ],
             "findings": [f.as_json() for f in self.findings()],
             "risks": [f.as_json() for f in self.risks()],  # warnings unless access.yaml says fail
+            "waived": [f.as_json() for f in self.waived()],  # not failing, until they expire
+            "waivers": self.waiver_report(),
             "access": [r.model_dump() for r in self.access],
             "checks": dict(self.checks),
         }

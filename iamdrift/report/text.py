@@ -37,3 +37,18 @@ def finding_text(finding: Finding) -> str:
 def failure_text(subject: str, findings: list[Finding]) -> str:
     body = "\n\n".join(finding_text(f) for f in findings)
     return f"{subject} differs from the baseline ({len(findings)} finding(s)):\n\n{body}"
+
+
+def waived_text(findings: list[Finding]) -> str:
+    """Why a check with only waived findings is an expected failure, one line per finding."""
+    return "; ".join(f"{f.id} {f.waiver.text() if f.waiver else 'waived'}" for f in findings)
+
+
+def waiver_lines(waived: int, waivers: list[dict]) -> list[str]:
+    """The waivers that need a look: expiring within two weeks, expired, stale."""
+    lines = [f"{waived} waived finding(s), not failing the run"] if waived else []
+    for w in waivers:
+        if w["status"] in ("expiring", "expired", "stale"):
+            who = f"owner {w['owner']}, expires {w['expires']}"
+            lines.append(f"waiver {w['status']}: {w['finding']} ({who})")
+    return lines

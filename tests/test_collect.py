@@ -135,10 +135,12 @@ def test_url_encoded_documents_and_customer_policies():
         "Path": "/team/",
         "PolicyVersionList": [
             {
+                "VersionId": "v1",
                 "Document": {"Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]},
                 "IsDefaultVersion": False,
             },
             {
+                "VersionId": "v2",
                 "Document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
                 "IsDefaultVersion": True,
             },
@@ -152,6 +154,7 @@ def test_url_encoded_documents_and_customer_policies():
     assert list(state.policies) == ["Custom"]  # AWS managed bodies are not collected
     assert state.policies["Custom"].document.Statement[0].Effect == "Allow"
     assert state.policies["Custom"].path == "/team/"
+    assert state.policies["Custom"].dormant_versions["v1"].Statement[0].Effect == "Deny"
 
 
 def test_unreadable_account_names_account_role_and_error():

@@ -136,3 +136,47 @@ def test_expected_and_actual_are_normalized():
     }
     assert finding.expected["Statement"][0]["Action"] == ["sts:assumerole"]
     assert finding.id == f"{ACCT}/role/Reader/trust_policy"
+
+
+def _policy(default: dict, **versions: dict) -> dict:
+    return {"policies": {"Team": {"document": default, "dormant_versions": versions}}}
+
+
+S3_READ = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+EVERYTHING = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ASSUME_ANY = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize(
+    ("declared", "live", "expected"),
+    [
+        ({}, {"v2": EVERYTHING}, [("dormant_version:v2", "critical")]),
+        ({}, {"v2": ASSUME_ANY}, [("dormant_version:v2", "high")]),
+        (
+            {},
+            {
+                "v1": {
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::b/*",
+                        }
+                    ]
+                }
+            },
+            [],
+        ),
+        ({"v2": EVERYTHING}, {"v2": EVERYTHING}, []),
+        (
+            {"v3": EVERYTHING},
+            {"v2": {"Statement": {"Effect": "Allow", "Action": ["*"], "Resource": ["*"]}}},
+            [],
+        ),
+    ],
+)
+def test_dormant_policy_versions_that_grant_more(declared, live, expected):
+    want = AccountState.model_validate(_policy(S3_READ, **declared))
+    have = AccountState.model_validate(_policy(S3_READ, **live))
+    found = [(f.aspect, f.severity) for f in diff_account("222222222222", want, have)]
+    assert found == expected

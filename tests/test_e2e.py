@@ -504,7 +504,9 @@ def test_merge_refuses_parts_of_other_baselines(world, tmp_path):
     assert world.cli("run", "--shard", "1/1", "--part", part).code == 0
     baselines = world.baselines_copy()
     demo = baselines / "accounts" / "222222222222-demo.yaml"
-    demo.write_text(demo.read_text().replace("max_session_duration: 3600", "max_session_duration: 7200"))
+    demo.write_text(
+        demo.read_text().replace("max_session_duration: 3600", "max_session_duration: 7200")
+    )
     result = world.cli("merge", part, "--baselines", str(baselines))
     assert result.code == 2
     assert f"{part}:0: baselines: checked against other baselines" in result.stderr

@@ -71,7 +71,9 @@ def _matches(stmt: dict, principal: str | None, action: str, resource: str, ctx:
             return False
     for op, pairs in stmt.get("Condition", {}).items():
         for key, values in pairs.items():
-            if not _matches_condition(op, key, values if isinstance(values, list) else [values], ctx):
+            if not _matches_condition(
+                op, key, values if isinstance(values, list) else [values], ctx
+            ):
                 return False
     return True
 
@@ -166,8 +168,12 @@ def _covered(stmt: dict) -> dict:
 REWRITES = {
     "split": _split,
     "merge": lambda p: _merge(_split(p)),
-    "reorder": lambda p: {**p, "Statement": [
-        {**s, "Action": list(reversed(s["Action"]))} for s in reversed(p["Statement"])]},  # fmt: skip
+    "reorder": lambda p: {
+        **p,
+        "Statement": [
+            {**s, "Action": list(reversed(s["Action"]))} for s in reversed(p["Statement"])
+        ],
+    },
     "duplicate": lambda p: {**p, "Statement": [*p["Statement"], p["Statement"][0]]},
     "subsumed": lambda p: {**p, "Statement": [*p["Statement"], _covered(p["Statement"][0])]},
     "single object": lambda p: {"Statement": p["Statement"][0], "Version": "2012-10-17"},
@@ -301,7 +307,11 @@ def _remove_an_uncovered_action(doc: dict) -> dict | None:
     allows = [s for s in doc["Statement"] if s["Effect"] == "Allow"]
     if any("NotAction" in s for s in doc["Statement"]):
         return None
-    patterns = [a.lower() for s in allows for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    patterns = [
+        a.lower()
+        for s in allows
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
     for i, s in enumerate(doc["Statement"]):
         if s["Effect"] != "Allow" or not isinstance(s.get("Action"), list) or len(s["Action"]) < 2:
             continue

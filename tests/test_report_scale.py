@@ -24,7 +24,9 @@ from tests.test_browser import browse
 pytestmark = pytest.mark.e2e
 MANAGEMENT = "100000000000"
 OPERATOR = f"arn:aws:iam::{MANAGEMENT}:user/operator"
-ASSUME_OPS = [{"Effect": "Allow", "Action": ["sts:assumerole"], "Resource": ["arn:aws:iam::*:role/ops"]}]
+ASSUME_OPS = [
+    {"Effect": "Allow", "Action": ["sts:assumerole"], "Resource": ["arn:aws:iam::*:role/ops"]}
+]
 
 
 def _outcome(account: str, drift: bool) -> AccountOutcome:
@@ -44,7 +46,9 @@ def _outcome(account: str, drift: bool) -> AccountOutcome:
     if drift:
         where = Place(account, "role", "ops", f"Account {account} (member {account})")
         findings = [
-            finding(where, "max_session_duration", "changed", "medium", "lasts longer", 3600, 43200),
+            finding(
+                where, "max_session_duration", "changed", "medium", "lasts longer", 3600, 43200
+            ),
             finding(where, "trust_policy", "changed", "critical", "trusts more", {}, {"x": 1}),
         ]
     return AccountOutcome(

@@ -40,7 +40,9 @@ def _setup(world):
 
 def test_waived_findings_do_not_fail_until_their_waiver_expires(world):
     baselines = _setup(world)
-    before = world.cli("run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-01"))
+    before = world.cli(
+        "run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-01")
+    )
     assert before.code == 0, before.stdout[-3000:]
     assert before.summary["findings"] == []
     waived = {f["id"]: f["waiver"] for f in before.summary["waived"]}
@@ -59,9 +61,13 @@ def test_waived_findings_do_not_fail_until_their_waiver_expires(world):
     assert "Waivers (2 finding(s) waived)" in report
 
     # The day the waiver ends it still holds; the day after, the finding fails again.
-    last_day = world.cli("run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-10"))
+    last_day = world.cli(
+        "run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-10")
+    )
     assert last_day.code == 0
-    after = world.cli("run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-11"))
+    after = world.cli(
+        "run", "--baselines", str(baselines), env=world.env(IAMDRIFT_TODAY="2026-12-11")
+    )
     assert after.code == 1
     eve = after.finding(EVE)
     assert eve["waiver"]["status"] == "expired" and eve["waiver"]["expires"] == "2026-12-10"
@@ -75,10 +81,22 @@ def test_waived_findings_do_not_fail_until_their_waiver_expires(world):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("waivers:\n  - finding: x\n    reason: why not\n    owner: me\n", "waivers[0].expires: required key 'expires' is missing"),
-        ("waivers:\n  - finding: x\n    reason: why not\n    owner: me\n    expires: someday\n", "waivers[0].expires:"),
-        ("waivers:\n  - finding: x\n    reason: why not\n    expires: 2027-01-01\n", "waivers[0].owner: required key 'owner' is missing"),
-        ("waivers:\n  - finding: x\n    reason: why not\n    owner: me\n    expires: 2027-01-01\n    expiry: 2027-01-01\n", "waivers[0].expiry: unknown key 'expiry'; did you mean 'expires'?"),
+        (
+            "waivers:\n  - finding: x\n    reason: why not\n    owner: me\n",
+            "waivers[0].expires: required key 'expires' is missing",
+        ),
+        (
+            "waivers:\n  - finding: x\n    reason: why not\n    owner: me\n    expires: someday\n",
+            "waivers[0].expires:",
+        ),
+        (
+            "waivers:\n  - finding: x\n    reason: why not\n    expires: 2027-01-01\n",
+            "waivers[0].owner: required key 'owner' is missing",
+        ),
+        (
+            "waivers:\n  - finding: x\n    reason: why not\n    owner: me\n    expires: 2027-01-01\n    expiry: 2027-01-01\n",
+            "waivers[0].expiry: unknown key 'expiry'; did you mean 'expires'?",
+        ),
     ],
 )
 def test_broken_waivers_are_named_by_file_line_and_key(tmp_path, text, expected):

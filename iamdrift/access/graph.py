@@ -256,9 +256,9 @@ def diff_access(
     wanted = {(x.principal, x.role): x for x in expected.edges}
     rows: list[AccessRow] = []
 
-    def add(edge: Edge, aspect, change, severity, want, have, what) -> None:
+    def add(edge: Edge, aspect, change, severity, want, have, what, live=None) -> None:
         where = Place(edge.role_account, "access", edge.id, f"Account {edge.role_account}")
-        findings.append(finding(where, aspect, change, severity, what, want, have))
+        findings.append(finding(where, aspect, change, severity, what, want, have, live))
 
     for (principal, role), x in sorted(wanted.items()):
         account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
@@ -274,6 +274,7 @@ def diff_access(
                 {"principal": principal, "role": role},
                 None,
                 f"{principal} can no longer assume {name}, which access.yaml expects",
+                {"principal": principal, "role": role},  # the edge to remove
             )
             rows.append(
                 AccessRow(principal=principal, role=role, status="missing", conditions=required)
@@ -287,6 +288,7 @@ def diff_access(
                 required,
                 edge.conditions,
                 f"{principal} can assume {name} without the trust conditions access.yaml requires",
+                {"principal": principal, "role": role, "conditions": edge.conditions},
             )
             rows.append(AccessRow.of(edge, "conditions missing"))
         else:
@@ -311,5 +313,6 @@ def diff_access(
                 row,
                 f"{edge.principal.key} can assume {edge.role_name}, which access.yaml does "
                 f"not declare (path: {'; '.join(edge.path)})",
+                {"principal": edge.principal.key, "role": edge.role, "conditions": edge.conditions},
             )
     return sort_findings(findings), rows

@@ -87,11 +87,17 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
         for p in page.get("Policies", []):
             if p["Arn"].split(":")[4] == "aws":
                 continue  # an AWS managed policy: compared by ARN only
-            default = next(v for v in p["PolicyVersionList"] if v.get("IsDefaultVersion"))
+            versions = p["PolicyVersionList"]
+            default = next(v for v in versions if v.get("IsDefaultVersion"))
             # moto leaves PolicyName out; the ARN's last segment is the name.
             policies[p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]] = {
                 "path": p.get("Path") or "/",
                 "document": decode_document(default["Document"]),
+                "dormant_versions": {
+                    v["VersionId"]: decode_document(v["Document"])
+                    for v in versions
+                    if not v.get("IsDefaultVersion") and "Document" in v
+                },
             }
     missing = set(roles) - set(durations)
     if missing:

@@ -250,7 +250,13 @@ class Role(StrictModel):
 
 class ManagedPolicy(StrictModel):
     path: IamPath = "/"
-    document: PolicyDocument
+    document: PolicyDocument  # the default version: the one in force
+    # Other versions expected to exist by version id (v1..v5). A non-default version
+    # that grants more than the default and is not declared here is a finding: it is
+    # one iam:SetDefaultPolicyVersion away from being in force.
+    dormant_versions: dict[
+        Annotated[str, StringConstraints(pattern=r"^v\d+$")], PolicyDocument
+    ] = {}
 
 
 class AccountState(StrictModel):

@@ -4,6 +4,7 @@
                                [--accounts ID,...] [--entity GLOB] [-- PYTEST ARGS]
     python runner.py run       --shard I/N [--part FILE] [run options]
     python runner.py merge     PART... [--baselines DIR] [--report-dir DIR] [--json FILE]
+    python runner.py accept    FINDING... [--run RUN_ID] [--baselines DIR] [--report-dir DIR]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
     python runner.py schedule  (--at HH:MM [--tz ZONE] | --every 6h | --once) [run options]
@@ -86,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", type=_shard, help="read shard I of N of the accounts; write a part")
     run.add_argument("--part", metavar="FILE", help="where --shard writes its part")
     run.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the scheduler
+    acc = sub.add_parser("accept", help="write reviewed findings' live values into the baselines")
+    acc.add_argument("findings", nargs="+", metavar="FINDING", help="finding ids or globs")
+    acc.add_argument("--run", dest="run_id", help="the run (default: the latest completed one)")
+    acc.add_argument("--baselines", default="baselines")
+    acc.add_argument("--report-dir", default="reports")
     merge = sub.add_parser("merge", help="build one run from the parts of sharded runs")
     merge.add_argument("parts", nargs="+", metavar="PART")
     _output_options(merge)
@@ -167,6 +173,17 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n".join(["iamdrift summary:", *summary_lines(out.summary)]))
                 print(f"HTML report: {out.report}")
             return out.exit_code
+        if args.command == "accept":
+            from iamdrift.cli.accept import Refused, accept
+
+            try:
+                done = accept(args.findings, args.baselines, args.report_dir, args.run_id)
+            except Refused as exc:
+                print(f"nothing accepted:\n{exc}", file=sys.stderr)
+                return EXIT_INVALID
+            for finding_id, path in done:
+                print(f"accepted {finding_id} into {path}")
+            return 0
         if args.command == "snapshot":
             from iamdrift.aws.hub import Hub
             from iamdrift.cli.snapshot import take_snapshot

@@ -42,7 +42,7 @@ from iamdrift.baselines.models import (
     as_baseline,
 )
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
-from iamdrift.compare.diff import diff_account, is_ignored
+from iamdrift.compare.diff import diff_account, is_ignored, wider_versions
 from iamdrift.errors import AccountUnreadable, aws_error_text
 
 
@@ -266,6 +266,9 @@ def _account_yaml(
                 continue
             if name in base and _same(kind, name, base[name], entity):
                 continue
+            if kind == "policies":  # only the versions a run would report are worth declaring
+                wider = wider_versions(entity.document, entity.dormant_versions)  # type: ignore[attr-defined]
+                entity = entity.model_copy(update={"dormant_versions": wider})
             out[name] = as_baseline(entity)
         if out:
             doc[kind] = out

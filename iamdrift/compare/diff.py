@@ -17,6 +17,7 @@ from iamdrift.baselines.models import (
     IgnoreRules,
     PolicyDocument,
     StrictModel,
+    as_baseline,
 )
 from iamdrift.compare.findings import Finding, Place, Severity, finding, sort_findings
 from iamdrift.compare.meaning import equivalent, widens
@@ -122,9 +123,10 @@ class _Context:
         expected: Any,
         actual: Any,
         what: str,
+        live: Any = None,
     ) -> None:
         where = Place(self.account, kind, name, f"Account {self.label}")
-        self.findings.append(finding(where, aspect, change, severity, what, expected, actual))  # type: ignore[arg-type]
+        self.findings.append(finding(where, aspect, change, severity, what, expected, actual, live))  # type: ignore[arg-type]
 
     def entity(self, kind: str, name: str, want: StrictModel | None, have: StrictModel | None):
         if have is None:
@@ -154,11 +156,16 @@ class _Context:
                 None,
                 _dump(have),
                 "exists but is not in the baseline",
+                # Without its other versions: a wider one is a finding of its own once the
+                # policy is declared, never accepted along with it unseen.
+                live={k: v for k, v in as_baseline(have).items() if k != "dormant_versions"},
             )
             return
         for field in type(want).model_fields:
             w, h = getattr(want, field), getattr(have, field)
-            if field == "inline_policies":
+            if field == "dormant_versions":
+                self.dormant(name, have.document, w, h)  # type: ignore[attr-defined]
+            elif field == "inline_policies":
                 self.inline(kind, name, w, h)
             elif isinstance(w, PolicyDocument):
                 self.policy(kind, name, field, w, h)
@@ -199,7 +206,34 @@ class _Context:
         severity: Severity = (
             ("critical" if trust else "high") if wider else ("medium" if trust else "low")
         )
-        self.add(kind, name, aspect, change, severity, w, h, what)
+        live = have.as_json() if have is not None else None
+        self.add(kind, name, aspect, change, severity, w, h, what, live)
+
+    def dormant(
+        self,
+        name: str,
+        default: PolicyDocument,
+        declared: dict[str, PolicyDocument],
+        live: dict[str, PolicyDocument],
+    ) -> None:
+        """Non-default versions that would grant more than the default, undeclared."""
+        expected = [normalize(d) for d in declared.values()]
+        for version, doc in sorted(wider_versions(default, live).items()):
+            dormant = normalize(doc)
+            if any(equivalent(dormant, d) for d in expected):
+                continue
+            self.add(
+                "policy",
+                name,
+                f"dormant_version:{version}",
+                "unexpected",
+                "critical" if _grants_everything(dormant) else "high",
+                None,
+                dormant,
+                f"has a non-default version {version} that grants more than the default "
+                "version: one iam:SetDefaultPolicyVersion away from being in force",
+                doc.as_json(),
+            )
 
     def inline(self, kind, name, want: dict[str, PolicyDocument], have: dict[str, PolicyDocument]):
         for policy_name in sorted(want.keys() | have.keys()):
@@ -231,6 +265,7 @@ class _Context:
             sorted(set(want)),
             sorted(set(have)),
             f"{_LABELS.get(aspect, aspect)} differ from the baseline: {'; '.join(parts)}",
+            sorted(set(have)),
         )
 
     def scalar(self, kind, name, aspect, want: Any, have: Any):
@@ -251,6 +286,7 @@ class _Context:
             want,
             have,
             f"{_LABELS.get(aspect, aspect)} is {_show(have)}, the baseline says {_show(want)}",
+            have,
         )
 
 
@@ -266,6 +302,21 @@ def _dump(entity: StrictModel) -> dict[str, Any]:
     if "inline_policies" in data:
         data["inline_policies"] = {k: normalize(v) for k, v in entity.inline_policies.items()}  # type: ignore[attr-defined]
     return data
+
+
+def wider_versions(
+    default: PolicyDocument, versions: dict[str, PolicyDocument]
+) -> dict[str, PolicyDocument]:
+    """The non-default versions of a policy that grant more than its default version."""
+    in_force = normalize(default)
+    return {v: d for v, d in versions.items() if widens(in_force, normalize(d))}
+
+
+def _grants_everything(policy: dict[str, Any]) -> bool:
+    return any(
+        s["Effect"] == "Allow" and s.get("Action") == ["*"] and s.get("Resource") == ["*"]
+        for s in policy["Statement"]
+    )
 
 
 def _admits_outsiders(trust: dict[str, Any], account: str) -> bool:

@@ -96,8 +96,13 @@ def finding(
     what: str,
     expected: Any = None,
     actual: Any = None,
+    live: Any = None,
 ) -> Finding:
-    """The one way to make a finding; its message is `<context>: <kind> <name> <what>.`"""
+    """The one way to make a finding; its message is `<context>: <kind> <name> <what>.`
+
+    `expected` and `actual` are normalized, to compare; `live` is the live value as a
+    baseline file writes it, which `accept` writes.
+    """
     subject = f"{where.kind.replace('_', ' ')} {where.name}" if where.kind != "access" else ""
     text = f"{subject} {what}".strip()
     return Finding(
@@ -110,6 +115,7 @@ def finding(
         expected=expected,
         actual=actual,
         message=f"{where.context}: {text}.",
+        live=live,
     )
 
 

@@ -64,6 +64,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     "high",
                     f"({h.name}) joined the organization in {h.ou}, and structure.yaml lacks it",
                     actual=h.model_dump(),
+                    live=h.model_dump(),
                 )
             )
         elif h is None:
@@ -87,6 +88,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     f"({h.name}) moved from {w.ou} to {h.ou}, which changes the SCPs over it",
                     w.ou,
                     h.ou,
+                    h.ou,
                 )
             )
         elif w.name != h.name:
@@ -98,6 +100,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     "low",
                     f"is named {h.name!r}, structure.yaml says {w.name!r}",
                     w.name,
+                    h.name,
                     h.name,
                 )
             )
@@ -114,6 +117,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     "high",
                     f"exists (attached to {', '.join(h.targets) or 'nothing'}) but is not declared",
                     actual=normalize(h.document),
+                    live={"document": h.document.as_json(), "targets": h.targets},
                 )
             )
             continue
@@ -139,6 +143,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     "differs from the baseline",
                     normalize(w.document),
                     normalize(h.document),
+                    h.document.as_json(),
                 )
             )
         gone = sorted(set(w.targets) - set(h.targets))
@@ -154,6 +159,7 @@ def diff_structure(management: str, expected: Structure, actual: Structure) -> l
                     "high",
                     f"is {'; '.join(parts)}",
                     sorted(w.targets),
+                    sorted(h.targets),
                     sorted(h.targets),
                 )
             )

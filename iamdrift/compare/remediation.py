@@ -15,7 +15,7 @@ def _command(kind: str, name: str, aspect: str, change: str, account: str) -> st
             "path names both), or declare the edge in access.yaml"
         )
     if aspect.startswith("risk:"):
-        return "see the message for how to narrow it"
+        return "the message says how"
     if kind == "account":
         return (
             f"write its baseline with `runner.py snapshot --accounts {name}`"
@@ -55,6 +55,12 @@ def _command(kind: str, name: str, aspect: str, change: str, account: str) -> st
             f"aws iam put-{kind}-permissions-boundary (or delete-{kind}-permissions-boundary) "
             f"--{kind}-name {name}"
         )
+    if aspect.startswith("dormant_version:"):
+        version = aspect.split(":", 1)[1]
+        return (
+            f"aws iam delete-policy-version --policy-arn arn:aws:iam::{account}:policy/{name} "
+            f"--version-id {version}"
+        )
     if aspect == "document":
         return (
             f"aws iam create-policy-version --policy-arn arn:aws:iam::{account}:policy/{name} "
@@ -66,11 +72,20 @@ def _command(kind: str, name: str, aspect: str, change: str, account: str) -> st
 def remediation(kind: str, name: str, aspect: str, change: str, account: str) -> str:
     """A hint that names the command, e.g. for a widened trust policy.
 
-    >>> remediation("role", "R", "trust_policy", "changed", "222222222222")[:40]
-    'If the change was reviewed and intended,'
+    >>> remediation("role", "R", "trust_policy", "changed", "222222222222")[:78]
+    'If the change was reviewed and intended, accept it with `runner.py accept 2222'
     """
+    fix = _command(kind, name, aspect, change, account)
+    if aspect.startswith("risk:"):
+        return (
+            f"Narrow it ({fix}), or, while that is planned, waive "
+            f"{account}/{kind}/{name}/{aspect} in waivers.yaml with an owner and an expiry."
+        )
+    if kind == "account" and change == "unexpected":
+        return f"If the account belongs in the audit, {fix}; otherwise find out who created it."
+    finding_id = f"{account}/{kind}/{name}/{aspect}"
     return (
-        f"If the change was reviewed and intended, accept it with `runner.py snapshot "
-        f"--accounts {account}` and commit the baseline diff. Otherwise: "
-        f"{_command(kind, name, aspect, change, account)}."
+        f"If the change was reviewed and intended, accept it with `runner.py accept "
+        f"{finding_id}` and commit the baseline diff (or waive it in waivers.yaml for a "
+        f"while). Otherwise: {fix}."
     )

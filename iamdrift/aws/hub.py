@@ -72,7 +72,8 @@ class Hub:
         """Accounts, OUs and SCPs, when the hub may read them (management or delegated admin)."""
         with self._lock:
             if self._structure is None:
-                self._structure = (collect_structure(self.clients.hub("organizations")),)
+                account = self._account or self.clients.hub("sts").get_caller_identity()["Account"]
+                self._structure = (collect_structure(self.clients.hub("organizations"), account),)
             return self._structure[0]
 
 

@@ -1,7 +1,8 @@
 """Reading the organization: member accounts, their OUs, and service control policies.
 
-Only the management account (or a delegated administrator) may read these; a hub
-elsewhere, or an account outside any organization, reads None.
+Only the management account (or a delegated administrator) may read these; a hub in
+a member account, or in an account outside any organization, reads None. The
+management account denied a read is an error that names the missing permission.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from iamdrift.baselines.models import Structure
 
-# What Organizations answers a principal that may not read it, or an account in none.
-NO_ORGANIZATION = ("AWSOrganizationsNotInUseException", "AccessDeniedException")
+NOT_IN_USE = "AWSOrganizationsNotInUseException"
+DENIED = ("AccessDeniedException", "AccessDenied")
 
 
 def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
@@ -23,27 +24,29 @@ def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
     ]
 
 
-def _in_organization(org) -> bool:
-    """DescribeOrganization answers alike on AWS and moto, where ListAccounts does not
+def _management_account(org) -> str | None:
+    """The organization's management account, or None outside any organization.
+
+    DescribeOrganization answers alike on AWS and moto, where ListAccounts does not
     (moto lists nothing for an account outside any organization)."""
     try:
-        org.describe_organization()
+        return org.describe_organization()["Organization"]["MasterAccountId"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in NO_ORGANIZATION:
-            return False
+        if exc.response["Error"]["Code"] == NOT_IN_USE:
+            return None
         raise
-    return True
 
 
-def collect_structure(org) -> Structure | None:
+def collect_structure(org, hub_account: str) -> Structure | None:
     """OUs, accounts and SCPs, read with read-only Organizations calls; None when the
-    hub is in no organization or may not read it."""
-    if not _in_organization(org):
+    hub is in no organization, or is a member that is not a delegated administrator."""
+    management = _management_account(org)
+    if management is None:
         return None
     try:
         root = org.list_roots()["Roots"][0]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] in NO_ORGANIZATION:
+        if exc.response["Error"]["Code"] in DENIED and hub_account != management:
             return None  # a member account: it may describe its organization, not list it
         raise
     paths = {root["Id"]: "Root"}

@@ -1,0 +1,147 @@
+"""The documented permissions, enforced: moto checks every request against the caller's
+IAM policies (`/moto-api/reset-auth`), the audit roles come from the shipped
+CloudFormation template, and the hub user holds exactly the shipped hub policy.
+With them the run is clean; without any one documented action something is an error
+that names it, so every documented action is needed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import urllib.request
+
+import pytest
+
+from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT
+from tests.conftest import PROJECT
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = PROJECT / "examples" / "audit-role"
+HUB_USER = "iamdrift-hub"
+AUDIT_ROLE = "IamDriftAudit"
+
+
+def _authorization(endpoint: str, enforced: bool) -> None:
+    """moto checks request authorization from now on (or stops checking)."""
+    body = b"0" if enforced else str(10**18).encode()
+    req = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form body would not reach moto
+    )
+    urllib.request.urlopen(req, timeout=30).close()
+
+
+def _deploy(world) -> dict:
+    """The audit role in every account from the template; the hub user with the policy."""
+    hub_arn = f"arn:aws:iam::{MANAGEMENT}:user/{HUB_USER}"
+    iam = world.emu.iam()
+    iam.create_user(UserName=HUB_USER)
+    iam.put_user_policy(
+        UserName=HUB_USER,
+        PolicyName="iamdrift-hub",
+        PolicyDocument=(EXAMPLES / "hub-policy.json").read_text(),
+    )
+    key = iam.create_access_key(UserName=HUB_USER)["AccessKey"]
+    template = (EXAMPLES / "audit-role.yaml").read_text()
+    for account in (MANAGEMENT, DEMO, ACCOUNT_B):  # a StackSet would do the members
+        world.emu.client("cloudformation", account).create_stack(
+            StackName="iamdrift-audit-role",
+            TemplateBody=template,
+            Parameters=[{"ParameterKey": "HubPrincipalArn", "ParameterValue": hub_arn}],
+            Capabilities=["CAPABILITY_NAMED_IAM"],
+        )
+        _store_as_text(account)
+    return key
+
+
+def _store_as_text(account: str) -> None:
+    """moto's CloudFormation keeps a role's inline policy as a dict, where its IAM keeps
+    text, and GetAccountAuthorizationDetails then fails; the same document, as text."""
+    from moto.iam.models import iam_backends
+
+    role = iam_backends[account]["global"].get_role(AUDIT_ROLE)
+    for name, document in role.policies.items():
+        if not isinstance(document, str):
+            role.policies[name] = json.dumps(document)
+
+
+def _baselines(world):
+    """Baselines of the world as it now is, read through the audit role everywhere."""
+    target = world.tmp / "audit-baselines"
+    snap = world.cli("snapshot", "--baselines", str(target))
+    assert snap.code == 0, snap.stderr
+    org = target / "organization.yaml"
+    org.write_text(org.read_text().replace("OrganizationAccountAccessRole", AUDIT_ROLE))
+    management = next((target / "accounts").glob(f"{MANAGEMENT}-*.yaml"))
+    management.write_text(management.read_text() + f"read_via: {AUDIT_ROLE}\n")
+    return target
+
+
+def _hub_env(world, key: dict) -> dict:
+    env = world.env(
+        AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"]
+    )
+    env.pop("AWS_SESSION_TOKEN")
+    return env
+
+
+def _errors(result) -> str:
+    assert result.summary, result.stdout[-3000:] + result.stderr
+    return " ".join(a["error"] or "" for a in result.summary["accounts"])
+
+
+def test_documented_permissions_are_enough_and_each_is_needed(world):
+    key = _deploy(world)
+    baselines = _baselines(world)
+    hub_policy = json.loads((EXAMPLES / "hub-policy.json").read_text())
+    role_actions = ["iam:GetAccountAuthorizationDetails", "iam:ListRoles"]
+    hub_actions = [
+        (i, a)
+        for i, s in enumerate(hub_policy["Statement"])
+        for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+    ]
+    env = _hub_env(world, key)
+    missed = []
+    try:
+        _authorization(world.emu.endpoint, enforced=True)
+        clean = world.cli("run", "--baselines", str(baselines), env=env)
+        assert clean.code == 0, clean.stdout[-3000:]
+        assert {a["status"] for a in clean.summary["accounts"]} == {"compliant"}
+
+        for index, action in hub_actions:
+            _authorization(world.emu.endpoint, enforced=False)
+            reduced = copy.deepcopy(hub_policy)
+            stmt = reduced["Statement"][index]
+            actions = stmt["Action"] if isinstance(stmt["Action"], list) else [stmt["Action"]]
+            stmt["Action"] = [a for a in actions if a != action] or ["iam:GetUser"]
+            world.emu.iam().put_user_policy(
+                UserName=HUB_USER, PolicyName="iamdrift-hub", PolicyDocument=json.dumps(reduced)
+            )
+            _authorization(world.emu.endpoint, enforced=True)
+            result = world.cli("run", "--baselines", str(baselines), env=env)
+            if result.code != 1 or action not in _errors(result):
+                missed.append((action, result.code, _errors(result)[:500]))
+        _authorization(world.emu.endpoint, enforced=False)
+        world.emu.iam().put_user_policy(
+            UserName=HUB_USER, PolicyName="iamdrift-hub", PolicyDocument=json.dumps(hub_policy)
+        )
+        for action in role_actions:
+            _authorization(world.emu.endpoint, enforced=False)
+            left = [a for a in role_actions if a != action]
+            document = {"Statement": [{"Effect": "Allow", "Action": left, "Resource": "*"}]}
+            for account in (MANAGEMENT, DEMO, ACCOUNT_B):
+                world.emu.iam(account).put_role_policy(
+                    RoleName=AUDIT_ROLE,
+                    PolicyName="IamDriftRead",
+                    PolicyDocument=json.dumps(document),
+                )
+            _authorization(world.emu.endpoint, enforced=True)
+            result = world.cli("run", "--baselines", str(baselines), env=env)
+            if result.code != 1 or action not in _errors(result):
+                missed.append((action, result.code, _errors(result)[:500]))
+    finally:
+        _authorization(world.emu.endpoint, enforced=False)
+    assert missed == []

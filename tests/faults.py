@@ -4,7 +4,9 @@ It injects real error responses at botocore's `before-send` event, so botocore's
 parsing and retry logic run exactly as they would against AWS. Configured by the
 IAMDRIFT_FAULTS environment variable (JSON):
 
-    {"deny_assume": ["333333333333"], "throttle_gaad": 3, "trace_reads": "/tmp/x/reads"}
+    {"deny_assume": ["333333333333"], "throttle_gaad": 3, "trace_reads": "/tmp/x/reads",
+     "slow_account": "222222222222", "slow_seconds": 2,
+     "hang_account": "333333333333", "hang_endpoint": "http://127.0.0.1:PORT"}
 
 For the scheduler's tests, runs are counted in a file and may crash or hang:
 
@@ -81,6 +83,17 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
         if spec.get("throttle_always"):
             throttles["left"] = "always"
         handlers.append(("before-send.iam.GetAccountAuthorizationDetails", throttle))
+    handlers += _slow_and_hung(spec)
+    if spec.get("record_credentials"):
+
+        def record(parsed, **_kwargs):
+            creds = parsed.get("Credentials") if isinstance(parsed, dict) else None
+            if creds:
+                with open(spec["record_credentials"], "a") as fh:
+                    for key in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+                        fh.write(f"{creds[key]}\n")
+
+        handlers.append(("after-call.sts.AssumeRole", record))
     if spec.get("trace_reads"):
 
         def trace(request, **_kwargs):
@@ -89,6 +102,41 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
 
         handlers.append(("before-send.iam.GetAccountAuthorizationDetails", trace))
     return handlers
+
+
+def _slow_and_hung(spec: dict) -> list[tuple[str, object]]:
+    """`slow_account` answers `slow_seconds` late; `hang_account`'s IAM requests go to
+    `hang_endpoint`, a server that accepts connections and never answers. Requests are
+    told apart by their access key id, learnt from the AssumeRole that returned it."""
+    slow, hung = spec.get("slow_account"), spec.get("hang_account")
+    if not (slow or hung):
+        return []
+    keys: dict[str, str] = {}  # access key id -> account
+
+    def remember_role(params, context, **_kwargs):
+        context["fault_account"] = params["body"].get("RoleArn", "::::").split(":")[4]
+
+    def remember_key(parsed, context, **_kwargs):
+        creds = parsed.get("Credentials") if isinstance(parsed, dict) else None
+        if creds and context.get("fault_account"):
+            keys[creds["AccessKeyId"]] = context["fault_account"]
+
+    def misbehave(request, **_kwargs):
+        auth = request.headers.get("Authorization", b"")
+        auth = auth.decode() if isinstance(auth, bytes) else auth
+        account = keys.get(auth.partition("Credential=")[2].partition("/")[0])
+        if account and account == slow:
+            time.sleep(float(spec.get("slow_seconds", 2)))
+        if account and account == hung:
+            path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
+            request.url = f"{spec['hang_endpoint']}/{path}"
+        return None
+
+    return [
+        ("before-call.sts.AssumeRole", remember_role),
+        ("after-call.sts.AssumeRole", remember_key),
+        ("before-send.iam", misbehave),
+    ]
 
 
 def _run_number(counter: str) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
+from iamdrift.aws.redact import remember
 from iamdrift.errors import ReadOnlyViolation
 
 # Standard retry mode backs off on throttling and transient errors; AWS_MAX_ATTEMPTS
@@ -102,6 +103,7 @@ class Clients:
             DurationSeconds=ASSUMED_SESSION_SECONDS,
             **extra,
         )["Credentials"]
+        remember(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
         return self.core.create_client(
             service,
             aws_access_key_id=creds["AccessKeyId"],

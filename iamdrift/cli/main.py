@@ -22,6 +22,7 @@ import logging
 import sys
 import time
 
+from iamdrift.aws import redact
 from iamdrift.errors import BaselineError
 
 EXIT_INVALID = 2
@@ -106,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("--report-dir", default="reports")
     sch.add_argument("--accounts", type=_accounts)
     sch.add_argument("--concurrency", type=int, default=8)
+    sch.add_argument("--account-timeout", type=_positive, default=180.0, metavar="SECONDS")
     sch.add_argument("--keep", type=int, default=60)
     sch.add_argument("--notify-url")
     sch.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments")
@@ -124,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _logging() -> None:
+    redact.install()  # no credential in any log line, at any level
     # One line per event on stderr, as journald, Docker or CI capture it.
     logging.Formatter.converter = time.gmtime
     logging.getLogger("iamdrift").setLevel(logging.INFO)  # ours; libraries stay at WARNING
@@ -206,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"invalid schedule: {exc}", file=sys.stderr)
                     return EXIT_INVALID
             run_args = ["--baselines", args.baselines, "--concurrency", str(args.concurrency)]
+            run_args += ["--account-timeout", str(args.account_timeout)]
             if args.accounts:
                 run_args += ["--accounts", ",".join(args.accounts)]
             if args.notify_url:

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 import pytest
 
+from iamdrift.aws import redact
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.checks import CHECKS, Target, targets
 from iamdrift.plugin.state import RECORD, State
@@ -103,6 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    redact.install()  # before anything logs: pytest keeps captured logs for the report
     if config.pluginmanager.has_plugin("iamdrift-state"):
         return  # the runner registered a state with baselines it already loaded
     config.pluginmanager.register(State(config), "iamdrift-state")

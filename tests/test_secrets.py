@@ -46,7 +46,14 @@ def test_no_credential_reaches_any_output(world, webhook):
     assert run.code == 1
     schedule_dir = world.tmp / "scheduled"
     scheduled = world.cli(
-        "schedule", "--once", "--report-dir", str(schedule_dir), "--notify-url", url, *debug, env=env
+        "schedule",
+        "--once",
+        "--report-dir",
+        str(schedule_dir),
+        "--notify-url",
+        url,
+        *debug,
+        env=env,
     )
     assert scheduled.code == 1
 

@@ -193,16 +193,48 @@ def _one_statement_or_list(value: Any) -> Any:
     return [value] if isinstance(value, dict) else value
 
 
+def _some(statements: list[Statement]) -> list[Statement]:
+    if not statements:
+        raise ValueError("expected at least one statement (AWS rejects a policy without one)")
+    return statements
+
+
 class PolicyDocument(StrictModel):
     Version: Literal["2012-10-17", "2008-10-17"] = "2012-10-17"
     Id: str | None = None
-    Statement: Annotated[list[_Statement], BeforeValidator(_one_statement_or_list)]
+    Statement: Annotated[
+        list[_Statement], BeforeValidator(_one_statement_or_list), AfterValidator(_some)
+    ]
     # Its canonical form, worked out once (compare.policy.normalize): documents are
     # never changed after they are loaded or collected.
     _canonical: Any = PrivateAttr(default=None)
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+
+def _trust(doc: PolicyDocument) -> PolicyDocument:
+    for stmt in doc.Statement:
+        if stmt.Resource is not None or stmt.NotResource is not None:
+            raise ValueError(
+                "a trust policy statement has no Resource (AWS rejects one): the role is it"
+            )
+        if stmt.Principal is None and stmt.NotPrincipal is None:
+            raise ValueError("a trust policy statement needs a Principal: who may assume the role")
+    return doc
+
+
+def _identity(doc: PolicyDocument) -> PolicyDocument:
+    if any(s.Principal is not None or s.NotPrincipal is not None for s in doc.Statement):
+        raise ValueError(
+            "an identity policy names no Principal (AWS rejects one): it applies to its holder"
+        )
+    return doc
+
+
+# What AWS accepts where: a trust policy names who, an identity policy never does.
+TrustPolicy = Annotated[PolicyDocument, AfterValidator(_trust)]
+IdentityPolicy = Annotated[PolicyDocument, AfterValidator(_identity)]
 
 
 def as_baseline(entity: StrictModel) -> dict[str, Any]:
@@ -229,33 +261,33 @@ class User(StrictModel):
     path: IamPath = "/"
     groups: list[GroupName] = []
     managed_policies: list[PolicyArn] = []
-    inline_policies: dict[PolicyName, PolicyDocument] = {}
+    inline_policies: dict[PolicyName, IdentityPolicy] = {}
     permissions_boundary: PolicyArn | None = None
 
 
 class Group(StrictModel):
     path: IamPath = "/"
     managed_policies: list[PolicyArn] = []
-    inline_policies: dict[PolicyName, PolicyDocument] = {}
+    inline_policies: dict[PolicyName, IdentityPolicy] = {}
 
 
 class Role(StrictModel):
     path: IamPath = "/"
-    trust_policy: PolicyDocument
+    trust_policy: TrustPolicy
     managed_policies: list[PolicyArn] = []
-    inline_policies: dict[PolicyName, PolicyDocument] = {}
+    inline_policies: dict[PolicyName, IdentityPolicy] = {}
     max_session_duration: int = Field(3600, ge=3600, le=43200)
     permissions_boundary: PolicyArn | None = None
 
 
 class ManagedPolicy(StrictModel):
     path: IamPath = "/"
-    document: PolicyDocument  # the default version: the one in force
+    document: IdentityPolicy  # the default version: the one in force
     # Other versions expected to exist by version id (v1..v5). A non-default version
     # that grants more than the default and is not declared here is a finding: it is
     # one iam:SetDefaultPolicyVersion away from being in force.
     dormant_versions: dict[
-        Annotated[str, StringConstraints(pattern=r"^v\d+$")], PolicyDocument
+        Annotated[str, StringConstraints(pattern=r"^v\d+$")], IdentityPolicy
     ] = {}
 
 
@@ -364,7 +396,7 @@ class Member(StrictModel):
 
 
 class ServiceControlPolicy(StrictModel):
-    document: PolicyDocument
+    document: IdentityPolicy
     targets: list[Annotated[str, StringConstraints(pattern=r"^(Root(/[^/]+)*|\d{12})$")]] = []
 
 

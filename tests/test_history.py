@@ -128,7 +128,8 @@ def _fake_run(reports, run_id, status="compliant"):
 def test_retention_keeps_the_newest_runs(tmp_path):
     for i in range(5):
         _fake_run(tmp_path, f"2026010{i}T000000Z")
-    history.prune(tmp_path, keep=2)
+    history.settle(tmp_path, keep=2)
+    assert "20260101T000000Z" not in (tmp_path / "index.html").read_text()
     assert [r.id for r in history.runs(tmp_path)] == ["20260103T000000Z", "20260104T000000Z"]
 
 

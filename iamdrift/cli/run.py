@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ import pytest
 
 from iamdrift.audit.outcome import baselines_digest, read_part
 from iamdrift.baselines.load import Baseline, load_baselines
+from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.plugin.state import State
 from iamdrift.report import history
@@ -204,9 +204,7 @@ def run_checks(opts: RunOptions) -> RunOutput:
     record = history.RunRecord.from_summary(run_id, exit_code, results.status, summary)
     run_dir = history.finish_run(reports, run_id, record, opts.keep)
     if opts.json_path:
-        Path(opts.json_path).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(run_dir / history.FINDINGS, f"{opts.json_path}.tmp")
-        os.replace(f"{opts.json_path}.tmp", opts.json_path)
+        write_atomic(Path(opts.json_path), (run_dir / history.FINDINGS).read_bytes())
     if opts.notify_url and (summary["history"]["new"] or record.errors):
         notify(opts.notify_url, summary, run_dir)
     return RunOutput(exit_code, run_dir, summary, results)

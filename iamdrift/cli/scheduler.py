@@ -76,9 +76,9 @@ class Scheduler:
             except BlockingIOError:
                 log.warning("another run holds %s; skipping this one", lock.name)
                 return None
-            return self._run_locked()
+            return self._run_locked(lock.fileno())
 
-    def _run_locked(self) -> int | None:
+    def _run_locked(self, lock_fd: int) -> int | None:
         run_id = history.new_run_id(self.report_dir)
         started = datetime.now(UTC).isoformat(timespec="seconds")
         cmd = [
@@ -97,7 +97,9 @@ class Scheduler:
             cmd += ["--", *self.pytest_args]
         log.info("run %s started", run_id)
         self.runs += 1
-        proc = subprocess.Popen(cmd)
+        # The run holds the lock too: should the scheduler die, no other run starts while
+        # this one goes on.
+        proc = subprocess.Popen(cmd, pass_fds=(lock_fd,))
         deadline = time.monotonic() + self.timeout
         reason = None
         while proc.poll() is None:

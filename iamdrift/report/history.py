@@ -135,8 +135,7 @@ def finish_run(report_dir: Path, run_id: str, record: RunRecord, keep: int) -> P
     final = report_dir / run_id
     os.rename(staging, final)
     update_latest(report_dir, run_id)
-    prune(report_dir, keep)
-    write_index(report_dir)
+    settle(report_dir, keep)
     return final
 
 
@@ -159,8 +158,7 @@ def record_failed_run(
     )
     write_atomic(staging / RUN_META, json.dumps(asdict(record), indent=2) + "\n")
     os.rename(staging, report_dir / run_id)
-    prune(report_dir, keep)
-    write_index(report_dir)
+    settle(report_dir, keep)
 
 
 def update_latest(report_dir: Path, run_id: str) -> None:
@@ -171,12 +169,21 @@ def update_latest(report_dir: Path, run_id: str) -> None:
     os.replace(tmp, link)
 
 
-def prune(report_dir: Path, keep: int) -> None:
-    """Keep the newest `keep` runs; drop partial folders of runs long dead."""
-    for record in runs(report_dir)[:-keep] if keep > 0 else []:
-        shutil.rmtree(report_dir / record.id, ignore_errors=True)
-    for stale in report_dir.glob(".*.partial"):
-        if time.time() - stale.stat().st_mtime > PARTIAL_MAX_AGE:
+def settle(report_dir: Path, keep: int) -> None:
+    """Rewrite the index for the newest `keep` runs, then drop the older ones.
+
+    Each step leaves the history whole if the process dies right after it: the index
+    stops naming a run before the run goes, and a run goes by one rename out of sight
+    (to a hidden folder) before it is deleted.
+    """
+    doomed = runs(report_dir)[:-keep] if keep > 0 else []
+    write_index(report_dir, skip={r.id for r in doomed})
+    for record in doomed:
+        hidden = report_dir / f".{record.id}.pruned"
+        os.rename(report_dir / record.id, hidden)
+        shutil.rmtree(hidden, ignore_errors=True)
+    for stale in [*report_dir.glob(".*.partial"), *report_dir.glob(".*.pruned")]:
+        if stale.suffix == ".pruned" or time.time() - stale.stat().st_mtime > PARTIAL_MAX_AGE:
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -218,8 +225,8 @@ def trend_svg(records: list[RunRecord], width: int = 720, height: int = 160) -> 
     )
 
 
-def write_index(report_dir: Path) -> None:
-    records = runs(report_dir)
+def write_index(report_dir: Path, skip: set[str] = frozenset()) -> None:
+    records = [r for r in runs(report_dir) if r.id not in skip]
     rows = []
     for r in reversed(records):
         link = (

@@ -336,6 +336,8 @@ class State:
             record.error = f"check {item.nodeid} could not complete: {last}"
         if report.when == "call" or report.failed:
             self._attach(report, record)
+        if report.when == "teardown":
+            del item.stash[RECORD]  # what it found is on the reports now; items live on
         return report
 
     def _attach(self, report: TestReport, record: Record) -> None:
@@ -370,6 +372,8 @@ class State:
         if isinstance(data, dict):  # from an xdist worker: typed again before anyone reads it
             data = report.iamdrift = CheckRecord.model_validate(data)
         self.results.record(data)
+        if report.passed and data.access is None:
+            report.iamdrift = None  # recorded; pytest keeps every report until the end
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:

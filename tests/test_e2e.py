@@ -515,3 +515,23 @@ def test_merge_refuses_parts_of_other_baselines(world, tmp_path):
     garbage.write_bytes(b"not a part")
     result = world.cli("merge", str(garbage))
     assert result.code == 2 and "not a readable iamdrift part file" in result.stderr
+
+
+def test_snapshot_then_run_is_clean_on_a_standalone_account(moto_endpoint, tmp_path):
+    """No organization at all: snapshot writes no organization.yaml, and the run is clean."""
+    import urllib.request
+
+    from iamdrift.cli.emulator import Emulator
+    from tests.conftest import World
+
+    req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(req, timeout=30).close()
+    world = World(Emulator(moto_endpoint), tmp_path)
+    world.emu.iam().create_user(UserName="solo")
+    target = tmp_path / "snap"
+    snap = world.cli("snapshot", "--baselines", str(target))
+    assert snap.code == 0, snap.stderr
+    assert not (target / "organization.yaml").exists()
+    result = world.cli("run", "--baselines", str(target))
+    assert result.code == 0, result.stdout[-3000:]
+    assert [a["status"] for a in result.summary["accounts"]] == ["compliant"]

@@ -18,7 +18,8 @@ from iamdrift.cli.emulator import (
     moto_server,
     trust,
 )
-from iamdrift.cli.run import PROJECT, summary_lines
+from iamdrift.cli.run import summary_lines
+from iamdrift.resources import example_baselines
 
 CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
 
@@ -26,7 +27,8 @@ CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
 def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
     cmd = [
         sys.executable,
-        str(PROJECT / "runner.py"),
+        "-m",
+        "iamdrift",
         "run",
         "--baselines",
         baselines,
@@ -40,7 +42,9 @@ def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
     return proc, summary
 
 
-def run_demo(baselines: str = "baselines", report_dir: str = "reports") -> int:
+def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
+    """The demo; `baselines` defaults to the example organization that ships with iamdrift."""
+    baselines = baselines or str(example_baselines())
     print("iamdrift demo: starting moto's server on 127.0.0.1 (no AWS account is used)")
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         emu = Emulator(endpoint)

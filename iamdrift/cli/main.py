@@ -65,7 +65,7 @@ def _output_options(cmd: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="runner.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="iamdrift", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="check every account against its baseline")
     _output_options(run)
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="write the baseline format's JSON Schemas")
     schema.add_argument("--out", default="schema")
     demo = sub.add_parser("demo", help="the whole job on a local AWS emulator")
-    demo.add_argument("--baselines", default="baselines")
+    demo.add_argument("--baselines", help="default: the example organization that ships along")
     demo.add_argument("--report-dir", default="reports")
     return parser
 

@@ -28,9 +28,9 @@ from iamdrift.report import history
 from iamdrift.report.notify import notify
 from iamdrift.report.results import RunResults
 from iamdrift.report.text import waiver_lines
+from iamdrift.resources import checks_dir
 
-PROJECT = Path(__file__).resolve().parent.parent.parent
-CHECKS = PROJECT / "checks"
+CHECKS = checks_dir()
 
 EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
 log = logging.getLogger("iamdrift")
@@ -83,7 +83,11 @@ def _pytest_args(opts: RunOptions) -> list[str]:
     args = [
         # The project's own test settings (addopts) are not the checks' settings.
         str(CHECKS),
-        f"--rootdir={PROJECT}",
+        # Test ids read checks/test_roles.py::... in a clone and installed alike.
+        f"--rootdir={CHECKS.parent}",
+        "--import-mode=importlib",
+        "-p",
+        "iamdrift.plugin",
         "-o",
         "addopts=",
         "-o",

@@ -25,7 +25,6 @@ import schedule
 from iamdrift.report import history
 
 log = logging.getLogger("iamdrift.scheduler")
-RUNNER = Path(__file__).resolve().parent.parent.parent / "runner.py"
 LOCK_FILE = ".iamdrift.lock"
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -83,7 +82,8 @@ class Scheduler:
         started = datetime.now(UTC).isoformat(timespec="seconds")
         cmd = [
             sys.executable,
-            str(RUNNER),
+            "-m",
+            "iamdrift",
             "run",
             *self.run_args,
             "--report-dir",

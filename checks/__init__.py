@@ -1,0 +1,1 @@
+"""The checks iamdrift runs: pytest modules, one assertion each (the plugin does the rest)."""

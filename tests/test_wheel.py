@@ -1,0 +1,83 @@
+"""The wheel works anywhere: built from the sources, installed into a fresh virtual
+environment, and run from an empty directory that holds only a user's baselines."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+import venv
+
+import pytest
+
+from tests.conftest import PROJECT, SHIPPED_BASELINES
+
+pytestmark = pytest.mark.e2e
+NOT_SOURCES = shutil.ignore_patterns(
+    ".git", ".venv*", "venv", "reports", "build", "dist", "*.egg-info", "__pycache__",
+    "test-artifacts", ".ruff_cache", ".pytest_cache", ".hypothesis",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh venv with the wheel; its dependencies come from this environment (the .pth),
+    so nothing is downloaded and no clone is on its path."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    sources = tmp / "sources"
+    shutil.copytree(PROJECT, sources, ignore=NOT_SOURCES)  # the build writes into its sources
+    build = [
+        sys.executable,
+        "-m",
+        "build",
+        "--wheel",
+        "--no-isolation",
+        "--outdir",
+        str(tmp / "dist"),
+    ]
+    subprocess.run([*build, str(sources)], check=True, capture_output=True, timeout=300)
+    wheel = next((tmp / "dist").glob("iamdrift-*.whl"))
+    env_dir = tmp / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (tmp / "venv-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    shutil.copy(tmp / "venv-deps.pth", purelib)
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
+    subprocess.run([*pip, str(wheel)], check=True, capture_output=True, timeout=300)
+    return env_dir
+
+
+def _in_empty_dir(installed, tmp_path, *cmd, env=None):
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    shutil.copytree(SHIPPED_BASELINES, work / "baselines", dirs_exist_ok=True)
+    return subprocess.run(
+        [str(installed / "bin" / cmd[0]), *cmd[1:]],
+        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, world):
+    where = _in_empty_dir(
+        installed, tmp_path, "python", "-c", "import iamdrift; print(iamdrift.__file__)"
+    )
+    assert str(installed) in where.stdout  # the wheel's copy, not this clone
+    validate = _in_empty_dir(installed, tmp_path, "iamdrift", "validate")
+    assert validate.returncode == 0, validate.stderr
+    run = _in_empty_dir(installed, tmp_path, "iamdrift", "run", env=world.env())
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert (tmp_path / "work" / "reports" / "latest" / "report.html").exists()
+    checks = _in_empty_dir(
+        installed, tmp_path, "python", "-m", "pytest", "--pyargs", "iamdrift.checks",
+        "--baselines", "baselines", "-p", "no:cacheprovider", "-q", env=world.env(),
+    )  # fmt: skip
+    assert checks.returncode == 0, checks.stdout[-3000:]
+    assert " passed" in checks.stdout
+    demo = _in_empty_dir(installed, tmp_path, "iamdrift", "demo", "--report-dir", "demo-reports")
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "Demo ran as intended" in demo.stdout

@@ -59,6 +59,8 @@ def _output_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--baselines", default="baselines")
     cmd.add_argument("--report-dir", default="reports")
     cmd.add_argument("--json", dest="json_path", metavar="FILE", help="write the findings JSON")
+    cmd.add_argument("--ocsf", metavar="FILE", help="write OCSF Detection Findings (JSON)")
+    cmd.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0, at baseline lines")
     cmd.add_argument("--keep", type=int, default=60, help="runs kept in the history (default 60)")
     cmd.add_argument("--notify-url", help="POST a JSON summary here after new drift or errors")
     cmd.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments (-k, -n)")
@@ -157,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                 "pytest_args": args.pytest_args,
                 "keep": args.keep,
                 "notify_url": args.notify_url,
+                "ocsf": args.ocsf,
+                "sarif": args.sarif,
             }
             if args.command == "merge":
                 opts = RunOptions(**common, parts=args.parts)

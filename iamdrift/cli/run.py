@@ -25,6 +25,7 @@ from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.plugin.state import State
 from iamdrift.report import history
+from iamdrift.report.exports import ocsf_findings, sarif_log
 from iamdrift.report.notify import notify
 from iamdrift.report.results import RunResults
 from iamdrift.report.text import waiver_lines
@@ -64,6 +65,8 @@ class RunOptions:
     shard: str | None = None  # "I/N": read a share of the accounts, write a part
     part: str | None = None  # where a shard's part goes
     parts: list[str] = field(default_factory=list)  # merge these instead of reading AWS
+    ocsf: str | None = None  # write the findings as OCSF Detection Findings (JSON)
+    sarif: str | None = None  # write the findings as SARIF 2.1.0
 
 
 class _Preloaded:
@@ -209,6 +212,10 @@ def run_checks(opts: RunOptions) -> RunOutput:
     run_dir = history.finish_run(reports, run_id, record, opts.keep)
     if opts.json_path:
         write_atomic(Path(opts.json_path), (run_dir / history.FINDINGS).read_bytes())
+    if opts.ocsf:
+        write_atomic(Path(opts.ocsf), json.dumps(ocsf_findings(summary), indent=1) + "\n")
+    if opts.sarif:
+        write_atomic(Path(opts.sarif), json.dumps(sarif_log(summary, baseline), indent=1) + "\n")
     if opts.notify_url and (summary["history"]["new"] or record.errors):
         notify(opts.notify_url, summary, run_dir)
     return RunOutput(exit_code, run_dir, summary, results)

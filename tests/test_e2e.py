@@ -535,3 +535,21 @@ def test_snapshot_then_run_is_clean_on_a_standalone_account(moto_endpoint, tmp_p
     result = world.cli("run", "--baselines", str(target))
     assert result.code == 0, result.stdout[-3000:]
     assert [a["status"] for a in result.summary["accounts"]] == ["compliant"]
+
+
+def test_snapshot_then_run_is_clean_from_a_member_account(world, tmp_path):
+    """A hub in a member account may describe its organization but not list it."""
+    iam = world.emu.iam(DEMO)
+    iam.create_user(UserName="auditor")
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    env = world.env(
+        AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"]
+    )
+    env.pop("AWS_SESSION_TOKEN")
+    target = tmp_path / "member"
+    snap = world.cli("snapshot", "--baselines", str(target), env=env)
+    assert snap.code == 0, snap.stderr
+    assert [p.name for p in (target / "accounts").glob("*.yaml")] == [f"{DEMO}-hub.yaml"]
+    result = world.cli("run", "--baselines", str(target), env=env)
+    assert result.code == 0, result.stdout[-3000:]
+    assert [a["id"] for a in result.summary["accounts"]] == [DEMO]

@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 from iamdrift.baselines.models import Structure
 
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
-DENIED = ("AccessDeniedException", "AccessDenied")
 
 
 def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
@@ -43,12 +42,16 @@ def collect_structure(org, hub_account: str) -> Structure | None:
     management = _management_account(org)
     if management is None:
         return None
+    if hub_account == management:
+        return _read(org)  # denied here means a permission is missing: an error naming it
     try:
-        root = org.list_roots()["Roots"][0]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in DENIED and hub_account != management:
-            return None  # a member account: it may describe its organization, not list it
-        raise
+        return _read(org)  # a delegated administrator may read it
+    except ClientError:
+        return None  # a member account: it may describe its organization, not list it
+
+
+def _read(org) -> Structure:
+    root = org.list_roots()["Roots"][0]
     paths = {root["Id"]: "Root"}
     accounts: dict[str, dict[str, str]] = {}
     queue = [root["Id"]]

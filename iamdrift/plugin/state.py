@@ -9,8 +9,12 @@ needs every account, is judged on the controller after the workers finish.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
+import pickle
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -53,6 +57,7 @@ class Record(CheckRecord):
 
 
 RECORD = pytest.StashKey[Record]()
+SHARED_BASELINE = "iamdrift_baseline"
 ACCESS_NODE = "iamdrift_access_node"
 
 
@@ -125,6 +130,7 @@ class State:
         self._access_node: dict[str, Any] | None = None
         self._risky: set[str] = set()  # roles with risks, outlined in the access matrix
         self._account_groups: dict[str, list[str]] | None = None
+        self._shared: Path | None = None  # the baselines handed to xdist workers
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         self.today = _today()
         self.results.today = self.today
@@ -133,13 +139,27 @@ class State:
 
     @property
     def baseline(self) -> Baseline:
-        """Loaded on first use, so pytest sessions without checks never read baselines."""
+        """Loaded on first use, so pytest sessions without checks never read baselines. An
+        xdist worker takes those its controller loaded rather than parse every file again."""
         if self._baseline is None:
+            shared = getattr(self.config, "workerinput", {}).get(SHARED_BASELINE)
+            if shared:
+                self._baseline = pickle.loads(Path(shared).read_bytes())
+                gc.freeze()  # alive for the whole session: out of the collector's way
+                return self._baseline
             try:
                 self._baseline = load_baselines(self.config.getoption("baselines"))
             except BaselineError as exc:
                 pytest.exit(f"invalid baselines:\n{exc}", returncode=2)
         return self._baseline
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """Hand the loaded baselines to each xdist worker (a private file, read once)."""
+        if self._shared is None:
+            self._shared = Path(tempfile.mkdtemp(prefix="iamdrift-")) / "baseline.pickle"
+            self._shared.write_bytes(pickle.dumps(self.baseline))
+        node.workerinput[SHARED_BASELINE] = str(self._shared)
 
     @property
     def source(self) -> Auditor | PartsSource:
@@ -405,6 +425,8 @@ class State:
         emit_report(self, node, result)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._shared is not None:
+            shutil.rmtree(self._shared.parent, ignore_errors=True)
         if self._source is not None:
             self.show_progress(waiting=False)
             self._source.close()

@@ -131,7 +131,10 @@ def test_documented_permissions_are_enough_and_each_is_needed(world):
         for action in role_actions:
             _authorization(world.emu.endpoint, enforced=False)
             left = [a for a in role_actions if a != action]
-            document = {"Statement": [{"Effect": "Allow", "Action": left, "Resource": "*"}]}
+            document = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": left, "Resource": "*"}],
+            }
             for account in (MANAGEMENT, DEMO, ACCOUNT_B):
                 world.emu.iam(account).put_role_policy(
                     RoleName=AUDIT_ROLE,

@@ -67,6 +67,6 @@ def test_a_slow_but_answering_account_is_not_an_error(world):
     env = world.env(IAMDRIFT_FAULTS=json.dumps(faults))
     started = time.monotonic()
     result = world.cli("run", "--account-timeout", "30", "--", "-p", "tests.faults", env=env)
-    assert time.monotonic() - started > 6  # its three IAM calls did answer late
+    assert time.monotonic() - started > 3.5  # its IAM calls (two at least) did answer late
     assert result.code == 0, result.stdout[-3000:]
     assert result.account(ACCOUNT_B)["status"] == "compliant"

@@ -21,7 +21,8 @@ import pytest
 from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
 
 pytestmark = pytest.mark.e2e
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Screenshots go where IAMDRIFT_TEST_ARTIFACTS says (CI can keep them), never into the repo.
+ARTIFACTS = os.environ.get("IAMDRIFT_TEST_ARTIFACTS")
 # No spaces: IAM paths allow printable ASCII only, and these must reach the report.
 SVG = "<svg/onload=document.title='PWNED'>"
 IMG = "\"><img/src=x/onerror=document.title='PWNED'>"
@@ -129,8 +130,9 @@ def test_hostile_strings_render_as_text_and_never_run(world):
     assert {a["status"] for a in result.summary["accounts"]} == {"drift", "error"}
     report = world.tmp / "reports" / result.summary["run_id"] / "report.html"
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "report-hostile.png"
+    artifacts = Path(ARTIFACTS) if ARTIFACTS else world.tmp
+    artifacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artifacts / "report-hostile.png"
     dom = browse(report.as_uri(), screenshot)
     assert screenshot.stat().st_size > 10_000
 

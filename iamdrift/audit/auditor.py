@@ -40,8 +40,9 @@ def tune_collector() -> None:
 
 def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None) -> AccountState:
     """One account's IAM; any failure (AssumeRole, a page, the time bound) is AccountUnreadable."""
-    role_arn = None if hub_reads_directly(hub, acct) else acct.role_arn()
+    role_arn = None
     try:
+        role_arn = None if hub.reads_directly(acct) else acct.role_arn()
         iam, role_arn = hub.iam_for(acct, deadline)
         return collect_account(iam, acct.id, role_arn)
     except AccountTimeout:
@@ -52,13 +53,6 @@ def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None)
         raise AccountUnreadable(acct.id, role_arn, aws_error_text(exc)) from exc
     except RuntimeError as exc:  # the hub's own credentials are unusable
         raise AccountUnreadable(acct.id, None, str(exc)) from exc
-
-
-def hub_reads_directly(hub: Hub, acct: AccountBaseline) -> bool:
-    try:
-        return hub.account() == acct.id and not acct.read_via_declared
-    except RuntimeError:
-        return False
 
 
 @dataclass
@@ -80,11 +74,9 @@ def audit_account(
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
     expected = acct.expected
-    findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection)
-    checked = {
-        kind: len(names)
-        for kind, names in compared(expected, state, acct.ignore, ctx.selection, acct.id).items()
-    }
+    names = compared(expected, state, acct.ignore, ctx.selection, acct.id)
+    findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection, names)
+    checked = {kind: len(kind_names) for kind, kind_names in names.items()}
     outcome = AccountOutcome(id=acct.id, name=acct.name, findings=findings, checked=checked)
     try:
         bodies = hub.aws_policy_bodies(aws_policies_attached(state))

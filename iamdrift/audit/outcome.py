@@ -16,12 +16,12 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from iamdrift.access.projection import AccountProjection
+from iamdrift.baselines.load import AccountBaseline
 from iamdrift.baselines.models import Structure
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import Finding
 
 Status = Literal["compliant", "drift", "error"]
-KINDS = ("users", "groups", "roles", "policies")
 PART_FORMAT = 1
 
 
@@ -111,3 +111,29 @@ def baselines_digest(files: list[Path]) -> str:
     for path in sorted(files):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+class PartsSource:
+    """Outcomes from part files, as `merge` builds a run from its shards."""
+
+    def __init__(self, parts: list[Part]):
+        self.outcomes: dict[str, AccountOutcome] = {}
+        for part in parts:
+            for outcome in part.accounts:
+                self.outcomes.setdefault(outcome.id, outcome)
+        reads = [p.organization for p in parts if p.organization.error is None]
+        self.org = reads[0] if reads else (parts[0].organization if parts else OrganizationRead())
+
+    def start(self, accounts) -> None:
+        pass
+
+    def outcome(self, acct: AccountBaseline, on_wait=None) -> AccountOutcome:
+        return self.outcomes.get(acct.id) or AccountOutcome(
+            id=acct.id, name=acct.name, error=f"account {acct.id}: no part file holds it"
+        )
+
+    def organization(self) -> OrganizationRead:
+        return self.org
+
+    def close(self) -> None:
+        pass

@@ -44,11 +44,15 @@ class Hub:
                 raise RuntimeError(self._error)
             return self._account  # type: ignore[return-value]
 
+    def reads_directly(self, acct: AccountBaseline) -> bool:
+        """The hub's own account, unless its baseline names a role to read it through."""
+        return self.account() == acct.id and not acct.read_via_declared
+
     def iam_for(self, acct: AccountBaseline, deadline: float | None = None):
         """(IAM client, role ARN or None): the hub's own account is read with the hub's
         credentials unless its baseline names a `read_via` role; every other account
         through its role."""
-        if self.account() == acct.id and not acct.read_via_declared:
+        if self.reads_directly(acct):
             return self.clients.hub("iam"), None
         role_arn = acct.role_arn()
         iam = self.clients.assumed(

@@ -94,15 +94,18 @@ def diff_account(
     ignore: IgnoreRules | None = None,
     label: str | None = None,
     selection: Selection | None = None,
+    names: dict[str, list[str]] | None = None,
 ) -> list[Finding]:
     """Every difference between `expected` and `actual`, most severe first.
 
-    Live entities matching an ignore pattern are skipped unless the baseline names them.
+    Live entities matching an ignore pattern are skipped unless the baseline names them;
+    `names` is what `compared` gave, when the caller has it already.
     """
     ctx = _Context(account, label or account)
-    for kind, names in compared(expected, actual, ignore, selection, account).items():
+    names = names or compared(expected, actual, ignore, selection, account)
+    for kind, kind_names in names.items():
         want, have = getattr(expected, kind), getattr(actual, kind)
-        for name in names:
+        for name in kind_names:
             ctx.entity(ENTITY_KINDS[kind], name, want.get(name), have.get(name))
     return sort_findings(ctx.findings)
 

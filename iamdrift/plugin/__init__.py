@@ -183,7 +183,7 @@ def access(request: pytest.FixtureRequest) -> Check:
     """Who can assume which role across accounts, against access.yaml."""
     state = state_of(request.config)
     state.begin(request)
-    result = state.access_result(state.wait_for_projections(request))
+    result = state.access_result(state.access_outcomes())
     record = request.node.stash[RECORD]
     if result.error:
         _error(request, result.error, own=not result.elsewhere)

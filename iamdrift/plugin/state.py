@@ -25,12 +25,12 @@ from pytest import TestReport
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
-from iamdrift.access.projection import AccountProjection
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.outcome import (
     AccountOutcome,
     OrganizationRead,
     Part,
+    PartsSource,
     baselines_digest,
     in_shard,
     read_part,
@@ -44,17 +44,11 @@ from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
 from iamdrift.plugin.checks import CHECKS, Target, account_groups
 from iamdrift.plugin.html import HtmlReport
+from iamdrift.plugin.reports import Record, emit_report
 from iamdrift.report.html import access_html, findings_html
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckRecord, RunResults
-from iamdrift.report.text import failure_text, waived_text, waiver_lines
-
-
-class Record(CheckRecord):
-    """A check's record while its test runs, with report HTML that stays in this process."""
-
-    html: str = ""
-
+from iamdrift.report.text import waiver_lines
 
 RECORD = pytest.StashKey[Record]()
 SHARED_BASELINE = "iamdrift_baseline"
@@ -68,32 +62,6 @@ class AccessResult:
     html: str = ""
     error: str | None = None
     elsewhere: bool = False  # the error is other accounts', recorded on them
-
-
-class PartsSource:
-    """Outcomes from part files, as `merge` builds a run from its shards."""
-
-    def __init__(self, parts: list[Part]):
-        self.outcomes: dict[str, AccountOutcome] = {}
-        for part in parts:
-            for outcome in part.accounts:
-                self.outcomes.setdefault(outcome.id, outcome)
-        reads = [p.organization for p in parts if p.organization.error is None]
-        self.org = reads[0] if reads else (parts[0].organization if parts else OrganizationRead())
-
-    def start(self, accounts) -> None:
-        pass
-
-    def outcome(self, acct: AccountBaseline, on_wait=None) -> AccountOutcome:
-        return self.outcomes.get(acct.id) or AccountOutcome(
-            id=acct.id, name=acct.name, error=f"account {acct.id}: no part file holds it"
-        )
-
-    def organization(self) -> OrganizationRead:
-        return self.org
-
-    def close(self) -> None:
-        pass
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -128,7 +96,6 @@ class State:
         self.terminal = None
         self._sent: set[str] = set()  # accounts whose outcome went out with a report
         self._access_node: dict[str, Any] | None = None
-        self._risky: set[str] = set()  # roles with risks, outlined in the access matrix
         self._account_groups: dict[str, list[str]] | None = None
         self._shared: Path | None = None  # the baselines handed to xdist workers
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -263,28 +230,32 @@ class State:
             findings += diff_structure(management, self.baseline.structure, org.structure)
         return sort_findings(findings), None
 
-    def wait_for_projections(
-        self, request: pytest.FixtureRequest
-    ) -> dict[str, AccountProjection] | str:
-        """Every selected account's projection, or why the graph cannot be built."""
+    def access_outcomes(self) -> list[AccountOutcome | None]:
+        """Every selected account's outcome, waited for (the graph needs them all)."""
         outcomes = [self.source.outcome(a, on_wait=self.show_progress) for a in self.selected()]
         self.show_progress(waiting=False)
-        risky: set[str] = set()
-        for o in outcomes:
-            if o.projection is not None:
-                risky |= risky_role_arns(o.projection, o.risks)
-        self._risky = risky
-        return _projections(outcomes)
+        return list(outcomes)
 
-    def access_result(self, projections: dict[str, AccountProjection] | str) -> AccessResult:
-        if isinstance(projections, str):
-            return AccessResult(error=projections, elsewhere=True)
+    def access_result(self, outcomes: list[AccountOutcome | None]) -> AccessResult:
+        """The access check, from every selected account's outcome (None: none arrived)."""
+        missing = [a.label for a, o in zip(self.selected(), outcomes, strict=True) if o is None]
+        unread = [o.id for o in outcomes if o is not None and (o.error or o.projection is None)]
+        if missing or unread:
+            why = "no outcome arrived for" if missing else "these could not be read:"
+            return AccessResult(
+                error=f"the access graph needs every account; {why} {', '.join(missing or unread)}",
+                elsewhere=True,
+            )
         org = self.organization()
         if org.error:
             return AccessResult(error=f"the access graph could not be built: {org.error}")
         ctx = self.org_context()
+        projections = {o.id: o.projection for o in outcomes if o and o.projection}
         findings, rows = diff_access(self.baseline.access, build_graph(projections, ctx), ctx)
-        return AccessResult(findings, rows, access_html(rows, self._risky))
+        risky = set().union(
+            *(risky_role_arns(p, o.risks) for o in outcomes if o and (p := o.projection))
+        )
+        return AccessResult(findings, rows, access_html(rows, risky))
 
     # --- progress ---------------------------------------------------------------------
 
@@ -410,18 +381,7 @@ class State:
 
     def _judge_access_on_controller(self, node: dict[str, Any]) -> None:
         """The access check of an xdist run, from the outcomes the workers sent."""
-        outcomes = [self.results.outcomes.get(a.id) for a in self.selected()]
-        missing = [a.label for a, o in zip(self.selected(), outcomes, strict=True) if o is None]
-        if missing:
-            result = AccessResult(
-                error=f"the access graph needs every account; no outcome for {', '.join(missing)}",
-                elsewhere=True,
-            )
-        else:
-            self._risky = set().union(
-                *(risky_role_arns(o.projection, o.risks) for o in outcomes if o.projection)
-            )
-            result = self.access_result(_projections(outcomes))
+        result = self.access_result([self.results.outcomes.get(a.id) for a in self.selected()])
         emit_report(self, node, result)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -477,16 +437,6 @@ class State:
             terminalreporter.write_line(line)
 
 
-def _projections(outcomes: list[AccountOutcome | None]) -> dict[str, AccountProjection] | str:
-    unread = [o.id for o in outcomes if o is not None and (o.error or o.projection is None)]
-    if unread:
-        return (
-            "the access graph needs every account, and these could not be "
-            f"read: {', '.join(unread)}"
-        )
-    return {o.id: o.projection for o in outcomes if o is not None and o.projection is not None}
-
-
 def _today() -> date:
     """The day waivers are judged on: today in UTC, or IAMDRIFT_TODAY (YYYY-MM-DD), which
     replays a run as of another day (and gives the tests a fixed clock)."""
@@ -506,34 +456,3 @@ def _is_check(item: pytest.Item) -> bool:
 def _target(item: pytest.Item) -> Target | None:
     params = getattr(getattr(item, "callspec", None), "params", {})
     return next((p for p in params.values() if isinstance(p, Target)), None)
-
-
-def emit_report(state: State, node: dict[str, Any], result: AccessResult) -> None:
-    """Report a check judged outside any test item, as pytest reports one that ran, so the
-    terminal, JUnit, the HTML report and the exit status all count it."""
-    hook = state.config.hook
-    nodeid, location = node["nodeid"], tuple(node["location"])
-    acct = state.baseline.accounts[node["account"]]
-    failing, waived = state.judge(result.findings)
-    record = Record(account=acct.id, name=acct.name, check="access", findings=failing)
-    record.waived = waived
-    record.access = result.rows
-    record.html = result.html
-    if result.error:
-        record.error, record.elsewhere = (None, True) if result.elsewhere else (result.error, False)
-    phases = [("setup", "failed" if result.error else "passed")]
-    if not result.error:
-        phases.append(("call", "failed" if failing else ("skipped" if waived else "passed")))
-    phases.append(("teardown", "passed"))
-    hook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-    for when, outcome in phases:
-        longrepr = None
-        if outcome == "failed":
-            longrepr = result.error or failure_text("cross-account access", failing)
-        report = TestReport(nodeid, location, node["keywords"], outcome, longrepr, when)
-        if outcome == "skipped":  # only waived findings: an expected failure, as xfail reports
-            report.wasxfail = waived_text(waived)
-        if outcome == "failed" or when == "call":
-            state._attach(report, record)
-        hook.pytest_runtest_logreport(report=report)
-    hook.pytest_runtest_logfinish(nodeid=nodeid, location=location)

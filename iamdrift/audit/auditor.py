@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -25,9 +26,15 @@ from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.diff import Selection, compared, diff_account
 from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text
-from iamdrift.report.progress import Progress
 
 DEFAULT_ACCOUNT_TIMEOUT = 180.0
+
+
+class Listener(Protocol):
+    """Told as accounts are read (from reader threads): progress for the person watching."""
+
+    def started(self, account: str, label: str) -> None: ...
+    def finished(self, account: str, label: str, status: str, seconds: float) -> None: ...
 
 
 def tune_collector() -> None:
@@ -143,7 +150,7 @@ class Auditor:
     ):
         tune_collector()
         self.baseline = baseline
-        self.progress: Progress | None = None
+        self.listener: Listener | None = None
         self.account_timeout = account_timeout
         self.selection = selection
         self._hub_factory = hub_factory
@@ -201,8 +208,8 @@ class Auditor:
         began = time.monotonic()
         with self._lock:
             self._started[acct.id] = began
-        if self.progress:
-            self.progress.started(acct.id, acct.label)
+        if self.listener:
+            self.listener.started(acct.id, acct.label)
         try:
             outcome = audit_account(
                 self.hub(), acct, self.context(), deadline=began + self.account_timeout
@@ -213,8 +220,8 @@ class Auditor:
             )
         with self._lock:
             reported = acct.id in self._late  # already shown as timed out
-        if self.progress and not reported:
-            self.progress.finished(acct.id, acct.label, outcome.status, time.monotonic() - began)
+        if self.listener and not reported:
+            self.listener.finished(acct.id, acct.label, outcome.status, time.monotonic() - began)
         return outcome
 
     def outcome(
@@ -244,8 +251,8 @@ class Auditor:
                     f"{self.account_timeout:g}s (--account-timeout)"
                 )
                 self._late[acct.id] = AccountOutcome(id=acct.id, name=acct.name, error=reason)
-                if self.progress:
-                    self.progress.finished(acct.id, acct.label, "error", self.account_timeout)
+                if self.listener:
+                    self.listener.finished(acct.id, acct.label, "error", self.account_timeout)
             return self._late[acct.id]
 
     def close(self) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -113,6 +114,17 @@ def baselines_digest(files: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
+class OutcomeSource(Protocol):
+    """Where accounts' outcomes come from: read now (the auditor) or from part files."""
+
+    def start(self, accounts: Iterable[AccountBaseline]) -> None: ...
+    def outcome(
+        self, acct: AccountBaseline, on_wait: Callable[[], None] | None = None
+    ) -> AccountOutcome: ...
+    def organization(self) -> OrganizationRead: ...
+    def close(self) -> None: ...
+
+
 class PartsSource:
     """Outcomes from part files, as `merge` builds a run from its shards."""
 
@@ -124,10 +136,12 @@ class PartsSource:
         reads = [p.organization for p in parts if p.organization.error is None]
         self.org = reads[0] if reads else (parts[0].organization if parts else OrganizationRead())
 
-    def start(self, accounts) -> None:
+    def start(self, accounts: Iterable[AccountBaseline]) -> None:
         pass
 
-    def outcome(self, acct: AccountBaseline, on_wait=None) -> AccountOutcome:
+    def outcome(
+        self, acct: AccountBaseline, on_wait: Callable[[], None] | None = None
+    ) -> AccountOutcome:
         return self.outcomes.get(acct.id) or AccountOutcome(
             id=acct.id, name=acct.name, error=f"account {acct.id}: no part file holds it"
         )

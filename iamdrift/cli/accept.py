@@ -11,7 +11,6 @@ the edited baselines still validate, or nothing is written.
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -26,16 +25,16 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from iamdrift.baselines.load import (
     ACCESS_FILE,
     STRUCTURE_FILE,
-    AccountBaseline,
     Baseline,
     load_baselines,
 )
-from iamdrift.baselines.models import ENTITY_KINDS, as_baseline
+from iamdrift.baselines.models import as_baseline
 from iamdrift.baselines.yamlio import write_atomic
+from iamdrift.compare.aspects import Accept, aspect_of, location
+from iamdrift.compare.findings import Finding
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.report import history
-
-PLURAL = {v: k for k, v in ENTITY_KINDS.items()}  # role -> roles
+from iamdrift.report.results import RunReport
 
 
 class Refused(Exception):
@@ -133,79 +132,76 @@ class Edits:
         return parent[key]
 
 
-def accept_finding(edits: Edits, f: dict[str, Any]) -> Path:
-    """Write one finding's live value; returns the file changed. Raises Refused."""
-    kind, aspect, change = f["resource_type"], f["aspect"], f["change"]
-    if aspect.startswith("risk:"):
-        raise Refused(
-            f"{f['id']} is a risk, not drift: narrow the access, or waive it in waivers.yaml"
-        )
-    if kind in PLURAL:
-        return _entity(edits, f)
-    if kind == "access":
+def accept_finding(edits: Edits, f: Finding) -> Path:
+    """Write one finding's live value where the registry says it lives; returns the file
+    changed. Raises Refused."""
+    aspect = aspect_of(f.resource_type, f.aspect)
+    if aspect.accept is Accept.REFUSED:
+        raise Refused(f"{f.id} {aspect.refusal}")
+    if aspect.accept is Accept.EDGE:
         return _edge(edits, f)
-    if kind == "scp" or aspect in ("membership", "ou", "name"):  # structure.yaml
-        return _structure(edits, f)
-    if kind == "account" and change == "missing":
-        acct = edits.baseline.accounts[f["resource"]]
-        edits.file(Path(acct.file)).deleted = True  # it left the organization
-        return Path(acct.file)
-    raise Refused(
-        f"{f['id']}: account {f['resource']} has no baseline to write into; write one with "
-        f"`runner.py snapshot --baselines DIR --accounts {f['resource']}`"
-    )
-
-
-def _entity(edits: Edits, f: dict[str, Any]) -> Path:
-    acct: AccountBaseline = edits.baseline.accounts[f["account"]]
-    plural, name, aspect = PLURAL[f["resource_type"]], f["resource"], f["aspect"]
-    target = edits.file(Path(acct.file))
-    entities = edits.mapping(target.doc, plural)
-    if aspect == "existence":
-        if f["change"] == "unexpected":
-            entities[name] = f["live"]
-        elif name in entities:
-            del entities[name]
-        else:
+    if aspect.accept is Accept.ACCOUNT_FILE:
+        acct = edits.baseline.accounts.get(f.resource)
+        if f.change == "missing" and acct is not None:
+            edits.file(Path(acct.file)).deleted = True  # it left the organization
+            return Path(acct.file)
+        raise Refused(
+            f"{f.id}: account {f.resource} has no baseline to write into; write one with "
+            f"`runner.py snapshot --baselines DIR --accounts {f.resource}`"
+        )
+    file, keys = location(f.account, f.resource_type, f.resource, f.aspect)
+    target = _target_file(edits, f, file)
+    section, name, *tail = keys
+    entries = edits.mapping(target.doc, section)
+    if aspect.accept is Accept.ENTRY:
+        if f.change != "missing":
+            entries[name] = f.live
+        elif name in entries:
+            del entries[name]
+        elif file == "account":
             raise Refused(
-                f"{f['id']}: {name} is declared by member_baseline in organization.yaml, for "
+                f"{f.id}: {name} is declared by member_baseline in organization.yaml, for "
                 "every member; change it there"
             )
         return target.path
-    if name not in entities:  # declared by member_baseline: this account gets its own copy
-        entities[name] = as_baseline(getattr(acct.expected, plural)[name])
-    entity = entities[name]
-    live = f["live"]
-    if aspect.startswith(("inline_policy:", "dormant_version:")):
-        section, key = aspect.split(":", 1)
-        section = "inline_policies" if section == "inline_policy" else "dormant_versions"
-        policies = edits.mapping(entity, section)
-        if live is None:
-            policies.pop(key, None)
-        else:
-            policies[key] = _shaped(policies[key], live) if key in policies else live
-        if not policies:
-            del entity[section]
-    elif live is None:
-        entity.pop(aspect, None)
+    if name not in entries and file == "account":  # from member_baseline: an own copy
+        acct = edits.baseline.accounts[f.account]
+        entries[name] = as_baseline(getattr(acct.expected, section)[name])
+    parent = entries[name]
+    for key in tail[:-1]:  # a section under the entity: inline_policies, dormant_versions
+        parent = edits.mapping(parent, key)
+    key = tail[-1]
+    if f.live is None:
+        parent.pop(key, None)
     else:
-        entity[aspect] = _shaped(entity[aspect], live) if aspect in entity else live
+        parent[key] = _shaped(parent[key], f.live) if key in parent else f.live
+    if len(tail) > 1 and not parent:
+        del entries[name][tail[0]]
     return target.path
 
 
-def _edge(edits: Edits, f: dict[str, Any]) -> Path:
+def _target_file(edits: Edits, f: Finding, file: str) -> _File:
+    if file == "account":
+        return edits.file(Path(edits.baseline.accounts[f.account].file))
+    path = edits.baseline.directory / STRUCTURE_FILE
+    if not path.exists():
+        raise Refused(f"{f.id}: there is no {STRUCTURE_FILE} to write into")
+    return edits.file(path)
+
+
+def _edge(edits: Edits, f: Finding) -> Path:
     path = edits.baseline.directory / ACCESS_FILE
     target = edits.file(path)
     edges = target.doc.get("edges")
     if edges is None:
         edges = target.doc["edges"] = CommentedSeq()
-    live = f["live"]
+    live = f.live
     index = next(
         (i for i, e in enumerate(edges)
          if e.get("principal") == live["principal"] and e.get("role") == live["role"]),
         None,
     )  # fmt: skip
-    if f["change"] == "missing":
+    if f.change == "missing":
         if index is not None:
             del edges[index]
         return path
@@ -219,73 +215,80 @@ def _edge(edits: Edits, f: dict[str, Any]) -> Path:
     return path
 
 
-def _structure(edits: Edits, f: dict[str, Any]) -> Path:
-    path = edits.baseline.directory / STRUCTURE_FILE
-    if not path.exists():
-        raise Refused(f"{f['id']}: there is no {STRUCTURE_FILE} to write into")
-    target = edits.file(path)
-    section = "accounts" if f["resource_type"] == "account" else "service_control_policies"
-    entries = edits.mapping(target.doc, section)
-    name, aspect, live = f["resource"], f["aspect"], f["live"]
-    if f["change"] == "missing" and aspect in ("membership", "existence"):
-        entries.pop(name, None)
-    elif aspect in ("membership", "existence"):
-        entries[name] = live
-    else:  # ou, name, document, targets
-        entry = entries[name]
-        entry[aspect] = _shaped(entry[aspect], live) if aspect in entry else live
-    return path
-
-
-def latest_run(report_dir: Path, run_id: str | None) -> tuple[str, dict[str, Any]]:
-    """The findings JSON of `run_id`, or of the latest completed run."""
+def latest_run(report_dir: Path, run_id: str | None) -> RunReport:
+    """`run_id`, or the latest completed run."""
     if run_id is None:
-        found = history.previous_findings(report_dir)
+        found = history.previous_run(report_dir)
         if found is None:
             raise Refused(f"{report_dir}: no completed run to accept findings from")
         return found
     path = report_dir / run_id / history.FINDINGS
     if not path.exists():
         raise Refused(f"{report_dir}: no run {run_id} with findings")
-    return run_id, json.loads(path.read_text())
+    return RunReport.read(path)
+
+
+@dataclass
+class Accepted:
+    """What an accept wrote, and the risks a glob matched that it left alone (risks are
+    narrowed or waived, never accepted)."""
+
+    written: list[tuple[str, Path]]
+    skipped: list[Finding]
+
+
+def choose(run: RunReport, patterns: list[str]) -> tuple[dict[str, Finding], list[Finding]]:
+    """The findings `patterns` name, and the risks that globs matched (skipped). An id that
+    names a risk exactly is chosen, so that accepting it is refused with the reason."""
+    candidates = [*run.findings, *run.waived, *run.risks]
+    risks = {f.id for f in run.risks}
+    chosen: dict[str, Finding] = {}
+    skipped: dict[str, Finding] = {}
+    problems = []
+    for pattern in patterns:
+        exact = [f for f in candidates if f.id == pattern]
+        matched = exact or [f for f in candidates if fnmatchcase(f.id, pattern)]
+        if not matched:
+            problems.append(f"no finding of run {run.run_id} is {pattern!r}")
+        for f in matched:
+            if f.id in risks and not exact:
+                skipped[f.id] = f
+            else:
+                chosen[f.id] = f
+    if problems:
+        raise Refused("\n".join(problems))
+    return chosen, [f for i, f in sorted(skipped.items()) if i not in chosen]
 
 
 def accept(
     patterns: list[str], baselines: str | Path, report_dir: str | Path, run_id: str | None
-) -> list[tuple[str, Path]]:
+) -> Accepted:
     """Accept the findings of a run that `patterns` name (ids or globs).
 
-    Raises BaselineError (exit 2) when a pattern names nothing, a finding's account could
-    not be read, a finding cannot be accepted, or the result would not validate.
+    Raises Refused when a pattern names nothing, a finding's account could not be read,
+    or a finding cannot be accepted; BaselineError when the result would not validate.
     """
     baseline = load_baselines(baselines)
-    run, data = latest_run(Path(report_dir), run_id)
-    candidates = [*data.get("findings", []), *data.get("waived", []), *data.get("risks", [])]
-    errors = {a["id"]: a["error"] for a in data.get("accounts", []) if a["status"] == "error"}
-    chosen: dict[str, dict[str, Any]] = {}
-    problems = []
-    for pattern in patterns:
-        matched = [f for f in candidates if f["id"] == pattern or fnmatchcase(f["id"], pattern)]
-        if not matched:
-            problems.append(f"no finding of run {run} is {pattern!r}")
-        chosen.update({f["id"]: f for f in matched})
-    for f in chosen.values():
-        if f["account"] in errors:
-            problems.append(
-                f"{f['id']}: account {f['account']} could not be read in run {run}, so what "
-                f"is live there is unknown ({errors[f['account']]})"
-            )
+    run = latest_run(Path(report_dir), run_id)
+    chosen, skipped = choose(run, patterns)
+    errors = run.errors()
+    problems = [
+        f"{f.id}: account {f.account} could not be read in run {run.run_id}, so what is "
+        f"live there is unknown ({errors[f.account]})"
+        for f in chosen.values()
+        if f.account in errors
+    ]
     edits = Edits(baseline)
     done = []
-    for f in sorted(chosen.values(), key=lambda f: f["id"]):
+    for f in sorted(chosen.values(), key=lambda f: f.id):
         try:
-            done.append((f["id"], accept_finding(edits, f)))
+            done.append((f.id, accept_finding(edits, f)))
         except Refused as exc:
             problems.append(str(exc))
     if problems:
         raise Refused("\n".join(problems))
     _write_checked(baseline.directory, edits)
-    return done
+    return Accepted(done, skipped)
 
 
 def _write_checked(directory: Path, edits: Edits) -> None:

@@ -18,7 +18,8 @@ from iamdrift.cli.emulator import (
     moto_server,
     trust,
 )
-from iamdrift.cli.run import summary_lines
+from iamdrift.report.results import RunReport
+from iamdrift.report.text import summary_lines
 from iamdrift.resources import example_baselines
 
 CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
@@ -38,7 +39,7 @@ def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
         str(json_path),
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    summary = json.loads(json_path.read_text()) if json_path.exists() else None
+    summary = RunReport.read(json_path) if json_path.exists() else None
     return proc, summary
 
 
@@ -72,12 +73,10 @@ def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
         for line in summary_lines(s2) if s2 else []:
             print("  " + line)
 
-    found = bool(s2) and any(
-        f["id"] == CHANGED_ID and f.get("history") == "new" for f in s2["findings"]
-    )
+    found = s2 is not None and any(f.id == CHANGED_ID for f in s2.new_findings())
     ok = first.returncode == 0 and second.returncode == 1 and found
     if s2:
-        print(f"\nHTML report of the last run: {Path(report_dir) / s2['run_id'] / 'report.html'}")
+        print(f"\nHTML report of the last run: {Path(report_dir) / str(s2.run_id) / 'report.html'}")
         print(f"All runs, with a trend: {Path(report_dir) / 'index.html'}")
     if ok:
         print("Demo ran as intended: a clean first run, then the widened trust policy caught.")

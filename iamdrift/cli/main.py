@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.baselines}: {len(baseline.accounts)} account baseline(s) valid")
             return 0
         if args.command in ("run", "merge"):
-            from iamdrift.cli.run import RunOptions, run_checks, summary_lines
+            from iamdrift.cli.run import RunOptions, run_checks
+            from iamdrift.report.text import summary_lines
 
             common = {
                 "baselines": args.baselines,
@@ -176,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
                     part=args.part,
                 )
             out = run_checks(opts)
-            if out.summary:
-                print("\n".join(["iamdrift summary:", *summary_lines(out.summary)]))
-                print(f"HTML report: {out.report}")
+            if out.report and out.run_dir:
+                print("\n".join(["iamdrift summary:", *summary_lines(out.report)]))
+                print(f"HTML report: {out.html}")
             return out.exit_code
         if args.command == "accept":
             from iamdrift.cli.accept import Refused, accept
@@ -188,8 +189,13 @@ def main(argv: list[str] | None = None) -> int:
             except Refused as exc:
                 print(f"nothing accepted:\n{exc}", file=sys.stderr)
                 return EXIT_INVALID
-            for finding_id, path in done:
+            for finding_id, path in done.written:
                 print(f"accepted {finding_id} into {path}")
+            for risk in done.skipped:
+                print(
+                    f"skipped {risk.id}: a risk, not drift; narrow the access, or waive it "
+                    "in waivers.yaml (name it exactly to see it refused)"
+                )
             return 0
         if args.command == "snapshot":
             from iamdrift.aws.hub import Hub

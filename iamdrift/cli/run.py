@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from iamdrift.audit.outcome import baselines_digest, read_part
+from iamdrift.audit.auditor import Auditor
+from iamdrift.audit.outcome import baselines_digest, in_shard, read_part
 from iamdrift.baselines.load import Baseline, load_baselines
 from iamdrift.baselines.yamlio import write_atomic
+from iamdrift.compare.diff import Selection
 from iamdrift.errors import BaselineError, Problem
-from iamdrift.plugin.state import State
+from iamdrift.plugin.session import Preloaded
 from iamdrift.report import history
-from iamdrift.report.exports import ocsf_findings, sarif_log
 from iamdrift.report.notify import notify
-from iamdrift.report.results import RunResults
-from iamdrift.report.text import waiver_lines
+from iamdrift.report.progress import Progress
+from iamdrift.report.results import RunReport
 from iamdrift.resources import checks_dir
 
 CHECKS = checks_dir()
@@ -41,11 +45,10 @@ log = logging.getLogger("iamdrift")
 class RunOutput:
     exit_code: int
     run_dir: Path | None
-    summary: dict | None
-    results: RunResults | None = None
+    report: RunReport | None = None
 
     @property
-    def report(self) -> Path | None:
+    def html(self) -> Path | None:
         return self.run_dir / "report.html" if self.run_dir else None
 
 
@@ -69,17 +72,45 @@ class RunOptions:
     sarif: str | None = None  # write the findings as SARIF 2.1.0
 
 
-class _Preloaded:
-    """Hands the baselines the command line already loaded to the plugin (loaded once)."""
+def _preloaded(baseline: Baseline, opts: RunOptions) -> Preloaded:
+    """The baselines, and the reads already under way: when nothing in the pytest arguments
+    can narrow or distribute the tests (`-k`, `-m`, `-n`, node ids), every selected account
+    will be read, so reading starts now, alongside pytest's own start."""
+    if opts.parts or opts.pytest_args:
+        return Preloaded(baseline)
+    selection = Selection(tuple(opts.entities)) if opts.entities else None
+    auditor = Auditor(
+        baseline,
+        workers=opts.concurrency,
+        account_timeout=opts.account_timeout,
+        selection=selection,
+    )
+    accounts = baseline.select(opts.accounts)
+    if opts.shard:
+        index, count = (int(n) for n in opts.shard.split("/"))
+        accounts = [a for a in accounts if in_shard(a.id, index, count)]
+    tty = sys.stdout.isatty() and not os.environ.get("CI")
+    auditor.listener = Progress(len(accounts), tty=tty)
+    auditor.start(accounts)
+    return Preloaded(baseline, auditor)
 
-    def __init__(self, baseline: Baseline):
-        self.baseline = baseline
-        self.state: State | None = None
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_configure(self, config: pytest.Config) -> None:
-        self.state = State(config, self.baseline)
-        config.pluginmanager.register(self.state, "iamdrift-state")
+XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--tx", "-d", "--maxprocesses")
+
+
+def plugin_args(user_args: list[str]) -> list[str]:
+    """`-p` for the plugins a run uses: ours, pytest-html (and pytest-metadata, which it
+    reads), and pytest-xdist when the user's arguments ask for workers.
+
+    >>> plugin_args(["-k", "DEMO"])
+    ['-p', 'iamdrift.plugin', '-p', 'metadata', '-p', 'html']
+    >>> plugin_args(["-n", "2", "--dist", "loadgroup"])[-2:]
+    ['-p', 'xdist']
+    """
+    names = ["iamdrift.plugin", "metadata", "html"]
+    if any(a.split("=", 1)[0] in XDIST_OPTIONS or re.fullmatch(r"-n\S+", a) for a in user_args):
+        names.append("xdist")
+    return [arg for name in names for arg in ("-p", name)]
 
 
 def _pytest_args(opts: RunOptions) -> list[str]:
@@ -89,8 +120,12 @@ def _pytest_args(opts: RunOptions) -> list[str]:
         # Test ids read checks/test_roles.py::... in a clone and installed alike.
         f"--rootdir={CHECKS.parent}",
         "--import-mode=importlib",
-        "-p",
-        "iamdrift.plugin",
+        # The plugins the checks need, and only those (plus a user's own `-p`): loading every
+        # pytest plugin installed alongside (hypothesis's imports hypothesis at the summary) and
+        # assertion-rewriting their distributions cost seconds of a run that reads for a second.
+        "--disable-plugin-autoload",
+        "--assert=plain",  # the checks fail through pytest.fail, never a bare assert
+        *plugin_args(opts.pytest_args),
         "-o",
         "addopts=",
         "-o",
@@ -136,26 +171,28 @@ def check_parts(baseline: Baseline, parts: list[str]) -> None:
         raise BaselineError(problems)
 
 
+def _pytest(args: list[str], opts: RunOptions, given: Preloaded) -> int:
+    return int(pytest.main([*args, *opts.pytest_args], plugins=[given]))
+
+
 def run_shard(opts: RunOptions) -> RunOutput:
     """One CI job's share of the accounts: its outcomes go to a part file, not the history."""
     baseline = load_baselines(opts.baselines)
     baseline.select(opts.accounts)
     part = Path(opts.part or Path(opts.report_dir) / f"part-{opts.shard.replace('/', '-of-')}.gz")
     part.parent.mkdir(parents=True, exist_ok=True)
-    holder = _Preloaded(baseline)
+    given = _preloaded(baseline, opts)
     args = [*_pytest_args(opts), f"--shard={opts.shard}", f"--iamdrift-part-out={part}"]
     if opts.json_path:
         args.append(f"--iamdrift-json={opts.json_path}")
-    code = int(pytest.main([*args, *opts.pytest_args], plugins=[holder]))
+    code = _pytest(args, opts, given)
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED) or not part.exists():
-        return RunOutput(
-            EXIT_INVALID if code == pytest.ExitCode.USAGE_ERROR else EXIT_DRIFT, None, None
-        )
-    results = holder.state.results if holder.state else None
+        return RunOutput(EXIT_INVALID if code == pytest.ExitCode.USAGE_ERROR else EXIT_DRIFT, None)
+    report = given.session.report() if given.session else None
     print(f"shard {opts.shard}: wrote {part}; merge the parts with `runner.py merge`")
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        return RunOutput(EXIT_OK, None, None, results)  # no account hashed to this shard
-    return RunOutput(_exit_code(code, results), None, None, results)
+        return RunOutput(EXIT_OK, None, report)  # no account hashed to this shard
+    return RunOutput(_exit_code(code, report), None, report)
 
 
 def run_checks(opts: RunOptions) -> RunOutput:
@@ -169,6 +206,7 @@ def run_checks(opts: RunOptions) -> RunOutput:
     baseline.select(opts.accounts)  # unknown ids are an argument error before anything runs
     if opts.parts:
         check_parts(baseline, opts.parts)
+    given = _preloaded(baseline, opts)
 
     reports = Path(opts.report_dir)
     reports.mkdir(parents=True, exist_ok=True)
@@ -176,7 +214,6 @@ def run_checks(opts: RunOptions) -> RunOutput:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     staging = history.partial_dir(reports, run_id)
     staging.mkdir(parents=True, exist_ok=True)
-    previous = history.previous_findings(reports)
     findings = staging / history.FINDINGS
     args = [
         *_pytest_args(opts),
@@ -186,15 +223,15 @@ def run_checks(opts: RunOptions) -> RunOutput:
         "--self-contained-html",
         f"--junitxml={staging / 'junit.xml'}",
     ]
+    previous = history.latest_complete(reports)
     if previous:
-        args.append(f"--iamdrift-previous={reports / previous[0] / history.FINDINGS}")
-    holder = _Preloaded(baseline)
-    code = int(pytest.main([*args, *opts.pytest_args], plugins=[holder]))
+        args.append(f"--iamdrift-previous={previous}")
+    code = _pytest(args, opts, given)
 
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
         shutil.rmtree(staging, ignore_errors=True)
-        return RunOutput(EXIT_INVALID, None, None)  # a selection that matches nothing
-    if not findings.exists() or holder.state is None:
+        return RunOutput(EXIT_INVALID, None)  # a selection that matches nothing
+    if not findings.exists() or given.session is None:
         # pytest stopped before the end of its session: nothing is known.
         history.record_failed_run(
             reports,
@@ -204,64 +241,38 @@ def run_checks(opts: RunOptions) -> RunOutput:
             started,
             opts.keep,
         )
-        return RunOutput(EXIT_DRIFT, None, None)
-    results = holder.state.results
-    summary = json.loads(findings.read_text())
-    exit_code = _exit_code(code, results)
-    record = history.RunRecord.from_summary(run_id, exit_code, results.status, summary)
-    run_dir = history.finish_run(reports, run_id, record, opts.keep)
+        return RunOutput(EXIT_DRIFT, None)
+    report = given.session.report()
+    exit_code = _exit_code(code, report)
+    entry = history.HistoryEntry.of(run_id, exit_code, report)
+    run_dir = history.finish_run(reports, run_id, entry, opts.keep)
+    write_outputs(report, baseline, opts)
+    if opts.notify_url and (report.history.new or report.errors()):
+        notify(opts.notify_url, report, run_dir)
+    return RunOutput(exit_code, run_dir, report)
+
+
+def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:
+    """The outputs asked for, each from the run's one report (OCSF's models load only when
+    asked for: they cost a tenth of a second to import)."""
     if opts.json_path:
-        write_atomic(Path(opts.json_path), (run_dir / history.FINDINGS).read_bytes())
+        report.write(opts.json_path)
     if opts.ocsf:
-        write_atomic(Path(opts.ocsf), json.dumps(ocsf_findings(summary), indent=1) + "\n")
+        from iamdrift.report.ocsf import ocsf_findings
+
+        write_atomic(Path(opts.ocsf), json.dumps(ocsf_findings(report), indent=1) + "\n")
     if opts.sarif:
-        write_atomic(Path(opts.sarif), json.dumps(sarif_log(summary, baseline), indent=1) + "\n")
-    if opts.notify_url and (summary["history"]["new"] or record.errors):
-        notify(opts.notify_url, summary, run_dir)
-    return RunOutput(exit_code, run_dir, summary, results)
+        from iamdrift.report.sarif import sarif_log
+
+        write_atomic(Path(opts.sarif), json.dumps(sarif_log(report, baseline), indent=1) + "\n")
 
 
-def _exit_code(pytest_code: int, results: RunResults | None) -> int:
+def _exit_code(pytest_code: int, report: RunReport | None) -> int:
     if (
         pytest_code == pytest.ExitCode.OK
-        and results is not None
-        and results.accounts
-        and results.status == "compliant"
+        and report is not None
+        and report.accounts
+        and report.status == "compliant"
     ):
         return EXIT_OK
     return EXIT_DRIFT  # drift, an unreadable account, or anything short of a clean pass
-
-
-def summary_lines(summary: dict) -> list[str]:
-    """Short human summary: the accounts that need attention, what changed, the most severe
-    findings; compliant accounts are counted, not listed, when there are many."""
-    lines = []
-    accounts = summary["accounts"]
-    listed = [a for a in accounts if a["status"] != "compliant" or len(accounts) <= 20]
-    for a in listed[:50]:
-        sev = ", ".join(f"{n} {s}" for s, n in a["by_severity"].items() if n)
-        detail = a["error"] if a["status"] == "error" else (sev or "matches its baseline")
-        lines.append(f"  {a['id']} ({a['name']}): {a['status'].upper()}: {detail}")
-    if len(listed) > 50:
-        lines.append(f"  ... and {len(listed) - 50} more accounts that need attention")
-    clean = sum(a["status"] == "compliant" for a in accounts)
-    if len(accounts) > 20:
-        lines.append(f"  {clean} of {len(accounts)} accounts compliant")
-    h = summary.get("history", {})
-    if h.get("previous_run"):
-        lines.append(
-            f"  since run {h['previous_run']}: {h['new']} new, {h['resolved']} resolved, "
-            f"{h['persisting']} persisting"
-        )
-    for f in summary["findings"][:10]:
-        mark = " NEW" if f.get("history") == "new" and h.get("previous_run") else ""
-        lines.append(f"  [{f['severity']}]{mark} {f['id']} ({f['change']}): {f['message']}")
-    if len(summary["findings"]) > 10:
-        lines.append(f"  ... and {len(summary['findings']) - 10} more in the report")
-    waivers = waiver_lines(len(summary.get("waived", [])), summary.get("waivers", []))
-    lines += [f"  {line}" for line in waivers]
-    risks = summary.get("risks", [])
-    if risks:
-        lines.append(f"  risky access, reported as warnings ({len(risks)}):")
-        lines += [f"    [{f['severity']}] {f['id']}" for f in risks[:5]]
-    return lines

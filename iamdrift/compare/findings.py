@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, SerializerFunctionWrapHandler, computed_field, model_serializer
 
-from iamdrift.compare.remediation import remediation
+from iamdrift.compare.aspects import remediation
 
 Change = Literal["missing", "unexpected", "changed"]
 WaiverStatus = Literal["active", "expiring", "expired", "stale", "unjudged"]
 Severity = Literal["critical", "high", "medium", "low"]
+History = Literal["new", "persisting"]
 SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 
@@ -59,6 +60,9 @@ class Finding(BaseModel):
     # The live value as a baseline file writes it (not normalized): what `accept` writes.
     live: Any = None
     waiver: WaiverNote | None = None  # the waiver that names it (waived, or expired)
+    # Against the previous run: set on a run's failing findings (and kept on the resolved
+    # ones as that run had them); absent elsewhere.
+    history: History | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -69,12 +73,19 @@ class Finding(BaseModel):
     @property
     def remediation(self) -> str:
         return remediation(
-            self.resource_type, self.resource, self.aspect, self.change, self.account
+            self.account, self.resource_type, self.resource, self.aspect, self.change
         )
 
-    def as_json(self) -> dict[str, Any]:
-        data = self.model_dump(mode="json")
+    @model_serializer(mode="wrap")
+    def _json(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The id first, as people read it; `history` only where it was judged."""
+        data = handler(self)
+        if data.get("history") is None:
+            data.pop("history", None)
         return {"id": data.pop("id"), **data}
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
 
 
 @dataclass(frozen=True)

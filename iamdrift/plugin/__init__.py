@@ -18,8 +18,12 @@ import pytest
 
 from iamdrift.aws import redact
 from iamdrift.compare.findings import Finding
-from iamdrift.plugin.checks import CHECKS, Target, targets
-from iamdrift.plugin.state import RECORD, State
+from iamdrift.plugin.html import HtmlReport
+from iamdrift.plugin.recording import Recorder
+from iamdrift.plugin.session import FRAGMENT, RESULT, Preloaded, Session
+from iamdrift.plugin.targets import CHECKS, Target
+from iamdrift.plugin.xdist import Distributed
+from iamdrift.report.html import access_html
 from iamdrift.report.text import failure_text, waived_text
 
 
@@ -105,41 +109,51 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     redact.install()  # before anything logs: pytest keeps captured logs for the report
-    if config.pluginmanager.has_plugin("iamdrift-state"):
-        return  # the runner registered a state with baselines it already loaded
-    config.pluginmanager.register(State(config), "iamdrift-state")
+    # Known without pytest-xdist too, which a run loads only when asked for workers.
+    config.addinivalue_line("markers", "xdist_group(name): the worker group of an account")
+    pm = config.pluginmanager
+    if pm.has_plugin("iamdrift-session"):
+        return
+    # The command line hands over the baselines it loaded and the reads it started.
+    given = next((p for p in pm.get_plugins() if isinstance(p, Preloaded)), Preloaded())
+    session = given.session = Session(config, given.baseline, given.source)
+    pm.register(session, "iamdrift-session")
+    pm.register(Recorder(session), "iamdrift-recorder")
+    pm.register(Distributed(session), "iamdrift-xdist")
+    if pm.hasplugin("html"):
+        pm.register(HtmlReport(session.report), "iamdrift-html")
 
 
-def state_of(config: pytest.Config) -> State:
-    return config.pluginmanager.get_plugin("iamdrift-state")
+def session_of(config: pytest.Config) -> Session:
+    return config.pluginmanager.get_plugin("iamdrift-session")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     for check in CHECKS:
         if check in metafunc.fixturenames:
-            state = state_of(metafunc.config)
+            session = session_of(metafunc.config)
             metafunc.parametrize(
                 check,
                 [
                     pytest.param(t, id=t.account, marks=pytest.mark.xdist_group(t.group))
-                    for t in targets(state, check)
+                    for t in session.targets(check)
                 ],
                 indirect=True,
             )
 
 
 def _check(request: pytest.FixtureRequest, findings: list[Finding], subject: str) -> Check:
-    failing, waived = state_of(request.config).judge(findings)
-    record = request.node.stash[RECORD]
-    record.findings, record.waived = failing, [*record.waived, *waived]
+    failing, waived = session_of(request.config).judge(findings)
+    result = request.node.stash[RESULT]
+    result.findings, result.waived = failing, [*result.waived, *waived]
     return Check(request.param, subject, failing, waived)
 
 
 def _kind_fixture(kind: str):
     @pytest.fixture(name=kind)
     def fixture(request: pytest.FixtureRequest) -> Check:
-        state = state_of(request.config)
-        acct, outcome = state.account_outcome(request)
+        session = session_of(request.config)
+        acct, outcome = session.account_outcome(request)
         return _check(request, outcome.of_kind(kind), f"the {kind} of account {acct.label}")
 
     fixture.__doc__ = f"The {kind} of one account: declared and live (parametrized per account)."
@@ -154,14 +168,14 @@ users, groups, roles, policies = (
 @pytest.fixture
 def risks(request: pytest.FixtureRequest) -> Check:
     """Risky access in one account: warnings, or failures with `risks: fail` in access.yaml."""
-    state = state_of(request.config)
-    acct, outcome = state.account_outcome(request)
+    session = session_of(request.config)
+    acct, outcome = session.account_outcome(request)
     subject = f"access risks in account {acct.label}"
-    if state.risks_fail:
+    if session.risks_fail:
         return _check(request, outcome.risks, subject)
-    risky, waived = state.judge(outcome.risks)
-    record = request.node.stash[RECORD]
-    record.risks, record.waived = risky, waived
+    risky, waived = session.judge(outcome.risks)
+    result = request.node.stash[RESULT]
+    result.risks, result.waived = risky, waived
     for f in risky:
         warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
     return _check(request, [], subject)
@@ -170,9 +184,9 @@ def risks(request: pytest.FixtureRequest) -> Check:
 @pytest.fixture
 def organization(request: pytest.FixtureRequest) -> Check:
     """Members, OUs and SCPs of the organization against the baselines."""
-    state = state_of(request.config)
-    acct = state.begin(request)
-    findings, error = state.organization_findings()
+    session = session_of(request.config)
+    acct = session.begin(request)
+    findings, error = session.organization_findings()
     if error:
         _error(request, f"organization of {acct.label} could not be read: {error}")
     return _check(request, findings, f"the organization of {acct.label}")
@@ -181,15 +195,14 @@ def organization(request: pytest.FixtureRequest) -> Check:
 @pytest.fixture
 def access(request: pytest.FixtureRequest) -> Check:
     """Who can assume which role across accounts, against access.yaml."""
-    state = state_of(request.config)
-    state.begin(request)
-    result = state.access_result(state.access_outcomes())
-    record = request.node.stash[RECORD]
-    if result.error:
-        _error(request, result.error, own=not result.elsewhere)
-    record.access = result.rows
-    record.html = result.html
-    return _check(request, result.findings, "cross-account access")
+    session = session_of(request.config)
+    session.begin(request)
+    judged = session.access_judgement(session.wait_for_all())
+    if judged.error:
+        _error(request, judged.error, own=not judged.elsewhere)
+    request.node.stash[RESULT].access = judged.rows
+    request.node.stash[FRAGMENT] = access_html(judged.rows, judged.risky_roles)
+    return _check(request, judged.findings, "cross-account access")
 
 
 def _error(request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoReturn:
@@ -197,11 +210,11 @@ def _error(request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoR
 
     `own=False`: the cause is other accounts' error, already recorded on them.
     """
-    record = request.node.stash[RECORD]
+    result = request.node.stash[RESULT]
     if own:
-        record.error = reason
+        result.error = reason
     else:
-        record.elsewhere = True
+        result.elsewhere = True
     pytest.fail(reason, pytrace=False)
 
 

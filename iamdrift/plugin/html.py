@@ -7,18 +7,16 @@ pytest-html inserts cells raw, so every value is escaped here.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
 from iamdrift.report.html import badge, summary_html
-
-if TYPE_CHECKING:
-    from iamdrift.plugin.state import State
+from iamdrift.report.results import RunReport
 
 
 class HtmlReport:
-    def __init__(self, state: State):
-        self.state = state
+    def __init__(self, run: Callable[[], RunReport]):
+        self.run = run
 
     def pytest_html_report_title(self, report) -> None:
         report.title = "iamdrift: cross-account IAM drift report"
@@ -28,20 +26,20 @@ class HtmlReport:
         cells.insert(3, "<th>Findings</th>")
 
     def pytest_html_results_table_row(self, report, cells: list[str]) -> None:
-        record = getattr(report, "iamdrift", None)
-        if report.passed and (record is None or record.access is None):
+        result = getattr(report, "iamdrift", None)
+        if report.passed and (result is None or result.access is None):
             cells.clear()  # counted in the summary; a row each would not scale
             return
         test_id = report.nodeid + ("" if report.when == "call" else f"::{report.when}")
         cells[1] = f'<td class="col-testId">{html.escape(test_id)}</td>'
-        findings = record.findings if record else []
-        severity = "error" if record and record.error else _top(findings)
+        findings = result.findings if result else []
+        severity = "error" if result and result.error else _top(findings)
         cells.insert(2, f'<td class="col-severity">{badge(severity) if severity else ""}</td>')
         ids = "<br>".join(html.escape(f"{f.severity}: {f.id}") for f in findings)
         cells.insert(3, f'<td class="col-findings">{ids}</td>')
 
     def pytest_html_results_summary(self, prefix: list[str], summary, postfix, session=None):
-        prefix.append(summary_html(self.state.results.as_json()))
+        prefix.append(summary_html(self.run()))
 
 
 def _top(findings: list[Finding]) -> str:

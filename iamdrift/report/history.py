@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,15 +22,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import SEVERITY_ORDER
+from iamdrift.report.results import RunReport
 
 RUN_META = "run.json"
 FINDINGS = "findings.json"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 PARTIAL_MAX_AGE = 24 * 3600
+log = logging.getLogger("iamdrift")
 
 
 def new_run_id(report_dir: Path) -> str:
@@ -47,8 +49,8 @@ def partial_dir(report_dir: Path, run_id: str) -> Path:
 
 
 @dataclass
-class RunRecord:
-    """What index.html shows of one run (also `run.json` in the run's folder)."""
+class HistoryEntry:
+    """One run as the history index shows it (also `run.json` in the run's folder)."""
 
     id: str
     status: str  # compliant | drift | error | failed
@@ -64,71 +66,58 @@ class RunRecord:
     reason: str | None = None
 
     @classmethod
-    def from_summary(
-        cls, run_id: str, exit_code: int, status: str, summary: dict[str, Any]
-    ) -> RunRecord:
-        statuses = [a["status"] for a in summary["accounts"]]
-        counts = dict.fromkeys(SEVERITY_ORDER, 0)
-        for f in summary["findings"]:
-            counts[f["severity"]] += 1
+    def of(cls, run_id: str, exit_code: int, report: RunReport) -> HistoryEntry:
         return cls(
             id=run_id,
-            status=status,
+            status=report.status,
             exit_code=exit_code,
-            started=summary["started"],
-            finished=summary["finished"],
-            accounts=len(statuses),
-            findings=len(summary["findings"]),
-            by_severity=counts,
-            new=summary.get("history", {}).get("new", 0),
-            resolved=summary.get("history", {}).get("resolved", 0),
-            errors=statuses.count("error"),
+            started=report.started,
+            finished=report.finished,
+            accounts=len(report.accounts),
+            findings=len(report.findings),
+            by_severity=report.by_severity(),
+            new=report.history.new,
+            resolved=report.history.resolved,
+            errors=len(report.errors()),
         )
 
 
-def runs(report_dir: Path) -> list[RunRecord]:
+def runs(report_dir: Path) -> list[HistoryEntry]:
     """Every complete run (and every run recorded as failed), oldest first."""
     out = []
     for path in sorted(report_dir.glob("*")):
         meta = path / RUN_META
         if _RUN_ID.match(path.name) and meta.exists():
             try:
-                out.append(RunRecord(**json.loads(meta.read_text())))
+                out.append(HistoryEntry(**json.loads(meta.read_text())))
             except (ValueError, TypeError):
                 continue  # a run.json from another version: not worth failing the index for
     return out
 
 
-def previous_findings(report_dir: Path) -> tuple[str, dict[str, Any]] | None:
-    """The last completed run's findings JSON (failed runs found nothing to compare)."""
+def latest_complete(report_dir: Path) -> Path | None:
+    """The findings JSON of the last completed run (failed runs found nothing)."""
     for record in reversed(runs(report_dir)):
         path = report_dir / record.id / FINDINGS
         if record.status != "failed" and path.exists():
-            return record.id, json.loads(path.read_text())
+            return path
     return None
 
 
-def compare(previous: dict[str, Any] | None, current: dict[str, Any]) -> dict[str, Any]:
-    """Mark current findings new or persisting and list the previous run's resolved ones.
-
-    A finding only counts as resolved when its account was read this run: an account
-    that errored, or was not selected, has unknown findings, not resolved ones.
-    """
-    before = {f["id"]: f for f in (previous or {}).get("findings", [])}
-    for f in current["findings"]:
-        f["history"] = "persisting" if f["id"] in before else "new"
-    read = {a["id"] for a in current["accounts"] if a["status"] != "error"}
-    now = {f["id"] for f in [*current["findings"], *current.get("waived", [])]}
-    resolved = [f for fid, f in sorted(before.items()) if fid not in now and f["account"] in read]
-    return {
-        "new": sum(f["history"] == "new" for f in current["findings"]),
-        "persisting": sum(f["history"] == "persisting" for f in current["findings"]),
-        "resolved": len(resolved),
-        "resolved_findings": resolved,
-    }
+def previous_run(report_dir: Path) -> RunReport | None:
+    """The last completed run (failed runs found nothing to compare with); one whose
+    findings JSON cannot be read is passed over with a warning."""
+    for record in reversed(runs(report_dir)):
+        path = report_dir / record.id / FINDINGS
+        if record.status != "failed" and path.exists():
+            try:
+                return RunReport.read(path)
+            except ValueError as exc:
+                log.warning("%s: not a findings JSON this version reads (%s)", path, exc)
+    return None
 
 
-def finish_run(report_dir: Path, run_id: str, record: RunRecord, keep: int) -> Path:
+def finish_run(report_dir: Path, run_id: str, record: HistoryEntry, keep: int) -> Path:
     """Put a complete run in place, point `latest` at it, rewrite the index, prune."""
     staging = partial_dir(report_dir, run_id)
     write_atomic(staging / RUN_META, json.dumps(asdict(record), indent=2) + "\n")
@@ -148,7 +137,7 @@ def record_failed_run(
         shutil.rmtree(staging)  # whatever the run left is not a report
     staging.mkdir(parents=True)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    record = RunRecord(
+    record = HistoryEntry(
         id=run_id,
         status="failed",
         exit_code=exit_code,
@@ -195,7 +184,7 @@ _STATUS_COLOUR = {
 }
 
 
-def trend_svg(records: list[RunRecord], width: int = 720, height: int = 160) -> str:
+def trend_svg(records: list[HistoryEntry], width: int = 720, height: int = 160) -> str:
     """Inline SVG: findings per run as bars, coloured by the run's status."""
     if not records:
         return ""

@@ -9,6 +9,7 @@ from typing import Any
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
+from iamdrift.report.results import RunReport
 from iamdrift.report.text import unified
 
 SEVERITY_COLOUR = {
@@ -75,42 +76,83 @@ def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str
     return f'<div class="iamdrift">{STYLE}{table}{"".join(details)}</div>'
 
 
-def _finding_rows(findings: list[dict[str, Any]]) -> list[list[str]]:
-    return [[badge(f["severity"]), e(f["id"]), e(f["message"])] for f in findings]
+def grouped(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings that repeat across accounts (the same aspect of the same-named entity, one
+    change rolled out everywhere, one risk on every member's role) as one group each, the
+    worst first, then the most accounts.
+
+    >>> from iamdrift.compare.findings import Place, finding
+    >>> fs = [finding(Place(a, "role", "R", a), "risk:x", "unexpected", "high", "m")
+    ...       for a in ("111111111111", "222222222222")]
+    >>> [len(g) for g in grouped(fs)]
+    [2]
+    """
+    groups: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.resource_type, f.resource, f.aspect, f.change), []).append(f)
+    return sorted(
+        groups.values(),
+        key=lambda g: (min(SEVERITY_ORDER[f.severity] for f in g), -len(g), g[0].id),
+    )
 
 
-def summary_html(data: dict[str, Any]) -> str:
+def _group_rows(findings: list[Finding]) -> list[list[str]]:
+    """One row a group: a lone finding as it is; a repeated one with its accounts listed
+    in a collapsed element (the messages differ only in the account they name)."""
+    rows = []
+    for group in grouped(findings):
+        f = min(group, key=lambda f: SEVERITY_ORDER[f.severity])
+        if len(group) == 1:
+            rows.append([badge(f.severity), e(f.id), "1", e(f.message)])
+            continue
+        what = f"{f.resource_type} {f.resource}: {f.aspect} ({f.change})"
+        accounts = ", ".join(e(g.account) for g in sorted(group, key=lambda g: g.account))
+        rows.append([
+            badge(f.severity),
+            e(what),
+            str(len(group)),
+            f"<details><summary>{e(f.message)}</summary>"
+            f"<p>In {len(group)} accounts: {accounts}</p></details>",
+        ])  # fmt: skip
+    return rows
+
+
+_GROUP_HEAD = ["Severity", "Finding", "Accounts", "Message"]
+
+
+def summary_html(report: RunReport) -> str:
     """The ten-second summary at the top: when, how many accounts in which state, the
     accounts that need attention (errors, then drift), what changed since the last run.
 
-    Compliant accounts are counted and listed compactly, not given a row each, so the
-    summary of a thousand clean accounts stays short.
+    Compliant accounts are counted and listed compactly, and findings and risks that
+    repeat across accounts are one row each, so the summary of a thousand accounts stays
+    short.
     """
-    accounts = data["accounts"]
+    accounts = report.accounts
     attention = sorted(
-        (a for a in accounts if a["status"] != "compliant"),
-        key=lambda a: (a["status"] != "error", -a["findings"], a["id"]),
+        (a for a in accounts if a.status != "compliant"),
+        key=lambda a: (a.status != "error", -a.findings, a.id),
     )
-    clean = [a for a in accounts if a["status"] == "compliant"]
+    clean = [a for a in accounts if a.status == "compliant"]
     rows = [
         [
-            e(a["id"]),
-            e(a["name"]),
-            badge(a["status"], STATUS_COLOUR),
-            *(e(a["by_severity"][s]) for s in SEVERITY_ORDER),
-            e(a["error"] or ""),
+            e(a.id),
+            e(a.name),
+            badge(a.status, STATUS_COLOUR),
+            *(e(a.by_severity.get(s, 0)) for s in SEVERITY_ORDER),
+            e(a.error or ""),
         ]
         for a in attention
     ]
-    statuses = [a["status"] for a in accounts]
-    h = data["history"]
+    statuses = [a.status for a in accounts]
+    h = report.history
     since = (
-        f"Since run {e(h['previous_run'])}: <b>{h['new']} new</b>, {h['resolved']} resolved, "
-        f"{h['persisting']} persisting."
-        if h["previous_run"]
+        f"Since run {e(h.previous_run)}: <b>{h.new} new</b>, {h.resolved} resolved, "
+        f"{h.persisting} persisting."
+        if h.previous_run
         else "No previous run to compare with: every finding is new."
     )
-    checked = sum(sum(a.get("checked", {}).values()) for a in accounts)
+    checked = sum(sum(a.checked.values()) for a in accounts)
     needing = (
         "<h3>Accounts that need attention</h3>"
         + _table(["Account", "Name", "Status", *SEVERITY_ORDER, "Error"], rows, "iamdrift-accounts")
@@ -119,48 +161,56 @@ def summary_html(data: dict[str, Any]) -> str:
     )
     compliant = ""
     if clean:
-        names = ", ".join(f"{e(a['id'])} ({e(a['name'])})" for a in clean)
+        names = ", ".join(f"{e(a.id)} ({e(a.name)})" for a in clean)
         compliant = (
             f"<details><summary>{len(clean)} compliant account(s)</summary>"
             f'<p id="iamdrift-compliant">{names}</p></details>'
         )
+    repeated = [g for g in grouped(report.findings) if len(g) > 1]
+    across = ""
+    if repeated:
+        across = (
+            f"<h3>Findings repeated across accounts ({len(repeated)})</h3>"
+            + _table(_GROUP_HEAD, _group_rows([f for g in repeated for f in g]),
+                     "iamdrift-repeated")
+        )  # fmt: skip
     resolved = ""
-    if data["resolved"]:
+    if report.resolved:
         resolved = "<h3>Resolved since the previous run</h3>" + _table(
-            ["Severity", "Finding", "Message"], _finding_rows(data["resolved"])
+            _GROUP_HEAD, _group_rows(report.resolved)
         )
     risks = ""
-    if data.get("risks"):
-        risks = f"<h3>Risky access ({len(data['risks'])}, reported as warnings)</h3>" + _table(
-            ["Severity", "Risk", "Message"], _finding_rows(data["risks"])
+    if report.risks:
+        risks = (
+            f"<h3>Risky access ({len(report.risks)}, reported as warnings)</h3>"
+            + _table(_GROUP_HEAD, _group_rows(report.risks), "iamdrift-risks")
         )
     waivers = ""
-    if data.get("waivers"):
-        waivers = f"<h3>Waivers ({len(data.get('waived', []))} finding(s) waived)</h3>" + _table(
+    if report.waivers:
+        waivers = f"<h3>Waivers ({len(report.waived)} finding(s) waived)</h3>" + _table(
             ["Status", "Finding (id or glob)", "Owner", "Expires", "Ticket", "Reason", "Names"],
             [
                 [
-                    badge(w["status"], WAIVER_COLOUR),
-                    e(w["finding"]),
-                    e(w["owner"]),
-                    e(w["expires"]),
-                    e(w.get("ticket") or ""),
-                    e(w["reason"]),
-                    e(len(w["findings"])),
+                    badge(w.status, WAIVER_COLOUR),
+                    e(w.finding),
+                    e(w.owner),
+                    e(w.expires),
+                    e(w.ticket or ""),
+                    e(w.reason),
+                    e(len(w.findings)),
                 ]
-                for w in data["waivers"]
+                for w in report.waivers
             ],
         )
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
-    checks = data.get("checks", {})
-    tally = ", ".join(f"{checks.get(k, 0)} {k}" for k in ("passed", "failed", "error"))
+    tally = ", ".join(f"{report.checks.get(k, 0)} {k}" for k in ("passed", "failed", "error"))
     return (
         f'<div class="iamdrift">{STYLE}<h2>iamdrift summary</h2>'
-        f"<p>Run {e(data['run_id'] or '')} started {e(data['started'])} (UTC) against "
-        f"{len(accounts)} account(s): {counts}; {len(data['findings'])} finding(s); "
+        f"<p>Run {e(report.run_id or '')} started {e(report.started)} (UTC) against "
+        f"{len(accounts)} account(s): {counts}; {len(report.findings)} finding(s); "
         f"{checked} entities compared.</p><p>Checks: {tally}. Passing checks are counted "
         "here, not listed below.</p>"
-        f"<p>{since}</p>" + needing + compliant + waivers + resolved + risks + "</div>"
+        f"<p>{since}</p>" + needing + compliant + across + waivers + resolved + risks + "</div>"
     )
 
 

@@ -13,39 +13,42 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from iamdrift.report.results import RunReport
+
 log = logging.getLogger("iamdrift.notify")
 
 
-def message(summary: dict[str, Any], run_dir: Path) -> dict[str, Any]:
-    new = [f for f in summary["findings"] if f.get("history") == "new"]
-    errors = {a["id"]: a["error"] for a in summary["accounts"] if a["status"] == "error"}
+def message(report: RunReport, run_dir: Path) -> dict[str, Any]:
+    new = report.new_findings()
+    errors = report.errors()
     lines = [
-        f"iamdrift run {summary.get('run_id')}: {len(new)} new finding(s), "
-        f"{len(errors)} unreadable account(s), {len(summary['findings'])} finding(s) in all."
+        f"iamdrift run {report.run_id}: {len(new)} new finding(s), "
+        f"{len(errors)} unreadable account(s), {len(report.findings)} finding(s) in all."
     ]
-    lines += [f"- [{f['severity']}] {f['message']}" for f in new[:10]]
+    lines += [f"- [{f.severity}] {f.message}" for f in new[:10]]
     lines += [f"- error: {reason}" for reason in list(errors.values())[:10]]
     lines.append(f"Report: {run_dir / 'report.html'}")
     return {
         "text": "\n".join(lines),
-        "run_id": summary.get("run_id"),
+        "run_id": report.run_id,
         "report": str(run_dir / "report.html"),
-        "new": [{k: f[k] for k in ("id", "severity", "change", "message")} for f in new],
+        "new": [f.model_dump(mode="json", include={"id", "severity", "change", "message"})
+                for f in new],
         "errors": errors,
-        "history": summary.get("history"),
+        "history": report.history.model_dump(),
     }
 
 
 def notify(
     url: str,
-    summary: dict[str, Any],
+    report: RunReport,
     run_dir: Path,
     attempts: int = 3,
     backoff: float = 1.0,
     timeout: float = 10.0,
 ) -> bool:
     """POST the message; retry a few times; log and return False when it cannot be sent."""
-    body = json.dumps(message(summary, run_dir)).encode()
+    body = json.dumps(message(report, run_dir)).encode()
     for attempt in range(1, attempts + 1):
         req = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/json"}

@@ -1,5 +1,11 @@
-"""What a run found: filled check by check (also from xdist workers), written once as the
-findings JSON of the command-line contract.
+"""What a run found, typed from the first check to every output.
+
+`CheckResult` is what one check (a test item) found; it travels from an xdist worker
+with its report. `RunCollector` gathers them while the session runs. `RunReport` is the
+run, built once at the end: the findings JSON is its serialization, and the HTML
+report, JUnit extras, SARIF, OCSF, the history index, the notification, the terminal
+summary and `accept` all read it. A previous run's findings JSON comes back in as a
+`RunReport` (`RunReport.read`), the one place its JSON is read.
 """
 
 from __future__ import annotations
@@ -10,23 +16,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
 from iamdrift.baselines.models import Waiver
 from iamdrift.baselines.yamlio import write_atomic
-from iamdrift.compare.findings import SEVERITY_ORDER, Finding
+from iamdrift.compare.findings import SEVERITY_ORDER, Finding, WaiverStatus, sort_findings
 from iamdrift.compare.waivers import waiver_for, waiver_status
-from iamdrift.report.history import compare
 
 
-class CheckRecord(BaseModel):
-    """What one check (a test item) found; it travels from an xdist worker with its report.
-
-    `outcome` rides on the first check of an account in a process: the account's status,
-    counts and projection, which the organization-wide steps need.
-    """
+class CheckResult(BaseModel):
+    """What one check found. `outcome` rides on the first check of an account in a
+    process: the account's counts and projection, which the organization-wide steps need."""
 
     account: str
     name: str
@@ -40,8 +42,108 @@ class CheckRecord(BaseModel):
     outcome: AccountOutcome | None = None
 
 
+class AccountSummary(BaseModel):
+    """One account's line in the run: `accounts[]` of the findings JSON."""
+
+    id: str
+    name: str
+    status: Status
+    error: str | None = None
+    findings: int = 0
+    waived: int = 0
+    by_severity: dict[str, int] = {}
+    checked: dict[str, int] = {}
+
+
+class WaiverState(Waiver):
+    """A waiver with what it named this run: active, expiring (within two weeks), expired,
+    stale (names nothing), or unjudged (not every account read)."""
+
+    model_config = ConfigDict(extra="ignore")
+    status: WaiverStatus
+    findings: list[str] = []
+
+
+class HistorySummary(BaseModel):
+    previous_run: str | None = None
+    new: int = 0
+    persisting: int = 0
+    resolved: int = 0
+
+
+class RunReport(BaseModel):
+    """One run, typed; `as_json()` is the findings JSON of the command-line contract."""
+
+    run_id: str | None = None
+    started: str = ""
+    finished: str = ""
+    accounts: list[AccountSummary] = []
+    findings: list[Finding] = []
+    risks: list[Finding] = []  # warnings unless access.yaml says fail
+    waived: list[Finding] = []  # not failing, until their waiver expires
+    waivers: list[WaiverState] = []
+    access: list[AccessRow] = []
+    checks: dict[str, int] = {}
+    history: HistorySummary = HistorySummary()
+    resolved: list[Finding] = []
+
+    @property
+    def status(self) -> Status:
+        """The run's status: its worst account's."""
+        statuses = {a.status for a in self.accounts}
+        return "error" if "error" in statuses else ("drift" if "drift" in statuses else "compliant")
+
+    def errors(self) -> dict[str, str]:
+        return {a.id: a.error or "" for a in self.accounts if a.status == "error"}
+
+    def new_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.history == "new"]
+
+    def by_severity(self) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITY_ORDER, 0)
+        for f in self.findings:
+            counts[f.severity] += 1
+        return counts
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def write(self, path: str | Path) -> None:
+        write_atomic(Path(path), json.dumps(self.as_json(), indent=1) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> RunReport:
+        """A findings JSON written by a run (raises ValueError for anything else)."""
+        return cls.model_validate_json(Path(path).read_bytes())
+
+
+def judge_history(
+    previous: RunReport | None, findings: list[Finding], now: set[str], read: set[str]
+) -> tuple[list[Finding], HistorySummary, list[Finding]]:
+    """Mark findings new or persisting against the previous run; list its resolved ones.
+
+    A finding only counts as resolved when its account was read this run: an account
+    that errored, or was not selected, has unknown findings, not resolved ones.
+    `now` is every id this run found (waived ones included).
+    """
+    before = {f.id: f for f in previous.findings} if previous else {}
+    marked = [
+        f.model_copy(update={"history": "persisting" if f.id in before else "new"})
+        for f in findings
+    ]
+    resolved = [f for fid, f in sorted(before.items()) if fid not in now and f.account in read]
+    new = sum(f.history == "new" for f in marked)
+    summary = HistorySummary(
+        previous_run=previous.run_id if previous else None,
+        new=new,
+        persisting=len(marked) - new,
+        resolved=len(resolved),
+    )
+    return marked, summary, resolved
+
+
 @dataclass
-class AccountReport:
+class _Account:
     id: str
     name: str
     error: str | None = None
@@ -54,29 +156,33 @@ class AccountReport:
     def status(self) -> Status:
         return status_of(self.error, bool(self.findings))
 
-    def by_severity(self) -> dict[str, int]:
+    def summary(self) -> AccountSummary:
         counts = dict.fromkeys(SEVERITY_ORDER, 0)
         for f in self.findings.values():
             counts[f.severity] += 1
-        return counts
-
-
-def _sorted(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.id))
+        return AccountSummary(
+            id=self.id,
+            name=self.name,
+            status=self.status,
+            error=self.error,
+            findings=len(self.findings),
+            waived=len(self.waived),
+            by_severity=counts,
+            checked=self.checked,
+        )
 
 
 @dataclass
-class RunResults:
-    """The run, account by account: filled from check records, read by the report and the
-    command line."""
+class RunCollector:
+    """Gathers check results (also from xdist workers) while the session runs."""
 
     run_id: str | None = None
-    previous: dict[str, Any] | None = None  # the last completed run's findings JSON
+    previous: RunReport | None = None
     waivers: list[Waiver] = field(default_factory=list)
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
     complete: bool = True  # every account selected: a waiver naming nothing is stale
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    accounts: dict[str, AccountReport] = field(default_factory=dict)
+    accounts: dict[str, _Account] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
@@ -84,40 +190,37 @@ class RunResults:
     def count(self, outcome: str) -> None:
         self.checks[outcome] = self.checks.get(outcome, 0) + 1
 
-    def account(self, account: str, name: str = "") -> AccountReport:
-        report = self.accounts.setdefault(account, AccountReport(account, name))
-        report.name = report.name or name
-        return report
+    def account(self, account: str, name: str = "") -> _Account:
+        tally = self.accounts.setdefault(account, _Account(account, name))
+        tally.name = tally.name or name
+        return tally
 
-    def record(self, rec: CheckRecord) -> None:
-        outcome = self.account(rec.account, rec.name)
+    def error(self, account: str, name: str, reason: str) -> None:
+        tally = self.account(account, name)
+        tally.error = tally.error or reason
+
+    def record(self, result: CheckResult) -> None:
         # A finding belongs to the account it names (the access check spans accounts).
-        for f in rec.findings:
+        for f in result.findings:
             self.account(f.account).findings[f.id] = f
-        for f in rec.risks:
+        for f in result.risks:
             self.account(f.account).risks[f.id] = f
-        for f in rec.waived:
+        for f in result.waived:
             self.account(f.account).waived[f.id] = f
-        if rec.error and not outcome.error:
-            outcome.error = rec.error
-        if rec.access is not None:
-            self.access = list(rec.access)
-        if rec.outcome is not None:
-            outcome.checked = dict(rec.outcome.checked)
-            self.outcomes[rec.account] = rec.outcome
+        if result.error:
+            self.error(result.account, result.name, result.error)
+        else:
+            self.account(result.account, result.name)
+        if result.access is not None:
+            self.access = list(result.access)
+        if result.outcome is not None:
+            self.account(result.account).checked = dict(result.outcome.checked)
+            self.outcomes[result.account] = result.outcome
 
-    def findings(self) -> list[Finding]:
-        return _sorted([f for a in self.accounts.values() for f in a.findings.values()])
+    def _all(self, kind: str) -> list[Finding]:
+        return sort_findings([f for a in self.accounts.values() for f in getattr(a, kind).values()])
 
-    def risks(self) -> list[Finding]:
-        return _sorted([f for a in self.accounts.values() for f in a.risks.values()])
-
-    def waived(self) -> list[Finding]:
-        return _sorted([f for a in self.accounts.values() for f in a.waived.values()])
-
-    def waiver_report(self) -> list[dict[str, Any]]:
-        """Each waiver with what it named this run and its state: active, expiring (within
-        two weeks), expired, stale (names nothing), or unjudged (not every account read)."""
+    def _waiver_states(self) -> list[WaiverState]:
         named = [f.id for a in self.accounts.values() for kind in (a.findings, a.risks, a.waived)
                  for f in kind.values()]  # fmt: skip
         whole = self.complete and all(a.status != "error" for a in self.accounts.values())
@@ -125,50 +228,28 @@ class RunResults:
         for w in self.waivers:
             ids = sorted(i for i in named if waiver_for(i, [w]) is w)
             status = waiver_status(w, self.today, bool(ids) if whole else (True if ids else None))
-            out.append({**w.model_dump(mode="json"), "status": status, "findings": ids})
+            out.append(WaiverState(**w.model_dump(), status=status, findings=ids))
         return out
 
-    @property
-    def status(self) -> Status:
-        """The run's status: its worst account's."""
-        statuses = {a.status for a in self.accounts.values()}
-        return "error" if "error" in statuses else ("drift" if "drift" in statuses else "compliant")
-
-    def as_json(self) -> dict[str, Any]:
-        """The findings JSON; with a previous run, findings are marked new or persisting."""
-        data: dict[str, Any] = {
-            "run_id": self.run_id,
-            "started": self.started,
-            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "accounts": [
-                {
-                    "id": a.id,
-                    "name": a.name,
-                    "status": a.status,
-                    "error": a.error,
-                    "findings": len(a.findings),
-                    "waived": len(a.waived),
-                    "by_severity": a.by_severity(),
-                    "checked": a.checked,
-                }
-                for a in sorted(self.accounts.values(), key=lambda a: a.id)
-            ],
-            "findings": [f.as_json() for f in self.findings()],
-            "risks": [f.as_json() for f in self.risks()],  # warnings unless access.yaml says fail
-            "waived": [f.as_json() for f in self.waived()],  # not failing, until they expire
-            "waivers": self.waiver_report(),
-            "access": [r.model_dump() for r in self.access],
-            "checks": dict(self.checks),
-        }
-        history = compare(self.previous, data)
-        data["history"] = {
-            "previous_run": (self.previous or {}).get("run_id"),
-            **{k: history[k] for k in ("new", "persisting", "resolved")},
-        }
-        data["resolved"] = history["resolved_findings"]
-        return data
-
-    def write(self, path: str | Path) -> dict[str, Any]:
-        data = self.as_json()
-        write_atomic(Path(path), json.dumps(data, indent=1) + "\n")
-        return data
+    def report(self) -> RunReport:
+        """The run, built once everything is in."""
+        waived = self._all("waived")
+        now = {f.id for f in [*self._all("findings"), *waived]}
+        read = {a.id for a in self.accounts.values() if a.status != "error"}
+        findings, history, resolved = judge_history(
+            self.previous, self._all("findings"), now, read
+        )
+        return RunReport(
+            run_id=self.run_id,
+            started=self.started,
+            finished=datetime.now(UTC).isoformat(timespec="seconds"),
+            accounts=[a.summary() for a in sorted(self.accounts.values(), key=lambda a: a.id)],
+            findings=findings,
+            risks=self._all("risks"),
+            waived=waived,
+            waivers=self._waiver_states(),
+            access=list(self.access),
+            checks=dict(self.checks),
+            history=history,
+            resolved=resolved,
+        )

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from iamdrift.compare.findings import Finding
+from iamdrift.report.results import RunReport, WaiverState
 
 
 def _lines(value: Any) -> list[str]:
@@ -44,11 +45,43 @@ def waived_text(findings: list[Finding]) -> str:
     return "; ".join(f"{f.id} {f.waiver.text() if f.waiver else 'waived'}" for f in findings)
 
 
-def waiver_lines(waived: int, waivers: list[dict]) -> list[str]:
+def waiver_lines(waived: int, waivers: list[WaiverState]) -> list[str]:
     """The waivers that need a look: expiring within two weeks, expired, stale."""
     lines = [f"{waived} waived finding(s), not failing the run"] if waived else []
     for w in waivers:
-        if w["status"] in ("expiring", "expired", "stale"):
-            who = f"owner {w['owner']}, expires {w['expires']}"
-            lines.append(f"waiver {w['status']}: {w['finding']} ({who})")
+        if w.status in ("expiring", "expired", "stale"):
+            lines.append(f"waiver {w.status}: {w.finding} (owner {w.owner}, expires {w.expires})")
+    return lines
+
+
+def summary_lines(report: RunReport) -> list[str]:
+    """Short human summary: the accounts that need attention, what changed, the most severe
+    findings; compliant accounts are counted, not listed, when there are many."""
+    lines = []
+    accounts = report.accounts
+    listed = [a for a in accounts if a.status != "compliant" or len(accounts) <= 20]
+    for a in listed[:50]:
+        sev = ", ".join(f"{n} {s}" for s, n in a.by_severity.items() if n)
+        detail = a.error if a.status == "error" else (sev or "matches its baseline")
+        lines.append(f"  {a.id} ({a.name}): {a.status.upper()}: {detail}")
+    if len(listed) > 50:
+        lines.append(f"  ... and {len(listed) - 50} more accounts that need attention")
+    clean = sum(a.status == "compliant" for a in accounts)
+    if len(accounts) > 20:
+        lines.append(f"  {clean} of {len(accounts)} accounts compliant")
+    h = report.history
+    if h.previous_run:
+        lines.append(
+            f"  since run {h.previous_run}: {h.new} new, {h.resolved} resolved, "
+            f"{h.persisting} persisting"
+        )
+    for f in report.findings[:10]:
+        mark = " NEW" if f.history == "new" and h.previous_run else ""
+        lines.append(f"  [{f.severity}]{mark} {f.id} ({f.change}): {f.message}")
+    if len(report.findings) > 10:
+        lines.append(f"  ... and {len(report.findings) - 10} more in the report")
+    lines += [f"  {line}" for line in waiver_lines(len(report.waived), report.waivers)]
+    if report.risks:
+        lines.append(f"  risky access, reported as warnings ({len(report.risks)}):")
+        lines += [f"    [{f.severity}] {f.id}" for f in report.risks[:5]]
     return lines

@@ -9,10 +9,8 @@ a test per account and kind costs five per account, and `--entity` picks entitie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from iamdrift.plugin.state import State
+from iamdrift.baselines.load import Baseline
 
 KINDS = ("users", "groups", "roles", "policies")
 CHECKS = (*KINDS, "risks", "organization", "access")
@@ -32,23 +30,29 @@ class Target:
     group: str = ""
 
 
-def account_groups(state: State) -> dict[str, list[str]]:
-    """Selected accounts in groups of `--iamdrift-concurrency`, the same in every process."""
-    size = max(1, state.config.getoption("iamdrift_concurrency"))
-    ids = [a.id for a in state.selected()]
+def account_groups(ids: list[str], size: int) -> dict[str, list[str]]:
+    """Accounts in groups of `size`, the same in every process.
+
+    >>> account_groups(["1", "2", "3"], 2)
+    {'accounts-00000': ['1', '2'], 'accounts-00001': ['3']}
+    """
+    size = max(1, size)
     return {f"accounts-{n // size:05d}": ids[n : n + size] for n in range(0, len(ids), size)}
 
 
-def targets(state: State, check: str) -> list[Target]:
+def targets(
+    baseline: Baseline, check: str, ids: list[str], group_size: int, whole: bool
+) -> list[Target]:
+    """The tests of one check over the selected account `ids`; the organization and access
+    checks only where every account is at hand (`whole`: a whole run, or a merge)."""
     if check in (*KINDS, "risks"):
         return [
             Target(account, check, group)
-            for group, accounts in account_groups(state).items()
+            for group, accounts in account_groups(ids, group_size).items()
             for account in accounts
         ]
-    if not state.whole_organization():
-        return []  # judged only where every account is at hand (a whole run, or a merge)
-    baseline = state.baseline
+    if not whole:
+        return []
     management = baseline.management_account
     if check == "organization":
         org = baseline.organization

@@ -1,0 +1,81 @@
+"""The reduce step (pure): the organization-wide judgement from the baselines, the organization
+as the hub read it, and every account's outcome.
+
+The in-process run, xdist's controller and `merge` all call these; what they are
+given differs (outcomes read now, sent by workers, or from part files), the judgement
+does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
+from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
+from iamdrift.baselines.load import AccountBaseline, Baseline
+from iamdrift.compare.findings import Finding, sort_findings
+from iamdrift.compare.organization import diff_membership, diff_structure
+
+
+def org_context(baseline: Baseline, org: OrganizationRead) -> OrgContext:
+    return OrgContext.of(baseline.management_account, org.structure, set(baseline.accounts))
+
+
+def organization_findings(
+    baseline: Baseline, org: OrganizationRead
+) -> tuple[list[Finding], str | None]:
+    """Members without a baseline and baselines without a member; OUs and SCPs against
+    structure.yaml. (findings, None), or ([], why the organization is unknown)."""
+    if org.error:
+        return [], org.error
+    if org.structure is None:
+        return [], "the hub credentials may not read the organization"
+    management = baseline.management_account or ""
+    declared = {a.id: a.name for a in baseline.accounts.values()}
+    live = {a: m.name for a, m in org.structure.accounts.items()}
+    findings = diff_membership(management, declared, live)
+    if baseline.structure is not None:
+        findings += diff_structure(management, baseline.structure, org.structure)
+    return sort_findings(findings), None
+
+
+@dataclass
+class AccessJudgement:
+    """The access graph against access.yaml: findings, every edge with its status, and the
+    roles that carry risks (outlined in the matrix)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    rows: list[AccessRow] = field(default_factory=list)
+    risky_roles: set[str] = field(default_factory=set)
+    error: str | None = None
+    elsewhere: bool = False  # the error is other accounts', recorded on them
+
+
+def judge_access(
+    baseline: Baseline,
+    org: OrganizationRead,
+    accounts: list[AccountBaseline],
+    outcomes: Mapping[str, AccountOutcome],
+) -> AccessJudgement:
+    """The access check over `accounts`; one without an outcome, or unread, makes the
+    graph unknown (an error, never a pass)."""
+    missing = [a.label for a in accounts if a.id not in outcomes]
+    present = [outcomes[a.id] for a in accounts if a.id in outcomes]
+    unread = [o.id for o in present if o.error or o.projection is None]
+    if missing or unread:
+        why = "no outcome arrived for" if missing else "these could not be read:"
+        return AccessJudgement(
+            error=f"the access graph needs every account; {why} {', '.join(missing or unread)}",
+            elsewhere=True,
+        )
+    if org.error:
+        return AccessJudgement(error=f"the access graph could not be built: {org.error}")
+    if baseline.access is None:
+        return AccessJudgement()
+    ctx = org_context(baseline, org)
+    projections = {o.id: o.projection for o in present if o.projection}
+    findings, rows = diff_access(baseline.access, build_graph(projections, ctx), ctx)
+    risky = set().union(*(risky_role_arns(o.projection, o.risks) for o in present if o.projection))
+    return AccessJudgement(findings, rows, risky)

@@ -1,0 +1,228 @@
+"""Every kind of thing a finding is about, and every aspect of it, declared once.
+
+A finding's id is `ACCOUNT/KIND/NAME/ASPECT`, where ASPECT is a family (`trust_policy`)
+or a family with a parameter (`inline_policy:AssumeAny`, `dormant_version:v3`,
+`risk:admin_without_mfa`). Each family says here what it is, what widening means for
+it, how to put IAM back, where it lives in the baselines (the key path that SARIF
+points at and `accept` writes to) and how `accept` writes it. Adding an aspect is one
+entry here plus the diff that finds it.
+
+>>> aspect_of("role", "inline_policy:Extra").title
+'inline policy'
+>>> location("222222222222", "role", "R", "inline_policy:Extra")
+('account', ('roles', 'R', 'inline_policies', 'Extra'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Accept(Enum):
+    """How `accept` writes a finding's live value at its location."""
+
+    VALUE = "value"  # set the value at the key path (delete it when nothing is live)
+    ENTRY = "entry"  # add the live entry at the key path, or delete it when it is gone
+    EDGE = "edge"  # add, replace or drop the edge in access.yaml's list
+    ACCOUNT_FILE = "account file"  # the account left: its baseline file goes
+    REFUSED = "refused"  # not drift: `refusal` says what to do instead
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A resource type findings are about."""
+
+    name: str  # user, group, role, policy, account, scp, access
+    file: str  # the baseline file that declares it: account, structure, access, organization
+    section: str  # its section in that file (`roles`), "" where it has none
+    cloudformation: str  # the resource type OCSF and SARIF readers know
+
+    def arn(self, account: str, name: str) -> str:
+        if self.file == "account":
+            return f"arn:aws:iam::{account}:{self.name}/{name}"
+        if self.name == "access":  # PRINCIPAL->ACCOUNT:ROLE: the role is the resource
+            return f"arn:aws:iam::{account}:role/{name.rsplit(':', 1)[-1]}"
+        return f"{self.name}/{name}"
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("user", "account", "users", "AWS::IAM::User"),
+        Kind("group", "account", "groups", "AWS::IAM::Group"),
+        Kind("role", "account", "roles", "AWS::IAM::Role"),
+        Kind("policy", "account", "policies", "AWS::IAM::ManagedPolicy"),
+        Kind("account", "structure", "accounts", "AWS::Organizations::Account"),
+        Kind("scp", "structure", "service_control_policies", "AWS::Organizations::Policy"),
+        Kind("access", "access", "edges", "AWS::IAM::Role"),
+    )
+}
+ENTITY = ("user", "group", "role", "policy")  # kinds with a section in an account's file
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A finding's subject, as the fix text needs it."""
+
+    account: str
+    kind: str
+    name: str
+    param: str
+    change: str
+
+
+@dataclass(frozen=True)
+class Aspect:
+    family: str
+    kinds: tuple[str, ...]
+    title: str
+    widening: str  # what a wider live value means for it
+    fix: Callable[[Ref], str]  # how to put IAM back as the baseline declares
+    accept: Accept = Accept.VALUE
+    # Key path under the entity (or entry) in its file; "{param}" is the aspect's parameter.
+    path: tuple[str, ...] = ()
+    refusal: str = ""
+
+
+def _existence_fix(r: Ref) -> str:
+    if r.change == "unexpected":
+        event = f"Create{r.kind.capitalize()}"
+        return f"find who created it (CloudTrail: {event} {r.name}), then delete it"
+    return "recreate it as the baseline declares"
+
+
+def _inline_fix(r: Ref) -> str:
+    if r.change == "unexpected":
+        return f"aws iam delete-{r.kind}-policy --{r.kind}-name {r.name} --policy-name {r.param}"
+    return (
+        f"aws iam put-{r.kind}-policy --{r.kind}-name {r.name} --policy-name {r.param} "
+        "--policy-document file://expected.json"
+    )
+
+
+def _account_fix(r: Ref) -> str:
+    if r.change == "unexpected":
+        return f"write its baseline with `runner.py snapshot --accounts {r.name}`"
+    return "find out why it left the organization"
+
+
+_EDGE_FIX = (
+    "narrow the role's trust policy or the principal's identity policy (the finding's path "
+    "names both), or declare the edge in access.yaml"
+)
+_BACK = "change it back to what the baseline declares"
+
+ASPECTS: tuple[Aspect, ...] = (
+    Aspect("existence", ENTITY, "existence", "an entity nobody declared", _existence_fix,
+           Accept.ENTRY),
+    Aspect("trust_policy", ("role",), "trust policy", "more principals may assume the role",
+           lambda r: f"aws iam update-assume-role-policy --role-name {r.name} "
+                     "--policy-document file://expected.json", path=("trust_policy",)),
+    Aspect("inline_policy", ("user", "group", "role"), "inline policy",
+           "the principal may do more", _inline_fix, path=("inline_policies", "{param}")),
+    Aspect("managed_policies", ("user", "group", "role"), "managed policies",
+           "more policies attached",
+           lambda r: f"aws iam attach-{r.kind}-policy / detach-{r.kind}-policy "
+                     f"--{r.kind}-name {r.name} --policy-arn ARN for each ARN added or removed",
+           path=("managed_policies",)),
+    Aspect("groups", ("user",), "groups", "membership of more groups",
+           lambda r: f"aws iam add-user-to-group / remove-user-from-group --user-name {r.name} "
+                     "--group-name G", path=("groups",)),
+    Aspect("max_session_duration", ("role",), "maximum session duration",
+           "sessions last longer",
+           lambda r: f"aws iam update-role --role-name {r.name} --max-session-duration SECONDS",
+           path=("max_session_duration",)),
+    Aspect("permissions_boundary", ("user", "role"), "permissions boundary",
+           "the ceiling on permissions lifted",
+           lambda r: f"aws iam put-{r.kind}-permissions-boundary (or "
+                     f"delete-{r.kind}-permissions-boundary) --{r.kind}-name {r.name}",
+           path=("permissions_boundary",)),
+    Aspect("path", ENTITY, "path", "none", lambda r: _BACK, path=("path",)),
+    Aspect("document", ("policy",), "policy document", "the policy allows more",
+           lambda r: f"aws iam create-policy-version --policy-arn "
+                     f"arn:aws:iam::{r.account}:policy/{r.name} --policy-document "
+                     "file://expected.json --set-as-default", path=("document",)),
+    Aspect("dormant_version", ("policy",), "dormant policy version",
+           "a non-default version allows more than the default",
+           lambda r: f"aws iam delete-policy-version --policy-arn "
+                     f"arn:aws:iam::{r.account}:policy/{r.name} --version-id {r.param}",
+           path=("dormant_versions", "{param}")),
+    Aspect("risk", ENTITY, "risky access", "risky access", lambda r: "the message says how",
+           Accept.REFUSED, path=("{risk_at}",),
+           refusal="is a risk, not drift: narrow the access, or waive it in waivers.yaml"),
+    Aspect("existence", ("account",), "membership", "an account without a baseline",
+           _account_fix, Accept.ACCOUNT_FILE),
+    Aspect("membership", ("account",), "membership in structure.yaml",
+           "an account nobody declared", _account_fix, Accept.ENTRY),
+    Aspect("ou", ("account",), "organizational unit", "other SCPs apply", lambda r: _BACK,
+           path=("ou",)),
+    Aspect("name", ("account",), "account name", "none", lambda r: _BACK, path=("name",)),
+    Aspect("existence", ("scp",), "existence", "a guardrail nobody declared", lambda r: _BACK,
+           Accept.ENTRY),
+    Aspect("document", ("scp",), "SCP document", "the guardrail allows more", lambda r: _BACK,
+           path=("document",)),
+    Aspect("targets", ("scp",), "SCP targets", "the guardrail moved", lambda r: _BACK,
+           path=("targets",)),
+    Aspect("edge", ("access",), "cross-account edge", "a principal may assume a role",
+           lambda r: _EDGE_FIX, Accept.EDGE),
+    Aspect("conditions", ("access",), "edge conditions",
+           "the conditions access.yaml requires are gone", lambda r: _EDGE_FIX, Accept.EDGE),
+)  # fmt: skip
+_BY_KEY = {(kind, a.family): a for a in ASPECTS for kind in a.kinds}
+
+
+def split(aspect: str) -> tuple[str, str]:
+    """`inline_policy:Extra` -> ("inline_policy", "Extra"); `groups` -> ("groups", "")."""
+    family, _, param = aspect.partition(":")
+    return family, param
+
+
+def aspect_of(kind: str, aspect: str) -> Aspect:
+    """The declared aspect; one not declared here (a field added to the models later) is
+    a plain value under the entity, accepted as such."""
+    family, _ = split(aspect)
+    found = _BY_KEY.get((kind, family))
+    if found is None:
+        return Aspect(family, (kind,), family.replace("_", " "), "", lambda r: _BACK,
+                      path=(family,))  # fmt: skip
+    return found
+
+
+def location(account: str, kind: str, name: str, aspect: str) -> tuple[str, tuple[str, ...]]:
+    """(which file, key path in it) of what a finding is about: SARIF points at its line,
+    `accept` writes there. The file is `account` (that account's own), `structure`,
+    `access` or `organization`."""
+    k, a = KINDS[kind], aspect_of(kind, aspect)
+    _, param = split(aspect)
+    if kind == "access":
+        return "access", ("edges",)
+    if kind == "account" and a.family == "existence":
+        return "organization", ()
+    risk_at = "trust_policy" if kind == "role" else "inline_policies"
+    tail = tuple(p.format(param=param, risk_at=risk_at) for p in a.path)
+    return k.file, (k.section, name, *tail)
+
+
+def remediation(account: str, kind: str, name: str, aspect: str, change: str) -> str:
+    """What to do about a finding: accept it into the baseline, or put IAM back.
+
+    >>> remediation("222222222222", "role", "R", "trust_policy", "changed")[:78]
+    'If the change was reviewed and intended, accept it with `runner.py accept 2222'
+    """
+    family, param = split(aspect)
+    fix = aspect_of(kind, aspect).fix(Ref(account, kind, name, param, change))
+    finding_id = f"{account}/{kind}/{name}/{aspect}"
+    if family == "risk":
+        return (
+            f"Narrow it ({fix}), or, while that is planned, waive {finding_id} in waivers.yaml "
+            "with an owner and an expiry."
+        )
+    if kind == "account" and family == "existence" and change == "unexpected":
+        return f"If the account belongs in the audit, {fix}; otherwise find out who created it."
+    return (
+        f"If the change was reviewed and intended, accept it with `runner.py accept "
+        f"{finding_id}` and commit the baseline diff (or waive it in waivers.yaml for a "
+        f"while). Otherwise: {fix}."
+    )

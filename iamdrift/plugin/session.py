@@ -1,0 +1,362 @@
+"""One pytest session's state: the baselines, where outcomes come from (AWS or part files),
+and the run being collected; plus the hooks of the session's life (collection, the start
+of reading, the end: findings JSON, part file, terminal summary).
+
+Judgement lives in the library (`audit.organization`, `compare`); this hands it what it
+needs and keeps what it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from iamdrift.audit.auditor import Auditor
+from iamdrift.audit.organization import (
+    AccessJudgement,
+    judge_access,
+    organization_findings,
+)
+from iamdrift.audit.outcome import (
+    AccountOutcome,
+    OrganizationRead,
+    OutcomeSource,
+    Part,
+    PartsSource,
+    baselines_digest,
+    in_shard,
+    read_part,
+    write_part,
+)
+from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
+from iamdrift.compare.diff import Selection
+from iamdrift.compare.findings import Finding
+from iamdrift.compare.waivers import apply_waivers
+from iamdrift.errors import BaselineError
+from iamdrift.plugin.targets import CHECKS, Target, account_groups, targets
+from iamdrift.report.progress import Progress
+from iamdrift.report.results import CheckResult, RunCollector, RunReport
+from iamdrift.report.text import waiver_lines
+
+RESULT = pytest.StashKey[CheckResult]()  # what the running test found
+FRAGMENT = pytest.StashKey[str]()  # its report HTML beyond the findings (the access matrix)
+SHARED_BASELINE = "iamdrift_baseline"
+log = logging.getLogger("iamdrift")
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`2/8` -> (2, 8); raises ValueError for anything else."""
+    if not text:
+        return None
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise ValueError(f"expected --shard I/N with 1 <= I <= N, got {text!r}")
+    return int(index), int(count)
+
+
+def target_of(item: pytest.Item) -> Target | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return next((p for p in params.values() if isinstance(p, Target)), None)
+
+
+@dataclass(eq=False)  # registered with pytest, which keeps plugins in sets
+class Preloaded:
+    """What the command line hands the plugin: the baselines it loaded and the reads it
+    started (`pytest.main(..., plugins=[Preloaded(...)])`); the session is put back here."""
+
+    baseline: Baseline | None = None
+    source: OutcomeSource | None = None
+    session: Session | None = None
+
+
+class Session:
+    """Per-session state: baselines, the source of outcomes, and the run being collected.
+
+    `baseline` and `source` may be handed in by the command line, which loaded the
+    baselines and started reading before pytest began.
+    """
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        baseline: Baseline | None = None,
+        source: OutcomeSource | None = None,
+    ):
+        self.config = config
+        self._baseline = baseline
+        self._source = source
+        self.is_worker = hasattr(config, "workerinput")
+        self.collector = RunCollector(run_id=config.getoption("iamdrift_run_id"))
+        self._report: RunReport | None = None
+        previous = config.getoption("iamdrift_previous")
+        if previous and Path(previous).exists():
+            try:
+                self.collector.previous = RunReport.read(previous)
+            except ValueError as exc:
+                log.warning("%s: not a findings JSON this version reads (%s)", previous, exc)
+        patterns = tuple(config.getoption("entity") or ())
+        self.selection = Selection(patterns) if patterns else None
+        try:
+            self.shard = parse_shard(config.getoption("shard"))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.terminal = None
+        self._sent: set[str] = set()  # accounts whose outcome went out with a check result
+        self._groups: dict[str, list[str]] | None = None
+        self._shared: Path | None = None  # the baselines handed to xdist workers
+        self.started = datetime.now(UTC).isoformat(timespec="seconds")
+        self.today = _today()
+        self.collector.today = self.today
+
+    @property
+    def baseline(self) -> Baseline:
+        """Loaded on first use, so pytest sessions without checks never read baselines. An
+        xdist worker takes those its controller loaded rather than parse every file again."""
+        if self._baseline is None:
+            shared = getattr(self.config, "workerinput", {}).get(SHARED_BASELINE)
+            if shared:
+                self._baseline = pickle.loads(Path(shared).read_bytes())
+                gc.freeze()  # alive for the whole session: out of the collector's way
+                return self._baseline
+            try:
+                self._baseline = load_baselines(self.config.getoption("baselines"))
+            except BaselineError as exc:
+                pytest.exit(f"invalid baselines:\n{exc}", returncode=2)
+        return self._baseline
+
+    @property
+    def source(self) -> OutcomeSource:
+        """Where outcomes come from: part files (merge), or AWS through the auditor."""
+        if self._source is None:
+            files = self.config.getoption("iamdrift_parts")
+            if files:
+                try:
+                    self._source = PartsSource([read_part(Path(p)) for p in files])
+                except ValueError as exc:
+                    pytest.exit(str(exc), returncode=2)
+            else:
+                self._source = Auditor(
+                    self.baseline,
+                    workers=self.config.getoption("iamdrift_concurrency"),
+                    account_timeout=self.config.getoption("account_timeout"),
+                    selection=self.selection,
+                )
+        return self._source
+
+    # --- what is checked -------------------------------------------------------------
+
+    def selected(self) -> list[AccountBaseline]:
+        raw = self.config.getoption("accounts")
+        ids = [a.strip() for a in raw.split(",") if a.strip()] if raw else None
+        try:
+            accounts = self.baseline.select(ids)
+        except BaselineError as exc:
+            pytest.exit(str(exc), returncode=2)
+        if self.shard:
+            accounts = [a for a in accounts if in_shard(a.id, *self.shard)]
+        return accounts
+
+    def whole_organization(self) -> bool:
+        """Organization and access checks need every account and no entity filter."""
+        return (
+            not self.config.getoption("accounts") and self.shard is None and self.selection is None
+        )
+
+    def groups(self) -> dict[str, list[str]]:
+        if self._groups is None:
+            size = self.config.getoption("iamdrift_concurrency")
+            self._groups = account_groups([a.id for a in self.selected()], size)
+        return self._groups
+
+    def targets(self, check: str) -> list[Target]:
+        size = self.config.getoption("iamdrift_concurrency")
+        ids = [a.id for a in self.selected()]
+        return targets(self.baseline, check, ids, size, self.whole_organization())
+
+    def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """(failing, waived) under waivers.yaml, as of today."""
+        return apply_waivers(findings, self.baseline.waivers, self.today)
+
+    @property
+    def risks_fail(self) -> bool:
+        return self.baseline.access is not None and self.baseline.access.risks == "fail"
+
+    # --- what a test finds ------------------------------------------------------------
+
+    def begin(self, request: pytest.FixtureRequest) -> AccountBaseline:
+        """The account a test is about; what the test finds is recorded on it from here on."""
+        target: Target = request.param
+        acct = self.baseline.accounts[target.account]
+        request.node.stash[RESULT] = CheckResult(
+            account=acct.id, name=acct.name, check=target.check
+        )
+        return acct
+
+    def account_outcome(
+        self, request: pytest.FixtureRequest
+    ) -> tuple[AccountBaseline, AccountOutcome]:
+        acct = self.begin(request)
+        if self.is_worker:  # read the rest of this worker's group while waiting for this one
+            group = self.groups().get(request.param.group, [])
+            self.source.start(self.baseline.accounts[a] for a in group)
+        outcome = self.source.outcome(acct, on_wait=self.show_progress)
+        self.show_progress(waiting=False)
+        result = request.node.stash[RESULT]
+        if acct.id not in self._sent:  # the first check of an account carries its outcome
+            self._sent.add(acct.id)
+            result.outcome = outcome
+        if outcome.error:
+            result.error = outcome.error
+            pytest.fail(outcome.error, pytrace=False)
+        return acct, outcome
+
+    def organization(self) -> OrganizationRead:
+        return self.source.organization()
+
+    def organization_findings(self) -> tuple[list[Finding], str | None]:
+        return organization_findings(self.baseline, self.organization())
+
+    def access_judgement(self, outcomes: Mapping[str, AccountOutcome]) -> AccessJudgement:
+        return judge_access(self.baseline, self.organization(), self.selected(), outcomes)
+
+    def wait_for_all(self) -> dict[str, AccountOutcome]:
+        """Every selected account's outcome, waited for (the graph needs them all)."""
+        outcomes = {a.id: self.source.outcome(a, on_wait=self.show_progress)
+                    for a in self.selected()}  # fmt: skip
+        self.show_progress(waiting=False)
+        return outcomes
+
+    def report(self) -> RunReport:
+        """The run, built once (the HTML summary and the findings JSON read the same one)."""
+        if self._report is None:
+            self.collector.waivers = self.baseline.waivers if self._source is not None else []
+            self.collector.complete = self.whole_organization()
+            self._report = self.collector.report()
+        return self._report
+
+    # --- progress ---------------------------------------------------------------------
+
+    def show_progress(self, waiting: bool = True) -> None:
+        # Tests run with output captured; progress is for the person watching, so past it.
+        progress = getattr(self._source, "listener", None)
+        if not isinstance(progress, Progress) or self.terminal is None:
+            return
+        if not progress.has_output(waiting):
+            return
+        capman = self.config.pluginmanager.getplugin("capturemanager")
+        with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
+            progress.render(self.terminal, waiting)
+
+    # --- hooks ------------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """Hand the loaded baselines to each xdist worker (a private file, read once)."""
+        if self._shared is None:
+            self._shared = Path(tempfile.mkdtemp(prefix="iamdrift-")) / "baseline.pickle"
+            self._shared.write_bytes(pickle.dumps(self.baseline))
+        node.workerinput[SHARED_BASELINE] = str(self._shared)
+
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        """The account's name is a keyword too (`-k DEMO`); a check with nothing to check
+        (no organization declared) is left out."""
+        empty = [i for i in items if target_of(i) is None
+                 and set(getattr(i, "fixturenames", ())) & set(CHECKS)]  # fmt: skip
+        if empty:
+            config.hook.pytest_deselected(items=empty)
+            items[:] = [i for i in items if i not in empty]
+        for item in items:
+            target = target_of(item)
+            if target is not None and target.account in self.baseline.accounts:
+                item.extra_keyword_matches.add(self.baseline.accounts[target.account].name)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Start reading every account the selected tests need, before the first test runs."""
+        if session.config.option.collectonly or self.config.getoption("iamdrift_parts"):
+            return
+        if self.is_worker or self.config.pluginmanager.has_plugin("dsession"):
+            return  # under xdist each worker reads the groups of accounts it is given
+        needed = {t.account for i in session.items if (t := target_of(i)) is not None}
+        if any((target_of(i) or Target("", "")).check == "access" for i in session.items):
+            needed |= {a.id for a in self.selected()}
+        if not needed:
+            return
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        source = self.source
+        if tr is not None and isinstance(source, Auditor):
+            self.terminal = tr
+            if source.listener is None:  # else the command line started reading already
+                tty = bool(tr.isatty()) and not os.environ.get("CI")
+                source.listener = Progress(len(needed), tty=tty)
+        source.start(a for a in self.selected() if a.id in needed)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._shared is not None:
+            shutil.rmtree(self._shared.parent, ignore_errors=True)
+        if self._source is not None:
+            self.show_progress(waiting=False)
+            self._source.close()
+        if self.is_worker:
+            return
+        path = self.config.getoption("iamdrift_json")
+        if path:
+            self.report().write(path)
+        part = self.config.getoption("iamdrift_part_out")
+        if part:
+            self.write_part(Path(part))
+
+    def write_part(self, path: Path) -> None:
+        files = [*self.baseline.directory.rglob("*.y*ml")]
+        outcomes = self.collector.outcomes
+        shard = f"{self.shard[0]}/{self.shard[1]}" if self.shard else "1/1"
+        write_part(
+            path,
+            Part(
+                shard=shard,
+                baselines=baselines_digest(files),
+                started=self.started,
+                organization=self.organization(),
+                accounts=[outcomes[a.id] for a in self.selected() if a.id in outcomes],
+            ),
+        )
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.is_worker or not self.collector.accounts:
+            return
+        report = self.report()
+        terminalreporter.section("iamdrift")
+        clean = 0
+        for a in report.accounts:
+            if a.status == "compliant":
+                clean += 1
+                continue
+            detail = a.error or ", ".join(f"{n} {s}" for s, n in a.by_severity.items() if n)
+            terminalreporter.write_line(f"{a.id} ({a.name}): {a.status}: {detail}")
+        terminalreporter.write_line(f"{clean} of {len(report.accounts)} account(s) compliant")
+        for line in waiver_lines(len(report.waived), report.waivers):
+            terminalreporter.write_line(line)
+
+
+def _today() -> date:
+    """The day waivers are judged on: today in UTC, or IAMDRIFT_TODAY (YYYY-MM-DD), which
+    replays a run as of another day (and gives the tests a fixed clock)."""
+    fixed = os.environ.get("IAMDRIFT_TODAY")
+    if fixed:
+        try:
+            return date.fromisoformat(fixed)
+        except ValueError:
+            raise pytest.UsageError(f"IAMDRIFT_TODAY: expected YYYY-MM-DD, got {fixed!r}") from None
+    return datetime.now(UTC).date()

@@ -9,7 +9,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from iamdrift.cli.emulator import DEMO, MANAGEMENT, trust
+from iamdrift.compare.findings import Place, finding
 from iamdrift.report import history
+from iamdrift.report.results import RunReport, judge_history
 
 MEMBER_TRUST = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
 # Widening the trust to the management account lets userA (AssumeRole on "*") in too.
@@ -91,28 +93,23 @@ def test_junit_lists_the_same_failures_as_the_html(world):
     assert len(failed) == 3  # the role, the unexpected user, and the new access edge
 
 
-def _summary(run_id, accounts, findings):
-    return {"run_id": run_id, "accounts": accounts, "findings": findings}
+def _finding(finding_id: str):
+    account, kind, name, aspect = finding_id.split("/")
+    return finding(Place(account, kind, name, account), aspect, "changed", "high", "differs")
 
 
-def test_compare_counts_resolved_only_for_accounts_read():
-    prev = _summary(
-        "r1",
-        [],
-        [
-            {"id": "A/role/x/trust_policy", "account": "A"},
-            {"id": "B/role/y/trust_policy", "account": "B"},
-            {"id": "C/role/z/trust_policy", "account": "C"},
-        ],
+def test_history_counts_resolved_only_for_accounts_read():
+    prev = RunReport(
+        run_id="r1",
+        findings=[_finding(f"{a}/role/{a.lower()}/trust_policy") for a in ("A", "B", "C")],
     )
-    current = _summary(
-        "r2",
-        [{"id": "A", "status": "compliant"}, {"id": "B", "status": "error"}],
-        [{"id": "A/user/new/existence", "account": "A"}],
-    )
-    out = history.compare(prev, current)
-    assert [f["id"] for f in out["resolved_findings"]] == ["A/role/x/trust_policy"]
-    assert out["new"] == 1 and current["findings"][0]["history"] == "new"
+    now = [_finding("A/user/new/existence")]
+    marked, summary, resolved = judge_history(prev, now, {f.id for f in now}, read={"A"})
+    assert [f.id for f in resolved] == ["A/role/a/trust_policy"]  # B errored, C not selected
+    assert summary.new == 1 and summary.resolved == 1 and summary.previous_run == "r1"
+    assert [f.history for f in marked] == ["new"]
+    again, summary, _ = judge_history(RunReport(run_id="r2", findings=marked), now, set(), {"A"})
+    assert [f.history for f in again] == ["persisting"] and summary.persisting == 1
 
 
 def _fake_run(reports, run_id, status="compliant"):

@@ -10,6 +10,7 @@ import pytest
 
 from iamdrift.cli.emulator import DEMO
 from iamdrift.report.notify import notify
+from iamdrift.report.results import RunReport
 
 
 class _Hook:
@@ -79,8 +80,7 @@ def test_unreachable_webhook_does_not_fail_the_run(world):
 def test_notify_gives_up_after_bounded_attempts(tmp_path):
     h = _Hook(failures=10)
     try:
-        summary = {"run_id": "r", "accounts": [], "findings": [], "history": {}}
-        assert notify(h.url, summary, tmp_path, attempts=3, backoff=0.01) is False
+        assert notify(h.url, RunReport(run_id="r"), tmp_path, attempts=3, backoff=0.01) is False
         assert h.attempts == 3
     finally:
         h.close()

@@ -8,6 +8,10 @@ IAMDRIFT_FAULTS environment variable (JSON):
      "slow_account": "222222222222", "slow_seconds": 2,
      "hang_account": "333333333333", "hang_endpoint": "http://127.0.0.1:PORT"}
 
+A check whose node id holds `crash_check` kills its xdist worker, once (as an OOM
+kill would): {"crash_check": "test_roles_match_baseline[333333333333]",
+"crash_marker": "/tmp/x/crashed"}.
+
 For the scheduler's tests, runs are counted in a file and may crash or hang:
 
     {"counter": "/tmp/x/count", "crash_runs": [2], "hang_runs": [3], "trace": "/tmp/x/trace"}
@@ -167,3 +171,12 @@ def pytest_configure(config):
             time.sleep(3600)
     # Every botocore session registers BUILTIN_HANDLERS when it is created.
     botocore.handlers.BUILTIN_HANDLERS.extend(make_handlers(spec))
+
+
+def pytest_runtest_setup(item):
+    spec = json.loads(os.environ.get("IAMDRIFT_FAULTS", "{}"))
+    check, marker = spec.get("crash_check"), spec.get("crash_marker")
+    if check and check in item.nodeid and hasattr(item.config, "workerinput"):
+        if not Path(marker).exists():
+            Path(marker).write_text(item.nodeid)
+            os._exit(9)

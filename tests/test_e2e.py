@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -267,7 +268,9 @@ def test_unreadable_account_errors_and_the_others_are_checked(world):
     assert result.account(DEMO)["status"] == "drift"
     result.finding(f"{DEMO}/user/eve/existence")
     # Every test of the unreadable account errors; none passes.
-    assert "passed" not in [line for line in result.stdout.splitlines() if ACCOUNT_B in line]
+    cases = _junit_cases(world, ACCOUNT_B)
+    assert len(cases) == 5, cases  # users, groups, roles, policies, risks
+    assert all(outcome == "error" for outcome in cases.values()), cases
     assert f"ERROR checks/test_roles.py::test_roles_match_baseline[{ACCOUNT_B}]" in result.stdout
 
 
@@ -439,6 +442,36 @@ def test_xdist_workers_read_each_account_once_and_report_the_same(world):
     assert "test_cross_account_access_matches_baseline" in result.stdout + _junit(world)
     # Each account was read once, by the one worker its tests went to.
     assert len(reads.read_text().splitlines()) == 3
+
+
+def test_a_crashed_xdist_worker_leaves_its_account_an_error(world):
+    crashed = f"test_roles_match_baseline[{ACCOUNT_B}]"
+    env = world.env(IAMDRIFT_FAULTS=json.dumps(
+        {"crash_check": crashed, "crash_marker": str(world.tmp / "crashed")}
+    ))  # fmt: skip
+    result = world.cli("run", "--", "-p", "tests.faults", "-n", "2", "--dist", "loadgroup", env=env)
+    assert (world.tmp / "crashed").exists()  # the worker was killed
+    assert result.code == 1, result.stdout[-3000:]
+    b = result.account(ACCOUNT_B)
+    assert b["status"] == "error" and crashed in b["error"] and "crashed" in b["error"], b
+    assert result.account(DEMO)["status"] == "compliant"  # the others are still checked
+    # xdist runs the crashed check again on a fresh worker; the crash stays on record.
+    root = ET.parse(world.tmp / "reports" / "latest" / "junit.xml").getroot()
+    tags = [c.tag for case in root.iter("testcase") if crashed in case.get("name") for c in case]
+    assert "error" in tags, tags
+    report = next((world.tmp / "reports").glob("*/report.html")).read_text()
+    assert crashed in report
+
+
+def _junit_cases(world, account: str) -> dict[str, str]:
+    """The latest run's JUnit test cases naming `account`: name -> passed, failure, error
+    or skipped."""
+    root = ET.parse(world.tmp / "reports" / "latest" / "junit.xml").getroot()
+    return {
+        case.get("name"): next((c.tag for c in case if c.tag != "system-out"), "passed")
+        for case in root.iter("testcase")
+        if account in case.get("name", "")
+    }
 
 
 def _junit(world) -> str:

@@ -1,11 +1,14 @@
 """Risky access, reported even when live state matches its baseline (pure).
 
 Each risk is a Finding with aspect `risk:<kind>` and a message that says why it
-matters and how to narrow it.
+matters and how to narrow it. Each kind is declared once (`RISK_KINDS`): its name, its
+title and one small rule, as PMapper keeps one checker per kind of edge.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from iamdrift.access.evaluate import ASSUME, SERVICE_ROLE_PATH, OrgContext, statement_applies
@@ -64,6 +67,141 @@ def _is_admin(role, state: AccountState, aws_policies: dict) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class TrustStatement:
+    """One Allow statement of a role's trust policy that admits sts:AssumeRole, with what
+    the rules judge it by."""
+
+    account: str
+    role: str
+    stmt: dict[str, Any]
+    keys: set[str]  # condition keys, lower case, without their /suffix
+    aws: list[str]  # AWS principals
+    admin: bool  # the role is administrator
+    org: OrgContext
+    third_parties: dict[str, str]
+
+
+Rule = Callable[[TrustStatement], Iterator[tuple[Severity, str]]]
+
+
+@dataclass(frozen=True)
+class RiskKind:
+    """A kind of risky access: its id (`risk:<name>`), its title, and its rule, which yields
+    (severity, message) for each way a trust statement has it."""
+
+    name: str
+    title: str
+    rule: Rule
+
+
+def _other_account(value: str) -> str | None:
+    return value.split(":")[4] if value.startswith("arn:") else None
+
+
+def _trust_anyone(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    if "*" in t.aws:
+        yield (
+            "medium" if t.keys & NARROWING else "critical",
+            'trusts Principal "*": any AWS principal in any account whose own policies allow '
+            "it can assume the role; name the principals, or at least require aws:PrincipalOrgID",
+        )
+
+
+def _trust_account_root(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    # Trusting its own account's root delegates to that account's IAM policies, the
+    # ordinary same-account pattern; another account's root is a way in.
+    for value in t.aws:
+        acct = _other_account(value)
+        if value.endswith(":root") and acct != t.account and not (t.keys & NARROWING):
+            yield (
+                "high",
+                f"trusts the whole account {acct} ({value}) without a narrowing condition: "
+                "anyone there whose policies allow sts:AssumeRole can switch in; name the "
+                "user or role, or add aws:PrincipalArn",
+            )
+
+
+def _trust_deleted_principal(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    for value in t.aws:
+        if UNIQUE_ID.match(value):
+            yield (
+                "medium",
+                f"trusts {value}, a bare unique id: the principal it named was deleted, and a "
+                "new one of the same name is not trusted; remove it or name the intended "
+                "principal again",
+            )
+
+
+def _outsiders(t: TrustStatement) -> Iterator[str]:
+    for value in t.aws:
+        acct = _other_account(value)
+        if acct and acct != t.account and t.org.members and acct not in t.org.members:
+            yield acct
+
+
+def _trust_outside_organization(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    for acct in _outsiders(t):
+        if acct not in t.third_parties:
+            yield (
+                "high",
+                f"trusts account {acct}, which is outside the organization and not declared "
+                "as a third party in access.yaml; declare it or remove the trust",
+            )
+
+
+def _third_party_without_external_id(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    for acct in _outsiders(t):
+        if "sts:externalid" not in t.keys:
+            yield (
+                "high",
+                f"trusts account {acct} outside the organization without an sts:ExternalId "
+                "condition, which leaves it open to the confused deputy problem; require the "
+                "ExternalId the third party gave you",
+            )
+
+
+def _admin_without_mfa(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    if t.admin and t.aws and "aws:multifactorauthpresent" not in t.keys:
+        yield (
+            "high",
+            "has administrator permissions and can be assumed without MFA; add Condition "
+            "Bool aws:MultiFactorAuthPresent true to its trust",
+        )
+
+
+def _oaar_trusts_other(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
+    if t.role != OAAR or not t.org.management:
+        return
+    others = [v for v in t.aws if v != f"arn:aws:iam::{t.org.management}:root"]
+    others += [f"{k}:{v}" for k, vs in t.stmt["Principal"].items() if k != "AWS" for v in vs]
+    if others:
+        yield (
+            "high",
+            f"trusts {', '.join(others)}, not only the management account {t.org.management}: "
+            "this administrator role is the organization's way in and should trust nothing else",
+        )
+
+
+TRUST_RISKS: tuple[RiskKind, ...] = (
+    RiskKind("trust_anyone", "role trusts any AWS principal", _trust_anyone),
+    RiskKind("trust_account_root", "role trusts another whole account", _trust_account_root),
+    RiskKind("trust_deleted_principal", "role trusts a deleted principal",
+             _trust_deleted_principal),
+    RiskKind("trust_outside_organization", "role trusts an undeclared outside account",
+             _trust_outside_organization),
+    RiskKind("third_party_without_external_id", "third party trusted without an ExternalId",
+             _third_party_without_external_id),
+    RiskKind("admin_without_mfa", "administrator role assumable without MFA", _admin_without_mfa),
+    RiskKind("oaar_trusts_other", "OrganizationAccountAccessRole trusts more than management",
+             _oaar_trusts_other),
+)  # fmt: skip
+ASSUME_ANY_ROLE = RiskKind(
+    "assume_any_role", "principal may assume any role", lambda t: iter(())
+)  # judged from identity policies, by identity_risks
+RISK_KINDS: dict[str, RiskKind] = {k.name: k for k in (*TRUST_RISKS, ASSUME_ANY_ROLE)}
+
+
 def role_risks(
     account: str,
     name: str,
@@ -83,114 +221,13 @@ def role_risks(
             or "Principal" not in stmt
         ):
             continue
-        keys = _keys(stmt)
-        aws = stmt["Principal"].get("AWS", [])
-        for value in aws:
-            acct = value.split(":")[4] if value.startswith("arn:") else None
-            if value == "*":
-                sev: Severity = "medium" if keys & NARROWING else "critical"
-                out.append(
-                    _risk(
-                        account,
-                        "role",
-                        name,
-                        "trust_anyone",
-                        sev,
-                        'trusts Principal "*": any AWS principal in any account whose own '
-                        "policies allow it can assume the role; name the principals, or at "
-                        "least require aws:PrincipalOrgID",
-                        stmt,
-                    )
-                )
-            elif value.endswith(":root") and acct != account and not (keys & NARROWING):
-                # Trusting its own account's root delegates to that account's IAM policies,
-                # the ordinary same-account pattern; another account's root is a way in.
-                out.append(
-                    _risk(
-                        account,
-                        "role",
-                        name,
-                        "trust_account_root",
-                        "high",
-                        f"trusts the whole account {acct} ({value}) without a narrowing "
-                        "condition: anyone there whose policies allow sts:AssumeRole can "
-                        "switch in; name the user or role, or add aws:PrincipalArn",
-                        stmt,
-                    )
-                )
-            if UNIQUE_ID.match(value):
-                out.append(
-                    _risk(
-                        account,
-                        "role",
-                        name,
-                        "trust_deleted_principal",
-                        "medium",
-                        f"trusts {value}, a bare unique id: the principal it named was "
-                        "deleted, and a new one of the same name is not trusted; remove it "
-                        "or name the intended principal again",
-                        stmt,
-                    )
-                )
-            if acct and acct != account and org.members and acct not in org.members:
-                if acct not in third_parties:
-                    out.append(
-                        _risk(
-                            account,
-                            "role",
-                            name,
-                            "trust_outside_organization",
-                            "high",
-                            f"trusts account {acct}, which is outside the organization and "
-                            "not declared as a third party in access.yaml; declare it or "
-                            "remove the trust",
-                            stmt,
-                        )
-                    )
-                if "sts:externalid" not in keys:
-                    out.append(
-                        _risk(
-                            account,
-                            "role",
-                            name,
-                            "third_party_without_external_id",
-                            "high",
-                            f"trusts account {acct} outside the organization without an "
-                            "sts:ExternalId condition, which leaves it open to the confused "
-                            "deputy problem; require the ExternalId the third party gave you",
-                            stmt,
-                        )
-                    )
-        if admin and aws and "aws:multifactorauthpresent" not in keys:
-            out.append(
-                _risk(
-                    account,
-                    "role",
-                    name,
-                    "admin_without_mfa",
-                    "high",
-                    "has administrator permissions and can be assumed without MFA; add "
-                    "Condition Bool aws:MultiFactorAuthPresent true to its trust",
-                    stmt,
-                )
-            )
-        if name == OAAR and org.management:
-            others = [v for v in aws if v != f"arn:aws:iam::{org.management}:root"]
-            others += [f"{k}:{v}" for k, vs in stmt["Principal"].items() if k != "AWS" for v in vs]
-            if others:
-                out.append(
-                    _risk(
-                        account,
-                        "role",
-                        name,
-                        "oaar_trusts_other",
-                        "high",
-                        f"trusts {', '.join(others)}, not only the management account "
-                        f"{org.management}: this administrator role is the organization's "
-                        "way in and should trust nothing else",
-                        stmt,
-                    )
-                )
+        view = TrustStatement(
+            account, name, stmt, _keys(stmt), stmt["Principal"].get("AWS", []), admin, org,
+            third_parties,
+        )  # fmt: skip
+        for kind in TRUST_RISKS:
+            for severity, message in kind.rule(view):
+                out.append(_risk(account, "role", name, kind.name, severity, message, stmt))
     return out
 
 
@@ -225,7 +262,7 @@ def identity_risks(account: str, state: AccountState) -> list[Finding]:
                             account,
                             kind,
                             name,
-                            "assume_any_role",
+                            ASSUME_ANY_ROLE.name,
                             "high",
                             f"may assume any role in any account that trusts it ({label} "
                             'allows sts:AssumeRole on Resource "*"); list the role ARNs '

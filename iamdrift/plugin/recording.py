@@ -12,7 +12,7 @@ from iamdrift.plugin.session import FRAGMENT, RESULT, Session
 from iamdrift.report.html import findings_html
 from iamdrift.report.results import CheckResult
 
-_ACCOUNT_PARAM = re.compile(r"\[(\d{12})\]$")
+_ACCOUNT_PARAM = re.compile(r"\[(\d{12})\](@[^/\[\]]*)?$")  # loadgroup adds @GROUP
 
 
 def attach(session: Session, report: TestReport, result: CheckResult, fragment: str = "") -> None:

@@ -8,6 +8,8 @@ import html
 from typing import Any
 
 from iamdrift.access.graph import AccessRow
+from iamdrift.access.risks import RISK_KINDS
+from iamdrift.compare.aspects import aspect_of, split
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
 from iamdrift.report.results import RunReport
 from iamdrift.report.text import unified
@@ -105,7 +107,7 @@ def _group_rows(findings: list[Finding]) -> list[list[str]]:
         if len(group) == 1:
             rows.append([badge(f.severity), e(f.id), "1", e(f.message)])
             continue
-        what = f"{f.resource_type} {f.resource}: {f.aspect} ({f.change})"
+        what = f"{f.resource_type} {f.resource}: {_title(f)} ({f.aspect}, {f.change})"
         accounts = ", ".join(e(g.account) for g in sorted(group, key=lambda g: g.account))
         rows.append([
             badge(f.severity),
@@ -115,6 +117,13 @@ def _group_rows(findings: list[Finding]) -> list[list[str]]:
             f"<p>In {len(group)} accounts: {accounts}</p></details>",
         ])  # fmt: skip
     return rows
+
+
+def _title(f: Finding) -> str:
+    family, param = split(f.aspect)
+    if family == "risk" and param in RISK_KINDS:
+        return RISK_KINDS[param].title
+    return aspect_of(f.resource_type, f.aspect).title
 
 
 _GROUP_HEAD = ["Severity", "Finding", "Accounts", "Message"]

@@ -176,7 +176,7 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     spec = json.loads(os.environ.get("IAMDRIFT_FAULTS", "{}"))
     check, marker = spec.get("crash_check"), spec.get("crash_marker")
-    if check and check in item.nodeid and hasattr(item.config, "workerinput"):
-        if not Path(marker).exists():
-            Path(marker).write_text(item.nodeid)
-            os._exit(9)
+    on_worker = hasattr(item.config, "workerinput")
+    if check and check in item.nodeid and on_worker and not Path(marker).exists():
+        Path(marker).write_text(item.nodeid)
+        os._exit(9)

@@ -162,3 +162,20 @@ def test_accept_refuses_what_it_cannot_know(world):
     assert both.code == 2  # nothing is written when any part cannot be accepted
     assert _texts(baselines) == before
     assert "Traceback" not in unknown.stderr + risk.stderr + both.stderr
+
+
+def test_accept_a_glob_takes_the_drift_and_names_the_risks_it_skips(world):
+    baselines = world.baselines_copy()
+    world.emu.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200)
+    world.emu.iam(ACCOUNT_B).create_user(UserName="eve")
+    first = world.cli("run", "--baselines", str(baselines))
+    assert first.code == 1 and first.summary["risks"], first.stdout[-2000:]
+    reports = ["--baselines", str(baselines), "--report-dir", str(world.tmp / "reports")]
+    result = world.cli("accept", "*", *reports)
+    assert result.code == 0, result.stderr
+    for f in first.summary["findings"]:
+        assert f"accepted {f['id']}" in result.stdout
+    for risk in first.summary["risks"]:
+        assert f"skipped {risk['id']}: a risk, not drift" in result.stdout
+    second = world.cli("run", "--baselines", str(baselines))
+    assert second.code == 0 and second.summary["findings"] == [], second.stdout[-2000:]

@@ -8,8 +8,8 @@ True
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from iamdrift.baselines.models import Structure
@@ -57,29 +57,85 @@ def scp_levels(structure: Structure) -> dict[str, list[list[Canonical]]]:
     return out
 
 
-@functools.lru_cache(maxsize=2**16)
-def _glob(value: str, pattern: str) -> bool:
-    # The same action and resource patterns recur in every account: match each once.
-    return fnmatchcase(value, pattern)
+def iam_glob(pattern: str) -> str:
+    """A regular expression for an IAM pattern. In IAM, `*` (any run of characters) and `?`
+    (one character) are the only wildcards; brackets and every other character match
+    themselves (IAM User Guide, "IAM JSON policy elements: Action" and "Resource": wildcards).
+
+    >>> bool(re.fullmatch(iam_glob("arn:aws:iam::[12]*"), "arn:aws:iam::1x"))
+    False
+    >>> bool(re.fullmatch(iam_glob("arn:aws:iam::[12]*"), "arn:aws:iam::[12]x"))
+    True
+    """
+    return "".join(
+        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
+    )
 
 
-def _values_match(patterns: list[str], value: str, case: bool) -> bool:
-    if not case:
-        value = value.lower()
-        return any(_glob(value, p.lower()) for p in patterns)
-    return any(_glob(value, p) for p in patterns)
+class _Patterns:
+    """A list of IAM patterns made ready to match many values: exact ones in a set, `prefix*`
+    ones as prefixes, the rest as expressions; each kept under its service (`s3` of
+    `s3:Get*`) where it names one, so a value meets only the patterns that could match it."""
+
+    def __init__(self, patterns: tuple[str, ...], case: bool):
+        self.case = case
+        self.exact: set[str] = set()
+        self.prefixes: dict[str, list[str]] = {}
+        self.expressions: dict[str, list[re.Pattern[str]]] = {}
+        for pattern in patterns:
+            p = pattern if case else pattern.lower()
+            if "*" not in p and "?" not in p:
+                self.exact.add(p)
+                continue
+            head = p.split(":", 1)[0]
+            bucket = head if ":" in p and "*" not in head and "?" not in head else ""
+            if p.endswith("*") and "*" not in p[:-1] and "?" not in p:
+                self.prefixes.setdefault(bucket, []).append(p[:-1])
+            else:
+                self.expressions.setdefault(bucket, []).append(
+                    re.compile(iam_glob(p), re.DOTALL)
+                )
+
+    def match(self, value: str) -> bool:
+        v = value if self.case else value.lower()
+        if v in self.exact:
+            return True
+        for bucket in (v.split(":", 1)[0], ""):
+            if any(v.startswith(p) for p in self.prefixes.get(bucket, ())):
+                return True
+            if any(x.fullmatch(v) for x in self.expressions.get(bucket, ())):
+                return True
+        return False
+
+
+@functools.lru_cache(maxsize=2**14)
+def _patterns(patterns: tuple[str, ...], case: bool) -> _Patterns:
+    # Made once per list: the same lists (an AWS managed policy's 1,600 actions among them)
+    # recur in every account.
+    return _Patterns(patterns, case)
+
+
+def iam_match(patterns: list[str] | tuple[str, ...], value: str, case: bool) -> bool:
+    """Does `value` match any IAM pattern? Actions compare without case, resources with.
+
+    >>> iam_match(["s3:Get*", "sts:AssumeRole"], "STS:assumerole", case=False)
+    True
+    >>> iam_match(["arn:aws:iam::*:role/[ab]"], "arn:aws:iam::1:role/a", case=True)
+    False
+    """
+    return _patterns(tuple(patterns), case).match(value)
 
 
 def statement_applies(stmt: Canonical, action: str, resource: str | None = None) -> bool:
     """Does a canonical statement cover this action (and resource)? Conditions aside."""
-    if "Action" in stmt and not _values_match(stmt["Action"], action, case=False):
+    if "Action" in stmt and not iam_match(stmt["Action"], action, case=False):
         return False
-    if "NotAction" in stmt and _values_match(stmt["NotAction"], action, case=False):
+    if "NotAction" in stmt and iam_match(stmt["NotAction"], action, case=False):
         return False
     if resource is not None:
-        if "Resource" in stmt and not _values_match(stmt["Resource"], resource, case=True):
+        if "Resource" in stmt and not iam_match(stmt["Resource"], resource, case=True):
             return False
-        if "NotResource" in stmt and _values_match(stmt["NotResource"], resource, case=True):
+        if "NotResource" in stmt and iam_match(stmt["NotResource"], resource, case=True):
             return False
     return True
 

@@ -73,13 +73,19 @@ class AuditContext:
 
 
 def audit_account(
-    hub: Hub, acct: AccountBaseline, ctx: AuditContext, deadline: float | None = None
+    hub: Hub,
+    acct: AccountBaseline,
+    context: Callable[[], AuditContext],
+    deadline: float | None = None,
 ) -> AccountOutcome:
+    """Read, compare, judge and project one account. `context` is asked for only once the
+    account is read, so reading does not wait for the organization."""
     began = time.monotonic()
     try:
         state = read_account(hub, acct, deadline)
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
+    ctx = context()
     expected = acct.expected
     names = compared(expected, state, acct.ignore, ctx.selection, acct.id)
     findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection, names)
@@ -160,6 +166,8 @@ class Auditor:
         self._started: dict[str, float] = {}
         self._late: dict[str, AccountOutcome] = {}
         self._org: OrganizationRead | None = None
+        self._org_read: Future | None = None
+        self._org_lock = threading.Lock()
         self._ctx: AuditContext | None = None
         self._lock = threading.Lock()
 
@@ -170,19 +178,19 @@ class Auditor:
             return self._hub
 
     def organization(self) -> OrganizationRead:
-        """The organization, read once: None when the hub may not read it."""
+        """The organization, read once (whoever asks meanwhile waits for that read): None
+        when the hub may not read it."""
         hub = self.hub()
-        with self._lock:
-            if self._org is not None:
-                return self._org
-        try:
-            read = OrganizationRead(hub_account=hub.account(), structure=hub.structure())
-        except (ClientError, BotoCoreError) as exc:
-            read = OrganizationRead(error=aws_error_text(exc))
-        except RuntimeError as exc:
-            read = OrganizationRead(error=str(exc))
-        with self._lock:
-            self._org = self._org or read
+        with self._org_lock:
+            if self._org is None:
+                try:
+                    self._org = OrganizationRead(
+                        hub_account=hub.account(), structure=hub.structure()
+                    )
+                except (ClientError, BotoCoreError) as exc:
+                    self._org = OrganizationRead(error=aws_error_text(exc))
+                except RuntimeError as exc:
+                    self._org = OrganizationRead(error=str(exc))
             return self._org
 
     def context(self) -> AuditContext:
@@ -199,6 +207,9 @@ class Auditor:
         return self._ctx
 
     def start(self, accounts: Iterable[AccountBaseline]) -> None:
+        with self._lock:
+            if self._org_read is None:  # alongside the accounts: judging them needs it
+                self._org_read = self._readers.submit(self.organization)
         for acct in accounts:
             with self._lock:
                 if acct.id not in self._futures:
@@ -212,7 +223,7 @@ class Auditor:
             self.listener.started(acct.id, acct.label)
         try:
             outcome = audit_account(
-                self.hub(), acct, self.context(), deadline=began + self.account_timeout
+                self.hub(), acct, self.context, deadline=began + self.account_timeout
             )
         except Exception as exc:  # no credentials at all, a broken profile, a bug: not a pass
             outcome = AccountOutcome(

@@ -20,15 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.outcome import baselines_digest, in_shard, read_part
 from iamdrift.baselines.load import Baseline, load_baselines
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.diff import Selection
 from iamdrift.errors import BaselineError, Problem
-from iamdrift.plugin.session import Preloaded
 from iamdrift.report import history
 from iamdrift.report.notify import notify
 from iamdrift.report.progress import Progress
@@ -38,6 +35,9 @@ from iamdrift.resources import checks_dir
 CHECKS = checks_dir()
 
 EXIT_OK, EXIT_DRIFT, EXIT_INVALID = 0, 1, 2
+# pytest's exit codes (pytest.ExitCode), named here: pytest and the plugin are imported only
+# once the accounts are being read, so that their import overlaps the reads.
+PYTEST_OK, PYTEST_INTERRUPTED, PYTEST_USAGE_ERROR, PYTEST_NO_TESTS = 0, 2, 4, 5
 log = logging.getLogger("iamdrift")
 
 
@@ -72,12 +72,12 @@ class RunOptions:
     sarif: str | None = None  # write the findings as SARIF 2.1.0
 
 
-def _preloaded(baseline: Baseline, opts: RunOptions) -> Preloaded:
+def _start_reading(baseline: Baseline, opts: RunOptions) -> Auditor | None:
     """The baselines, and the reads already under way: when nothing in the pytest arguments
     can narrow or distribute the tests (`-k`, `-m`, `-n`, node ids), every selected account
     will be read, so reading starts now, alongside pytest's own start."""
     if opts.parts or opts.pytest_args:
-        return Preloaded(baseline)
+        return None
     selection = Selection(tuple(opts.entities)) if opts.entities else None
     auditor = Auditor(
         baseline,
@@ -92,7 +92,7 @@ def _preloaded(baseline: Baseline, opts: RunOptions) -> Preloaded:
     tty = sys.stdout.isatty() and not os.environ.get("CI")
     auditor.listener = Progress(len(accounts), tty=tty)
     auditor.start(accounts)
-    return Preloaded(baseline, auditor)
+    return auditor
 
 
 XDIST_OPTIONS = ("-n", "--numprocesses", "--dist", "--tx", "-d", "--maxprocesses")
@@ -171,8 +171,17 @@ def check_parts(baseline: Baseline, parts: list[str]) -> None:
         raise BaselineError(problems)
 
 
-def _pytest(args: list[str], opts: RunOptions, given: Preloaded) -> int:
-    return int(pytest.main([*args, *opts.pytest_args], plugins=[given]))
+def _pytest(
+    args: list[str], opts: RunOptions, baseline: Baseline, source: Auditor | None
+) -> tuple[int, RunReport | None]:
+    """pytest's exit code, and the run's report (None when pytest stopped before its end)."""
+    import pytest
+
+    from iamdrift.plugin.session import Preloaded
+
+    given = Preloaded(baseline, source)
+    code = int(pytest.main([*args, *opts.pytest_args], plugins=[given]))
+    return code, given.session.report() if given.session else None
 
 
 def run_shard(opts: RunOptions) -> RunOutput:
@@ -181,16 +190,15 @@ def run_shard(opts: RunOptions) -> RunOutput:
     baseline.select(opts.accounts)
     part = Path(opts.part or Path(opts.report_dir) / f"part-{opts.shard.replace('/', '-of-')}.gz")
     part.parent.mkdir(parents=True, exist_ok=True)
-    given = _preloaded(baseline, opts)
+    source = _start_reading(baseline, opts)
     args = [*_pytest_args(opts), f"--shard={opts.shard}", f"--iamdrift-part-out={part}"]
     if opts.json_path:
         args.append(f"--iamdrift-json={opts.json_path}")
-    code = _pytest(args, opts, given)
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED) or not part.exists():
-        return RunOutput(EXIT_INVALID if code == pytest.ExitCode.USAGE_ERROR else EXIT_DRIFT, None)
-    report = given.session.report() if given.session else None
+    code, report = _pytest(args, opts, baseline, source)
+    if code in (PYTEST_USAGE_ERROR, PYTEST_INTERRUPTED) or not part.exists():
+        return RunOutput(EXIT_INVALID if code == PYTEST_USAGE_ERROR else EXIT_DRIFT, None)
     print(f"shard {opts.shard}: wrote {part}; merge the parts with `runner.py merge`")
-    if code == pytest.ExitCode.NO_TESTS_COLLECTED:
+    if code == PYTEST_NO_TESTS:
         return RunOutput(EXIT_OK, None, report)  # no account hashed to this shard
     return RunOutput(_exit_code(code, report), None, report)
 
@@ -206,7 +214,7 @@ def run_checks(opts: RunOptions) -> RunOutput:
     baseline.select(opts.accounts)  # unknown ids are an argument error before anything runs
     if opts.parts:
         check_parts(baseline, opts.parts)
-    given = _preloaded(baseline, opts)
+    source = _start_reading(baseline, opts)
 
     reports = Path(opts.report_dir)
     reports.mkdir(parents=True, exist_ok=True)
@@ -226,12 +234,12 @@ def run_checks(opts: RunOptions) -> RunOutput:
     previous = history.latest_complete(reports)
     if previous:
         args.append(f"--iamdrift-previous={previous}")
-    code = _pytest(args, opts, given)
+    code, report = _pytest(args, opts, baseline, source)
 
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.NO_TESTS_COLLECTED):
+    if code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
         shutil.rmtree(staging, ignore_errors=True)
         return RunOutput(EXIT_INVALID, None)  # a selection that matches nothing
-    if not findings.exists() or given.session is None:
+    if not findings.exists() or report is None:
         # pytest stopped before the end of its session: nothing is known.
         history.record_failed_run(
             reports,
@@ -242,7 +250,6 @@ def run_checks(opts: RunOptions) -> RunOutput:
             opts.keep,
         )
         return RunOutput(EXIT_DRIFT, None)
-    report = given.session.report()
     exit_code = _exit_code(code, report)
     entry = history.HistoryEntry.of(run_id, exit_code, report)
     run_dir = history.finish_run(reports, run_id, entry, opts.keep)
@@ -269,7 +276,7 @@ def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> No
 
 def _exit_code(pytest_code: int, report: RunReport | None) -> int:
     if (
-        pytest_code == pytest.ExitCode.OK
+        pytest_code == PYTEST_OK
         and report is not None
         and report.accounts
         and report.status == "compliant"

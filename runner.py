@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """iamdrift's command line, from a clone of the repository (`iamdrift` when installed)."""
 
-import sys
-
-from iamdrift.cli.main import main
+from iamdrift.cli.main import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
+from typing import NoReturn
 
 from iamdrift.aws import redact
 from iamdrift.errors import BaselineError
@@ -254,5 +256,20 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_INVALID
 
 
+def entry() -> NoReturn:
+    """The command's entry point: `main`, then out at once.
+
+    Everything a command writes is written and closed when `main` returns, so the exit
+    skips the interpreter's teardown of every module and thread, a fifth of a small
+    run's time (measured with bench/bench_small.py); log handlers and the standard
+    streams are flushed first.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

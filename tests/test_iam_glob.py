@@ -13,6 +13,7 @@ TEXT = st.text(alphabet="aB:/[]!-*?.", max_size=8)
 
 def oracle(patterns: list[str], value: str, case: bool) -> bool:
     """Character by character: `*` any run, `?` one character, the rest themselves."""
+
     def one(p: str, v: str) -> bool:
         if not p:
             return not v
@@ -26,8 +27,9 @@ def oracle(patterns: list[str], value: str, case: bool) -> bool:
     return any(one(p, value) for p in patterns)
 
 
-@given(st.lists(TEXT, min_size=1, max_size=4), st.text(alphabet="aB:/[]!-.", max_size=8),
-       st.booleans())
+@given(
+    st.lists(TEXT, min_size=1, max_size=4), st.text(alphabet="aB:/[]!-.", max_size=8), st.booleans()
+)
 def test_iam_match_agrees_with_the_grammar(patterns, value, case):
     assert iam_match(patterns, value, case) == oracle(patterns, value, case)
 

@@ -51,10 +51,24 @@ def _outcome(account: str, drift: bool) -> AccountOutcome:
             ),
             finding(where, "trust_policy", "changed", "critical", "trusts more", {}, {"x": 1}),
         ]
+    risks = (
+        []
+        if account == MANAGEMENT
+        else [
+            finding(
+                Place(account, "role", "OrganizationAccountAccessRole", f"Account {account}"),
+                "risk:admin_without_mfa",
+                "unexpected",
+                "high",
+                "can be assumed without MFA",
+            )
+        ]
+    )  # the same risk on every member, as the seed's OrganizationAccountAccessRole has it
     return AccountOutcome(
         id=account,
         name=f"member {account}",
         findings=findings,
+        risks=risks,
         checked={"users": 90, "groups": 30, "roles": 150, "policies": 30},
         projection=projection,
     )
@@ -108,6 +122,17 @@ def test_a_thousand_clean_accounts_make_a_small_report_that_opens(tmp_path):
     assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
     assert "1000 compliant account(s)" in dom and "300000 entities compared" in dom
     assert "Every account was read and matches its baseline." in dom
+    # One risk on 999 roles: one entry each in the JSON, one row in the report.
+    assert len(summary["risks"]) == 999
+    rows = _rows(dom, "iamdrift-risks")
+    assert len(rows) == 1 and "999" in rows[0] and "OrganizationAccountAccessRole" in rows[0]
+
+
+def _rows(dom: str, table_id: str) -> list[str]:
+    """The body rows of the summary's table `table_id`, as HTML."""
+    start = dom.index(f'id="{table_id}"')
+    body = dom[dom.index("<tbody>", start) : dom.index("</tbody>", start)]
+    return body.split("<tr>")[1:]
 
 
 def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
@@ -125,3 +150,7 @@ def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
     for f in summary["findings"]:
         assert f["id"] in dom
     assert dom.index("iamdrift summary") < dom.index("col-testId")
+    # One change rolled out to fifty accounts: a row for each aspect, the worst first.
+    repeated = _rows(dom, "iamdrift-repeated")
+    assert len(repeated) == 2 and all(">50<" in row for row in repeated), repeated
+    assert "trust_policy" in repeated[0] and "max_session_duration" in repeated[1]

@@ -67,9 +67,7 @@ def iam_glob(pattern: str) -> str:
     >>> bool(re.fullmatch(iam_glob("arn:aws:iam::[12]*"), "arn:aws:iam::[12]x"))
     True
     """
-    return "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
-    )
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
 
 
 class _Patterns:
@@ -92,9 +90,7 @@ class _Patterns:
             if p.endswith("*") and "*" not in p[:-1] and "?" not in p:
                 self.prefixes.setdefault(bucket, []).append(p[:-1])
             else:
-                self.expressions.setdefault(bucket, []).append(
-                    re.compile(iam_glob(p), re.DOTALL)
-                )
+                self.expressions.setdefault(bucket, []).append(re.compile(iam_glob(p), re.DOTALL))
 
     def match(self, value: str) -> bool:
         v = value if self.case else value.lower()

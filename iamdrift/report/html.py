@@ -190,9 +190,8 @@ def summary_html(report: RunReport) -> str:
         )
     risks = ""
     if report.risks:
-        risks = (
-            f"<h3>Risky access ({len(report.risks)}, reported as warnings)</h3>"
-            + _table(_GROUP_HEAD, _group_rows(report.risks), "iamdrift-risks")
+        risks = f"<h3>Risky access ({len(report.risks)}, reported as warnings)</h3>" + _table(
+            _GROUP_HEAD, _group_rows(report.risks), "iamdrift-risks"
         )
     waivers = ""
     if report.waivers:

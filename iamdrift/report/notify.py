@@ -32,8 +32,9 @@ def message(report: RunReport, run_dir: Path) -> dict[str, Any]:
         "text": "\n".join(lines),
         "run_id": report.run_id,
         "report": str(run_dir / "report.html"),
-        "new": [f.model_dump(mode="json", include={"id", "severity", "change", "message"})
-                for f in new],
+        "new": [
+            f.model_dump(mode="json", include={"id", "severity", "change", "message"}) for f in new
+        ],
         "errors": errors,
         "history": report.history.model_dump(),
     }

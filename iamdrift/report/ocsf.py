@@ -80,10 +80,12 @@ def ocsf_findings(report: RunReport) -> list[dict[str, Any]]:
                 )
             ],
             remediation=Remediation(desc=f.remediation),
-            unmapped={"iamdrift": {
-                "waiver": f.waiver.model_dump(mode="json") if f.waiver else None,
-                "history": f.history,
-            }},
+            unmapped={
+                "iamdrift": {
+                    "waiver": f.waiver.model_dump(mode="json") if f.waiver else None,
+                    "history": f.history,
+                }
+            },
         )
         out.append(event.model_dump(mode="json", exclude_none=True))
     return out

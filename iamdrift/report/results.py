@@ -236,9 +236,7 @@ class RunCollector:
         waived = self._all("waived")
         now = {f.id for f in [*self._all("findings"), *waived]}
         read = {a.id for a in self.accounts.values() if a.status != "error"}
-        findings, history, resolved = judge_history(
-            self.previous, self._all("findings"), now, read
-        )
+        findings, history, resolved = judge_history(self.previous, self._all("findings"), now, read)
         return RunReport(
             run_id=self.run_id,
             started=self.started,

@@ -19,6 +19,7 @@ import pytest
 from iamdrift.aws import redact
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.html import HtmlReport
+from iamdrift.plugin.outputs import Outputs
 from iamdrift.plugin.recording import Recorder
 from iamdrift.plugin.session import FRAGMENT, RESULT, Preloaded, Session
 from iamdrift.plugin.targets import CHECKS, Target
@@ -120,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
     pm.register(session, "iamdrift-session")
     pm.register(Recorder(session), "iamdrift-recorder")
     pm.register(Distributed(session), "iamdrift-xdist")
+    pm.register(Outputs(session), "iamdrift-outputs")
     if pm.hasplugin("html"):
         pm.register(HtmlReport(session.report), "iamdrift-html")
 

@@ -13,8 +13,6 @@ import gc
 import logging
 import os
 import pickle
-import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,12 +30,9 @@ from iamdrift.audit.outcome import (
     AccountOutcome,
     OrganizationRead,
     OutcomeSource,
-    Part,
     PartsSource,
-    baselines_digest,
     in_shard,
     read_part,
-    write_part,
 )
 from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
 from iamdrift.compare.diff import Selection
@@ -47,7 +42,6 @@ from iamdrift.errors import BaselineError
 from iamdrift.plugin.targets import CHECKS, Target, account_groups, targets
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckResult, RunCollector, RunReport
-from iamdrift.report.text import waiver_lines
 
 RESULT = pytest.StashKey[CheckResult]()  # what the running test found
 FRAGMENT = pytest.StashKey[str]()  # its report HTML beyond the findings (the access matrix)
@@ -114,7 +108,6 @@ class Session:
         self.terminal = None
         self._sent: set[str] = set()  # accounts whose outcome went out with a check result
         self._groups: dict[str, list[str]] | None = None
-        self._shared: Path | None = None  # the baselines handed to xdist workers
         self.started = datetime.now(UTC).isoformat(timespec="seconds")
         self.today = _today()
         self.collector.today = self.today
@@ -245,6 +238,12 @@ class Session:
             self._report = self.collector.report()
         return self._report
 
+    def close(self) -> None:
+        """The end of reading: the last progress shown, the readers stopped."""
+        if self._source is not None:
+            self.show_progress(waiting=False)
+            self._source.close()
+
     # --- progress ---------------------------------------------------------------------
 
     def show_progress(self, waiting: bool = True) -> None:
@@ -259,14 +258,6 @@ class Session:
             progress.render(self.terminal, waiting)
 
     # --- hooks ------------------------------------------------------------------------
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node) -> None:
-        """Hand the loaded baselines to each xdist worker (a private file, read once)."""
-        if self._shared is None:
-            self._shared = Path(tempfile.mkdtemp(prefix="iamdrift-")) / "baseline.pickle"
-            self._shared.write_bytes(pickle.dumps(self.baseline))
-        node.workerinput[SHARED_BASELINE] = str(self._shared)
 
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
@@ -302,52 +293,6 @@ class Session:
                 tty = bool(tr.isatty()) and not os.environ.get("CI")
                 source.listener = Progress(len(needed), tty=tty)
         source.start(a for a in self.selected() if a.id in needed)
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self._shared is not None:
-            shutil.rmtree(self._shared.parent, ignore_errors=True)
-        if self._source is not None:
-            self.show_progress(waiting=False)
-            self._source.close()
-        if self.is_worker:
-            return
-        path = self.config.getoption("iamdrift_json")
-        if path:
-            self.report().write(path)
-        part = self.config.getoption("iamdrift_part_out")
-        if part:
-            self.write_part(Path(part))
-
-    def write_part(self, path: Path) -> None:
-        files = [*self.baseline.directory.rglob("*.y*ml")]
-        outcomes = self.collector.outcomes
-        shard = f"{self.shard[0]}/{self.shard[1]}" if self.shard else "1/1"
-        write_part(
-            path,
-            Part(
-                shard=shard,
-                baselines=baselines_digest(files),
-                started=self.started,
-                organization=self.organization(),
-                accounts=[outcomes[a.id] for a in self.selected() if a.id in outcomes],
-            ),
-        )
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.is_worker or not self.collector.accounts:
-            return
-        report = self.report()
-        terminalreporter.section("iamdrift")
-        clean = 0
-        for a in report.accounts:
-            if a.status == "compliant":
-                clean += 1
-                continue
-            detail = a.error or ", ".join(f"{n} {s}" for s, n in a.by_severity.items() if n)
-            terminalreporter.write_line(f"{a.id} ({a.name}): {a.status}: {detail}")
-        terminalreporter.write_line(f"{clean} of {len(report.accounts)} account(s) compliant")
-        for line in waiver_lines(len(report.waived), report.waivers):
-            terminalreporter.write_line(line)
 
 
 def _today() -> date:

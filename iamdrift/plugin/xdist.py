@@ -5,6 +5,10 @@ that ran, so the terminal, JUnit, the HTML report and the exit status all count 
 
 from __future__ import annotations
 
+import pickle
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +16,7 @@ from pytest import TestReport
 
 from iamdrift.audit.organization import AccessJudgement
 from iamdrift.plugin.recording import attach
-from iamdrift.plugin.session import Session, target_of
+from iamdrift.plugin.session import SHARED_BASELINE, Session, target_of
 from iamdrift.report.html import access_html
 from iamdrift.report.results import CheckResult
 from iamdrift.report.text import failure_text, waived_text
@@ -24,6 +28,19 @@ class Distributed:
     def __init__(self, session: Session):
         self.session = session
         self._access_node: dict[str, Any] | None = None
+        self._shared: Path | None = None  # the baselines handed to the workers
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self._shared is not None:
+            shutil.rmtree(self._shared.parent, ignore_errors=True)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        """Hand the loaded baselines to each xdist worker (a private file, read once)."""
+        if self._shared is None:
+            self._shared = Path(tempfile.mkdtemp(prefix="iamdrift-")) / "baseline.pickle"
+            self._shared.write_bytes(pickle.dumps(self.session.baseline))
+        node.workerinput[SHARED_BASELINE] = str(self._shared)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(

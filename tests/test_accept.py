@@ -139,7 +139,7 @@ def test_accept_each_kind_of_finding(world, case):
     assert result.code == 0, result.stderr
     after = [line for p in baselines.rglob("*.yaml") for line in p.read_text().splitlines()
              if line.lstrip().startswith("#")]  # fmt: skip
-    assert after == comments or sorted(after) == sorted(comments)
+    assert sorted(after) == sorted(comments)  # none lost (an entity moved may move its own)
     second = world.cli("run", "--baselines", str(baselines))
     assert {f["id"] for f in second.summary["findings"]} == ids - {accepted}, second.stdout[-2000:]
 

@@ -51,6 +51,7 @@ def _whole(reports: Path) -> None:
     assert {p.name for p in latest.iterdir()} >= RUN_FILES
     parser = _Links()
     parser.feed((reports / "index.html").read_text())
+    assert parser.links  # the latest report at least
     for link in parser.links:
         assert (reports / link).exists(), link
 

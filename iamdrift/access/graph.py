@@ -22,7 +22,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from iamdrift.access.evaluate import ASSUME, Canonical, OrgContext, evaluate, scp_allows
+from iamdrift.access.conditions import Facts, combine, decide, weakest
+from iamdrift.access.evaluate import (
+    ASSUME,
+    Canonical,
+    OrgContext,
+    scp_allows,
+    statement_applies,
+)
 from iamdrift.access.projection import AccountProjection, TrustingRole
 from iamdrift.baselines.models import AccessFile
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
@@ -77,6 +84,7 @@ class _Source:
     principal: Principal
     policies: list[tuple[str, list[Canonical]]]
     boundary: list[Canonical] | None
+    tags: dict[str, str] | None = None
 
 
 def _trust_admits(stmt: Canonical, principal: Principal) -> bool:
@@ -135,7 +143,7 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
             principal = Principal(s.arn, s.kind, account, True)
             grants = [(g.label, proj.policies[g.policy]) for g in s.grants]
             boundary = proj.policies[s.boundary] if s.boundary else None
-            sources.append(_Source(principal, grants, boundary))
+            sources.append(_Source(principal, grants, boundary, s.tags))
     edges: dict[str, Edge] = {}
     nodes: dict[str, Principal] = {s.principal.key: s.principal for s in sources}
     # Trust statements name ARNs or accounts: look those up instead of trying every principal.
@@ -150,58 +158,118 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
                 for i, s in enumerate(role.trust)
                 if s["Effect"] == "Allow" and "Principal" in s
             ]
-            denies = [s for s in role.trust if s["Effect"] == "Deny" and not s.get("Condition")]
+            denies = [s for s in role.trust if s["Effect"] == "Deny"]
+            outside: dict[str, list[tuple[Canonical, str]]] = {}
+            admitting: dict[str, tuple[_Source, list[tuple[int, Canonical]]]] = {}
             for i, stmt in allows:
                 for kind, values in stmt["Principal"].items():
                     for value in values:
                         node = _external(value, kind, audited)
-                        if node is None:
-                            continue
-                        nodes[node.key] = node
-                        why = (f"trust statement {i} of {role.name} names {value}",)
-                        edge = Edge(
-                            node, role.arn, account, role.name, stmt.get("Condition", {}), why
-                        )
-                        edges.setdefault(edge.id, edge)
+                        if node is not None:
+                            nodes[node.key] = node
+                            why = f"trust statement {i} of {role.name} names {value}"
+                            way = (stmt.get("Condition", {}), why)
+                            outside.setdefault(node.key, []).append(way)
                 for src in _candidates(stmt, sources, by_key, by_account):
-                    edge = _edge(src, role, account, i, stmt, denies, org)
-                    if edge is not None:
-                        edges.setdefault(edge.id, edge)
+                    entry = admitting.setdefault(src.principal.key, (src, []))
+                    if (i, stmt) not in entry[1]:
+                        entry[1].append((i, stmt))
+            for key, ways in outside.items():
+                edge = _outside_edge(nodes[key], role, account, ways)
+                edges[edge.id] = edge
+            for src, statements in admitting.values():
+                edge = _edge(src, role, account, statements, denies, org)
+                if edge is not None:
+                    edges[edge.id] = edge
     return Graph(
         sorted(edges.values(), key=lambda e: e.id), sorted(nodes.values(), key=lambda p: p.key)
     )
+
+
+def _outside_edge(
+    node: Principal, role: TrustingRole, account: str, ways: list[tuple[Canonical, str]]
+) -> Edge:
+    """A principal outside the audit: only the trust decides, by its weakest statement."""
+    least = min(ways, key=lambda w: _size(w[0]))
+    return Edge(node, role.arn, account, role.name, weakest([c for c, _ in ways]), (least[1],))
+
+
+def _size(conditions: Canonical) -> int:
+    return sum(len(pairs) for pairs in conditions.values())
+
+
+def _denied(stmt: Canonical, facts: Facts) -> bool:
+    """Does a Deny apply whatever the request? Unconditional, or on conditions the
+    principal decides true. A Deny on the request's conditions may not apply: the graph
+    errs towards showing access."""
+    return decide(stmt.get("Condition", {}), facts) == {}
+
+
+def _identity_ways(
+    policies: list[tuple[str, list[Canonical]]], resource: str, facts: Facts
+) -> list[tuple[str, Canonical]] | None:
+    """The identity statements that allow sts:AssumeRole on `resource`, each with the
+    conditions the request must meet; None when a Deny applies whatever the request."""
+    ways = []
+    for label, statements in policies:
+        for stmt in statements:
+            if not statement_applies(stmt, ASSUME, resource):
+                continue
+            if stmt["Effect"] == "Deny":
+                if _denied(stmt, facts):
+                    return None
+                continue
+            left = decide(stmt.get("Condition", {}), facts)
+            if left is not None:
+                ways.append((label, left))
+    return ways
 
 
 def _edge(
     src: _Source,
     role: TrustingRole,
     account: str,
-    index: int,
-    stmt: Canonical,
+    statements: list[tuple[int, Canonical]],
     denies: list[Canonical],
     org: OrgContext,
 ) -> Edge | None:
-    """The edge from an audited principal to a role in another account, if both sides allow."""
+    """The edge from an audited principal to a role in another account, if both sides allow:
+    a trust statement admits it and an identity statement allows it, within its boundary,
+    SCPs and Denies. Its conditions are those every way in needs (the weakest way wins)."""
     p = src.principal
-    if p.account == account or not _trust_admits(stmt, p):
+    if p.account == account:
         return None
-    if any(_trust_admits(d, p) for d in denies):
+    facts = Facts(p.key, p.kind, src.tags)
+    trusts = [(i, stmt, decide(stmt.get("Condition", {}), facts)) for i, stmt in statements]
+    trusts = [(i, stmt, left) for i, stmt, left in trusts if left is not None]
+    if not trusts or any(_trust_admits(d, p) and _denied(d, facts) for d in denies):
         return None
-    decision = evaluate(src.policies, ASSUME, role.arn)
-    if not decision.allowed:
+    identity = _identity_ways(src.policies, role.arn, facts)
+    if not identity:
         return None
-    if (
-        src.boundary is not None
-        and not evaluate([("boundary", src.boundary)], ASSUME, role.arn).allowed
-    ):
-        return None
+    ceiling: Canonical = {}
+    if src.boundary is not None:
+        bounded = _identity_ways([("boundary", src.boundary)], role.arn, facts)
+        if not bounded:
+            return None
+        ceiling = weakest([c for _, c in bounded])
     if p.account != org.management and not scp_allows(
         org.scp_levels.get(p.account or "", []), ASSUME, role.arn
     ):
         return None
+    ways = [
+        (both, i, stmt)
+        for i, stmt, t in trusts
+        for _, c in identity
+        if (both := combine(t, c, ceiling)) is not None
+    ]
+    if not ways:
+        return None  # no request meets both sides' conditions at once
+    _, index, stmt = min(ways, key=lambda w: (_size(w[0]), w[1]))
     how = "its ARN" if p.key in stmt["Principal"].get("AWS", []) else "its account"
-    why = (*decision.why, f"trust statement {index} of {role.name} admits {how}")
-    return Edge(p, role.arn, account, role.name, stmt.get("Condition", {}), why)
+    labels = tuple(dict.fromkeys(label for label, _ in identity))
+    why = (*labels, f"trust statement {index} of {role.name} admits {how}")
+    return Edge(p, role.arn, account, role.name, weakest([w[0] for w in ways]), why)
 
 
 def risky_role_arns(projection: AccountProjection, risks: list[Finding]) -> set[str]:

@@ -48,6 +48,7 @@ class Source(_Compact):
     kind: str  # user | role
     grants: list[Grant]
     boundary: str | None = None  # key into AccountProjection.policies
+    tags: dict[str, str] | None = None  # a user's tags, where collected: conditions on them
 
 
 class AccountProjection(_Compact):
@@ -180,6 +181,7 @@ def project(
                 kind=kind,
                 grants=mine,
                 boundary=boundary,
+                tags=getattr(entity, "tags", None) if kind == "user" else None,
             )
         )
     roles = []

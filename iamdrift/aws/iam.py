@@ -57,6 +57,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
         for r in page.get("Roles", [])
     }
     users: dict[str, Any] = {}
+    tags: dict[str, dict[str, str]] = {}
     groups: dict[str, Any] = {}
     roles: dict[str, Any] = {}
     policies: dict[str, Any] = {}
@@ -69,6 +70,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
                 "inline_policies": _inline(u.get("UserPolicyList", [])),
                 "permissions_boundary": _boundary(u),
             }
+            tags[u["UserName"]] = {t["Key"]: t["Value"] for t in u.get("Tags", [])}
         for g in page.get("GroupDetailList", []):
             groups[g["GroupName"]] = {
                 "path": g.get("Path") or "/",
@@ -102,9 +104,12 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
     missing = set(roles) - set(durations)
     if missing:
         raise IncompleteRead(f"ListRoles did not return role(s) {', '.join(sorted(missing))}")
-    return AccountState.model_validate(
+    state = AccountState.model_validate(
         {"users": users, "groups": groups, "roles": roles, "policies": policies}
     )
+    for name, user in state.users.items():
+        user.tags = tags.get(name, {})
+    return state
 
 
 def read_iam(iam) -> AccountState:

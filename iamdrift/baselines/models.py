@@ -265,6 +265,17 @@ class User(StrictModel):
     managed_policies: list[PolicyArn] = []
     inline_policies: dict[PolicyName, IdentityPolicy] = {}
     permissions_boundary: PolicyArn | None = None
+    # Live only (not part of a baseline, not compared): the user's tags, which decide
+    # conditions on aws:PrincipalTag in the access graph. None: not read.
+    _tags: dict[str, str] | None = PrivateAttr(default=None)
+
+    @property
+    def tags(self) -> dict[str, str] | None:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: dict[str, str]) -> None:
+        self._tags = dict(value)
 
 
 class Group(StrictModel):

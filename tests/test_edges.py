@@ -159,3 +159,21 @@ def test_conditions_are_what_every_way_needs(trusts, identities):
             assert _requires(ways, "StringEquals", key, frozenset(on_edge))
             assert set(on_edge) == set().union(*(w["StringEquals"][key] for w in ways))
     assert weakest(ways) == found.conditions
+
+
+def test_an_expected_edge_whose_required_conditions_are_gone_is_reported():
+    from iamdrift.access.graph import Graph, diff_access
+    from iamdrift.baselines.models import AccessFile
+
+    required = AccessFile.model_validate(
+        {"edges": [{"principal": ALICE, "role": ROLE, "conditions": EXTERNAL_ID}]}
+    )
+    org = OrgContext(management="999999999999", members={A, B}, scp_levels={})
+    kept = edge([_allow()], [_trust(EXTERNAL_ID)])
+    gone = edge([_allow()], [_trust(EXTERNAL_ID), _trust()])  # a second way in, without it
+    assert diff_access(required, Graph([kept], []), org)[0] == []
+    findings, rows = diff_access(required, Graph([gone], []), org)
+    assert [(f.aspect, f.change, f.severity) for f in findings] == [
+        ("conditions", "changed", "high")
+    ]
+    assert rows[0].status == "conditions missing"

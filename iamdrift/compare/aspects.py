@@ -205,6 +205,19 @@ def location(account: str, kind: str, name: str, aspect: str) -> tuple[str, tupl
     return k.file, (k.section, name, *tail)
 
 
+def rule(kind: str, aspect: str) -> tuple[str, str, str]:
+    """(id, name, short description) of the SARIF rule for an aspect: one per kind and
+    family, one per kind of risk.
+
+    >>> rule("role", "inline_policy:Extra")
+    ('iamdrift/role/inline_policy', 'role-inline-policy', 'role inline policy')
+    """
+    family, _ = split(aspect)
+    family = aspect if family == "risk" else family
+    name = f"{kind}-{family}".replace(":", "-").replace("_", "-")
+    return f"iamdrift/{kind}/{family}", name, f"{kind} {family.replace('_', ' ')}"
+
+
 def remediation(account: str, kind: str, name: str, aspect: str, change: str) -> str:
     """What to do about a finding: accept it into the baseline, or put IAM back.
 

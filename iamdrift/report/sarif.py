@@ -10,7 +10,7 @@ from typing import Any
 
 from iamdrift.baselines.load import ACCESS_FILE, ORGANIZATION_FILE, STRUCTURE_FILE, Baseline
 from iamdrift.baselines.yamlio import load_yaml_text
-from iamdrift.compare.aspects import location, split
+from iamdrift.compare.aspects import location, rule
 from iamdrift.compare.findings import Finding
 from iamdrift.report.results import RunReport
 
@@ -53,18 +53,24 @@ class _Locator:
         return path, self._line(path, keys)
 
 
-def _rule(f: Finding, rule_id: str, family: str) -> dict[str, Any]:
+def _rule(f: Finding) -> dict[str, Any]:
+    rule_id, name, short = rule(f.resource_type, f.aspect)
+    family = rule_id.rsplit("/", 1)[-1]
     return {
         "id": rule_id,
-        "name": f"{f.resource_type}-{family}".replace(":", "-").replace("_", "-"),
-        "shortDescription": {"text": f"{f.resource_type} {family.replace('_', ' ')}"},
-        "fullDescription": {"text": f"Drift or risk in the {family} of an IAM "
-                                    f"{f.resource_type}, against its baseline."},
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {
+            "text": f"Drift or risk in the {family} of an IAM {f.resource_type}, against its "
+            "baseline."
+        },
         "help": {"text": f.remediation},
         "defaultConfiguration": {"level": LEVEL[f.severity]},
-        "properties": {"tags": ["security", "iam"],
-                       "security-severity": SECURITY_SEVERITY[f.severity]},
-    }  # fmt: skip
+        "properties": {
+            "tags": ["security", "iam"],
+            "security-severity": SECURITY_SEVERITY[f.severity],
+        },
+    }
 
 
 def sarif_log(report: RunReport, baseline: Baseline) -> dict[str, Any]:
@@ -74,9 +80,9 @@ def sarif_log(report: RunReport, baseline: Baseline) -> dict[str, Any]:
     results = []
     entries = [(f, False) for f in [*report.findings, *report.risks]]
     for f, waived in [*entries, *((f, True) for f in report.waived)]:
-        family = f.aspect if split(f.aspect)[0] == "risk" else split(f.aspect)[0]
-        rule_id = f"iamdrift/{f.resource_type}/{family}"
-        rules.setdefault(rule_id, _rule(f, rule_id, family))
+        rule_id = rule(f.resource_type, f.aspect)[0]
+        if rule_id not in rules:
+            rules[rule_id] = _rule(f)
         path, line = locator.locate(f)
         result: dict[str, Any] = {
             "ruleId": rule_id,

@@ -36,8 +36,8 @@ def _trust(condition=None, principal=f"arn:aws:iam::{A}:root") -> dict:
     return {**stmt, "Condition": condition} if condition else stmt
 
 
-def edge(identity: list[dict], trust: list[dict], tags: dict | None = None):
-    """The edge alice -> R, or None."""
+def edge(identity: list[dict], trust: list[dict], tags: dict | None = None, org_id=None):
+    """The edge alice -> R, or None (`org_id`: the organization read, A and B its members)."""
     user = {"UserName": "alice", "Path": "/ops/", "Tags": [
         {"Key": k, "Value": v} for k, v in (tags or {}).items()
     ], "UserPolicyList": [
@@ -47,7 +47,7 @@ def edge(identity: list[dict], trust: list[dict], tags: dict | None = None):
     target = AccountState.model_validate(
         {"roles": {"R": {"trust_policy": {"Version": "2012-10-17", "Statement": trust}}}}
     )
-    org = OrgContext(management="999999999999", members={A, B}, scp_levels={})
+    org = OrgContext(management="999999999999", members={A, B}, scp_levels={}, org_id=org_id)
     g = build_graph({A: project(A, source, {}), B: project(B, target, {})}, org)
     found = [e for e in g.edges if e.principal.key == ALICE and e.role == ROLE]
     return found[0] if found else None
@@ -115,6 +115,22 @@ def test_edge_conditions(case):
     else:
         assert found is not None
         assert found.conditions == _canon(expected) if expected else found.conditions == {}
+
+
+ORG = {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}
+
+
+@pytest.mark.parametrize(
+    ("org_id", "expected"),
+    [("o-abc123", {}), ("o-other", None), (None, ORG)],
+    ids=["its organization: decided", "another organization: no edge", "unknown: travels"],
+)
+def test_principal_org_id_is_decided_for_the_organization_read(org_id, expected):
+    found = edge([_allow()], [_trust(ORG, principal="*")], org_id=org_id)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.conditions == (_canon(expected) if expected else {})
 
 
 def test_the_path_names_the_weakest_trust_statement():

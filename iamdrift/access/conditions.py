@@ -4,8 +4,9 @@ A statement's Condition block is an AND over operators and keys, each key an OR 
 its values (a negated operator: none of them), as the IAM User Guide's "Condition
 element" and "Creating a condition with multiple keys or values" pages define it. Keys
 about the principal that asks (`aws:PrincipalArn`, `aws:PrincipalAccount`,
-`aws:PrincipalType`, `aws:username`, and `aws:PrincipalTag/K` where the principal's
-tags are known and its session cannot carry others) are decided here: a false one
+`aws:PrincipalType`, `aws:username`, `aws:PrincipalOrgID` for a member of the
+organization read, and `aws:PrincipalTag/K` where the principal's tags are known and
+its session cannot carry others) are decided here: a false one
 means the statement does not apply; a true one is dropped. Every other key depends on
 the request (MFA, source IP, time, ExternalId, session tags) and stays on the edge.
 
@@ -39,6 +40,7 @@ class Facts:
     arn: str
     kind: str  # user | role
     tags: dict[str, str] | None = field(default=None, hash=False)  # None: not known
+    org_id: str | None = None  # the organization the principal's account belongs to, if known
 
     @property
     def account(self) -> str:
@@ -51,6 +53,8 @@ class Facts:
             return True, self.arn
         if key == "aws:principalaccount":
             return True, self.account
+        if key == "aws:principalorgid":
+            return (True, self.org_id) if self.org_id else (False, None)
         if key == "aws:principaltype":
             return True, "User" if self.kind == "user" else "AssumedRole"
         if key == "aws:username":

@@ -31,16 +31,21 @@ class OrgContext:
     management: str | None = None
     members: set[str] = field(default_factory=set)
     scp_levels: dict[str, list[list[Canonical]]] = field(default_factory=dict)
+    org_id: str | None = None  # known only with the live structure: members are then known
 
     @classmethod
     def of(
-        cls, management: str | None, structure: Structure | None, declared: set[str]
+        cls,
+        management: str | None,
+        structure: Structure | None,
+        declared: set[str],
+        org_id: str | None = None,
     ) -> OrgContext:
         """From the live structure when the hub may read it; else the declared accounts,
         with SCPs unknown and so assumed to allow."""
         if structure is None:
             return cls(management, set(declared), {})
-        return cls(management, set(structure.accounts), scp_levels(structure))
+        return cls(management, set(structure.accounts), scp_levels(structure), org_id)
 
 
 def scp_levels(structure: Structure) -> dict[str, list[list[Canonical]]]:

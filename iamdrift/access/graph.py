@@ -239,7 +239,8 @@ def _edge(
     p = src.principal
     if p.account == account:
         return None
-    facts = Facts(p.key, p.kind, src.tags)
+    member = org.org_id is not None and p.account in org.members
+    facts = Facts(p.key, p.kind, src.tags, org.org_id if member else None)
     trusts = [(i, stmt, decide(stmt.get("Condition", {}), facts)) for i, stmt in statements]
     trusts = [(i, stmt, left) for i, stmt, left in trusts if left is not None]
     if not trusts or any(_trust_admits(d, p) and _denied(d, facts) for d in denies):

@@ -185,7 +185,9 @@ class Auditor:
             if self._org is None:
                 try:
                     self._org = OrganizationRead(
-                        hub_account=hub.account(), structure=hub.structure()
+                        hub_account=hub.account(),
+                        structure=hub.structure(),
+                        org_id=hub.organization_id(),
                     )
                 except (ClientError, BotoCoreError) as exc:
                     self._org = OrganizationRead(error=aws_error_text(exc))
@@ -199,7 +201,10 @@ class Auditor:
             access = self.baseline.access
             self._ctx = AuditContext(
                 OrgContext.of(
-                    self.baseline.management_account, org.structure, set(self.baseline.accounts)
+                    self.baseline.management_account,
+                    org.structure,
+                    set(self.baseline.accounts),
+                    org.org_id,
                 ),
                 access.third_parties if access else {},
                 self.selection,

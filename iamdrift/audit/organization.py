@@ -20,7 +20,9 @@ from iamdrift.compare.organization import diff_membership, diff_structure
 
 
 def org_context(baseline: Baseline, org: OrganizationRead) -> OrgContext:
-    return OrgContext.of(baseline.management_account, org.structure, set(baseline.accounts))
+    return OrgContext.of(
+        baseline.management_account, org.structure, set(baseline.accounts), org.org_id
+    )
 
 
 def organization_findings(

@@ -63,6 +63,7 @@ class OrganizationRead(BaseModel):
     hub_account: str | None = None
     structure: Structure | None = None
     error: str | None = None
+    org_id: str | None = None  # decides aws:PrincipalOrgID for the organization's principals
 
 
 class Part(BaseModel):

@@ -31,7 +31,7 @@ class Hub:
         self._lock = threading.Lock()
         self._fetching = threading.Lock()
         self._bodies: dict[str, Canonical] = {}
-        self._structure: tuple[Structure | None] | None = None
+        self._structure: tuple[str | None, Structure | None] | None = None
 
     def account(self) -> str:
         with self._lock:
@@ -74,11 +74,18 @@ class Hub:
 
     def structure(self) -> Structure | None:
         """Accounts, OUs and SCPs, when the hub may read them (management or delegated admin)."""
+        return self._organization()[1]
+
+    def organization_id(self) -> str | None:
+        """The organization's id (`o-...`), when the hub is in one."""
+        return self._organization()[0]
+
+    def _organization(self) -> tuple[str | None, Structure | None]:
         with self._lock:
             if self._structure is None:
                 account = self._account or self.clients.hub("sts").get_caller_identity()["Account"]
-                self._structure = (collect_structure(self.clients.hub("organizations"), account),)
-            return self._structure[0]
+                self._structure = collect_structure(self.clients.hub("organizations"), account)
+            return self._structure
 
 
 def _past(deadline: float, account: str):

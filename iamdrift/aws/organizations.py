@@ -23,31 +23,34 @@ def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
     ]
 
 
-def _management_account(org) -> str | None:
-    """The organization's management account, or None outside any organization.
+def _describe(org) -> tuple[str, str] | None:
+    """(management account, organization id), or None outside any organization.
 
     DescribeOrganization answers alike on AWS and moto, where ListAccounts does not
     (moto lists nothing for an account outside any organization)."""
     try:
-        return org.describe_organization()["Organization"]["MasterAccountId"]
+        found = org.describe_organization()["Organization"]
     except ClientError as exc:
         if exc.response["Error"]["Code"] == NOT_IN_USE:
             return None
         raise
+    return found["MasterAccountId"], found["Id"]
 
 
-def collect_structure(org, hub_account: str) -> Structure | None:
-    """OUs, accounts and SCPs, read with read-only Organizations calls; None when the
-    hub is in no organization, or is a member that is not a delegated administrator."""
-    management = _management_account(org)
-    if management is None:
-        return None
+def collect_structure(org, hub_account: str) -> tuple[str | None, Structure | None]:
+    """(organization id, structure): OUs, accounts and SCPs, read with read-only
+    Organizations calls. The structure is None when the hub is in no organization, or is
+    a member that is not a delegated administrator (which still learns the id)."""
+    described = _describe(org)
+    if described is None:
+        return None, None
+    management, org_id = described
     if hub_account == management:
-        return _read(org)  # denied here means a permission is missing: an error naming it
+        return org_id, _read(org)  # denied here: a permission is missing, an error naming it
     try:
-        return _read(org)  # a delegated administrator may read it
+        return org_id, _read(org)  # a delegated administrator may read it
     except ClientError:
-        return None  # a member account: it may describe its organization, not list it
+        return org_id, None  # a member account: it may describe its organization, not list it
 
 
 def _read(org) -> Structure:

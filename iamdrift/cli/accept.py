@@ -225,7 +225,10 @@ def latest_run(report_dir: Path, run_id: str | None) -> RunReport:
     path = report_dir / run_id / history.FINDINGS
     if not path.exists():
         raise Refused(f"{report_dir}: no run {run_id} with findings")
-    return RunReport.read(path)
+    try:
+        return RunReport.read(path)
+    except ValueError as exc:
+        raise Refused(f"{path}: not a findings JSON this version reads ({exc})") from None
 
 
 @dataclass

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
@@ -113,8 +113,13 @@ class RunReport(BaseModel):
 
     @classmethod
     def read(cls, path: str | Path) -> RunReport:
-        """A findings JSON written by a run (raises ValueError for anything else)."""
-        return cls.model_validate_json(Path(path).read_bytes())
+        """A findings JSON written by a run (raises ValueError, one line, for anything else)."""
+        try:
+            return cls.model_validate_json(Path(path).read_bytes())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from None
 
 
 def judge_history(

@@ -586,3 +586,24 @@ def test_snapshot_then_run_is_clean_from_a_member_account(world, tmp_path):
     result = world.cli("run", "--baselines", str(target), env=env)
     assert result.code == 0, result.stdout[-3000:]
     assert [a["id"] for a in result.summary["accounts"]] == [DEMO]
+
+
+def test_who_can_become_administrator_answered_from_the_run(world):
+    assert world.cli("run").code == 0
+    reports = ["--report-dir", str(world.tmp / "reports")]
+    who = world.cli("access", "who-can-reach", "admin@DEMO", "--json", *reports)
+    assert who.code == 0, who.stderr
+    chains = {c["start"]: c for c in json.loads(who.stdout)["chains"]}
+    user_a, demo1 = f"arn:aws:iam::{MANAGEMENT}:user/userA", DEMO1
+    oaar = f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole"
+    assert set(chains) == {oaar, user_a}  # the administrator role itself, and userA through it
+    assert [h["role"] for h in chains[user_a]["hops"]] == [oaar]
+    assert "group SecurityAuditors inline policy AssumeAnyRole" in chains[user_a]["hops"][0]["path"]
+    reach = world.cli("access", "reach", demo1, *reports)
+    assert (
+        reach.code == 0 and "admin@" not in reach.stdout and "MemberReadOnlyAccess" in reach.stdout
+    )
+    report = (world.tmp / "reports" / "latest" / "report.html").read_text()
+    assert "Paths to administrator (1 principal(s))" in report and user_a in report
+    bad = world.cli("access", "who-can-reach", "admin@Nowhere", *reports)
+    assert bad.code == 2 and "not an account" in bad.stderr and "Traceback" not in bad.stderr

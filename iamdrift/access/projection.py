@@ -56,6 +56,7 @@ class AccountProjection(_Compact):
     roles: list[TrustingRole] = []
     sources: list[Source] = []
     policies: dict[str, list[dict[str, Any]]] = {}  # the AssumeRole statements of each policy
+    administrators: list[str] = []  # ARNs of the principals that can do anything here
 
 
 def arn_of(account: str, kind: str, path: str, name: str) -> str:

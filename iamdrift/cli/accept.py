@@ -217,18 +217,10 @@ def _edge(edits: Edits, f: Finding) -> Path:
 
 def latest_run(report_dir: Path, run_id: str | None) -> RunReport:
     """`run_id`, or the latest completed run."""
-    if run_id is None:
-        found = history.previous_run(report_dir)
-        if found is None:
-            raise Refused(f"{report_dir}: no completed run to accept findings from")
-        return found
-    path = report_dir / run_id / history.FINDINGS
-    if not path.exists():
-        raise Refused(f"{report_dir}: no run {run_id} with findings")
     try:
-        return RunReport.read(path)
+        return history.run_report(report_dir, run_id)
     except ValueError as exc:
-        raise Refused(f"{path}: not a findings JSON this version reads ({exc})") from None
+        raise Refused(str(exc)) from None
 
 
 @dataclass

@@ -5,6 +5,7 @@
     python runner.py run       --shard I/N [--part FILE] [run options]
     python runner.py merge     PART... [--baselines DIR] [--report-dir DIR] [--json FILE]
     python runner.py accept    FINDING... [--run RUN_ID] [--baselines DIR] [--report-dir DIR]
+    python runner.py access    (who-can-reach TARGET | reach PRINCIPAL) [--run RUN_ID] [--json]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
     python runner.py schedule  (--at HH:MM [--tz ZONE] | --every 6h | --once) [run options]
@@ -97,6 +98,19 @@ def _parser() -> argparse.ArgumentParser:
     acc.add_argument("--run", dest="run_id", help="the run (default: the latest completed one)")
     acc.add_argument("--baselines", default="baselines")
     acc.add_argument("--report-dir", default="reports")
+    acs = sub.add_parser("access", help="who can reach what, from a run (no AWS call)")
+    question = acs.add_subparsers(dest="question", required=True)
+    for name, subject, text in (
+        ("who-can-reach", "TARGET", "every principal that can reach TARGET: a role ARN, an "
+         "account (id or name) or admin@ACCOUNT, by its shortest chain"),
+        ("reach", "PRINCIPAL", "every role and administrator PRINCIPAL can reach"),
+    ):  # fmt: skip
+        q = question.add_parser(name, help=text)
+        q.add_argument("subject", metavar=subject)
+        q.add_argument("--report-dir", default="reports")
+        q.add_argument("--run", dest="run_id", help="the run (default: the latest completed one)")
+        q.add_argument("--max-hops", type=int, default=10)
+        q.add_argument("--json", action="store_true", help="chains as JSON")
     merge = sub.add_parser("merge", help="build one run from the parts of sharded runs")
     merge.add_argument("parts", nargs="+", metavar="PART")
     _output_options(merge)
@@ -198,6 +212,19 @@ def main(argv: list[str] | None = None) -> int:
                     f"skipped {risk.id}: a risk, not drift; narrow the access, or waive it "
                     "in waivers.yaml (name it exactly to see it refused)"
                 )
+            return 0
+        if args.command == "access":
+            from iamdrift.cli.access import Refused as Unanswerable
+            from iamdrift.cli.access import answer, render
+
+            try:
+                run, chains = answer(
+                    args.question, args.subject, args.report_dir, args.run_id, args.max_hops
+                )
+            except Unanswerable as exc:
+                print(f"cannot answer: {exc}", file=sys.stderr)
+                return EXIT_INVALID
+            print(render(run, args.question, args.subject, chains, args.json))
             return 0
         if args.command == "snapshot":
             from iamdrift.aws.hub import Hub

@@ -104,6 +104,22 @@ def latest_complete(report_dir: Path) -> Path | None:
     return None
 
 
+def run_report(report_dir: Path, run_id: str | None) -> RunReport:
+    """Run `run_id`, or the latest completed one; ValueError saying why there is none."""
+    if run_id is None:
+        found = previous_run(report_dir)
+        if found is None:
+            raise ValueError(f"{report_dir}: no completed run")
+        return found
+    path = report_dir / run_id / FINDINGS
+    if not path.exists():
+        raise ValueError(f"{report_dir}: no run {run_id} with findings")
+    try:
+        return RunReport.read(path)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a findings JSON this version reads ({exc})") from None
+
+
 def previous_run(report_dir: Path) -> RunReport | None:
     """The last completed run (failed runs found nothing to compare with); one whose
     findings JSON cannot be read is passed over with a warning."""

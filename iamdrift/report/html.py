@@ -4,14 +4,16 @@ value that came from AWS or a baseline goes through `e()` here.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.risks import RISK_KINDS
 from iamdrift.compare.aspects import aspect_of, split
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
+from iamdrift.report.paths import paths_html
 from iamdrift.report.results import RunReport
+from iamdrift.report.table import e
+from iamdrift.report.table import table as _table
 from iamdrift.report.text import unified
 
 SEVERITY_COLOUR = {
@@ -39,20 +41,9 @@ STYLE = """<style>
 </style>"""
 
 
-def e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
 def badge(label: str, colour_map: dict[str, str] = SEVERITY_COLOUR) -> str:
     colour = colour_map.get(label, "#555")
     return f'<span class="badge" style="background:{colour}">{e(label)}</span>'
-
-
-def _table(head: list[str], rows: list[list[str]], table_id: str = "") -> str:
-    ident = f' id="{e(table_id)}"' if table_id else ""
-    th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table{ident}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def diff_html(expected: Any, actual: Any) -> str:
@@ -188,6 +179,7 @@ def summary_html(report: RunReport) -> str:
         resolved = "<h3>Resolved since the previous run</h3>" + _table(
             _GROUP_HEAD, _group_rows(report.resolved)
         )
+    paths = paths_html(report)
     risks = ""
     if report.risks:
         risks = f"<h3>Risky access ({len(report.risks)}, reported as warnings)</h3>" + _table(
@@ -218,7 +210,9 @@ def summary_html(report: RunReport) -> str:
         f"{len(accounts)} account(s): {counts}; {len(report.findings)} finding(s); "
         f"{checked} entities compared.</p><p>Checks: {tally}. Passing checks are counted "
         "here, not listed below.</p>"
-        f"<p>{since}</p>" + needing + compliant + across + waivers + resolved + risks + "</div>"
+        f"<p>{since}</p>"
+        + "".join((needing, compliant, across, paths, waivers, resolved, risks))
+        + "</div>"
     )
 
 

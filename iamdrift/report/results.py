@@ -86,6 +86,9 @@ class RunReport(BaseModel):
     checks: dict[str, int] = {}
     history: HistorySummary = HistorySummary()
     resolved: list[Finding] = []
+    # Principals that can do anything in their account (see access/admin.py): with
+    # access[], what `iamdrift access` answers reviewers' questions from.
+    administrators: list[str] = []
 
     @property
     def status(self) -> Status:
@@ -255,4 +258,10 @@ class RunCollector:
             checks=dict(self.checks),
             history=history,
             resolved=resolved,
+            administrators=sorted(
+                arn
+                for o in self.outcomes.values()
+                if o.projection is not None
+                for arn in o.projection.administrators
+            ),
         )

@@ -1,0 +1,98 @@
+"""Administrator as a judgement, and chains to it (pure): small worlds, table by table."""
+
+from __future__ import annotations
+
+import pytest
+
+from iamdrift.access.admin import administrators
+from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.graph import AccessRow
+from iamdrift.access.reach import Reachability
+from iamdrift.baselines.models import AccountState
+from iamdrift.compare.policy import normalize
+
+A = "111111111111"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+BODIES = {
+    ADMIN: normalize({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    READ_ONLY: normalize(
+        {"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    ),
+}
+TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                        "Action": "sts:AssumeRole"}]}  # fmt: skip
+DENY_IAM = normalize({"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})
+ALLOW_ALL = normalize({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+def _doc(action, resource="*", effect="Allow", **extra):
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": effect, "Action": action, "Resource": resource, **extra}]}  # fmt: skip
+
+
+def _role(**fields):
+    return {"R": {"trust_policy": TRUST, **fields}}
+
+
+# name: (account state, SCP levels, management account, is R / alice administrator)
+CASES = {
+    "AdministratorAccess": ({"roles": _role(managed_policies=[ADMIN])}, [], None, True),
+    "read-only": ({"roles": _role(managed_policies=[READ_ONLY])}, [], None, False),
+    "may put a policy on itself": (
+        {"roles": _role(inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/R")})},
+        [], None, True),
+    "may put a policy on another role only": (
+        {"roles": _role(inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/Other")})},
+        [], None, False),
+    "only under a condition": (
+        {"roles": _role(inline_policies={"P": _doc("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})})},
+        [], None, False),
+    "a boundary that is a ceiling": (
+        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=READ_ONLY)}, [], None, False),
+    "its own Deny on iam": (
+        {"roles": _role(managed_policies=[ADMIN], inline_policies={"D": _doc("iam:*", effect="Deny")})},
+        [], None, False),
+    "an SCP denying iam": ({"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], None, False),
+    "the management account is not bound by SCPs": (
+        {"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], A, True),
+    "a user through its group": (
+        {"users": {"alice": {"groups": ["Admins"]}}, "groups": {"Admins": {"managed_policies": [ADMIN]}}},
+        [], None, True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_administrator_is_a_judgement(case):
+    data, scps, management, expected = CASES[case]
+    state = AccountState.model_validate(data)
+    org = OrgContext(management=management, members={A}, scp_levels={A: scps} if scps else {})
+    found = administrators(A, state, BODIES, org)
+    assert bool(found) is expected, found
+
+
+def _row(principal, role, status="expected"):
+    return AccessRow(principal=principal, role=role, status=status, path=[f"{principal}->{role}"])
+
+
+U = "arn:aws:iam::111111111111:user/u"
+R2 = "arn:aws:iam::222222222222:role/Hop"
+R3 = "arn:aws:iam::333333333333:role/Admin"
+GONE = "arn:aws:iam::444444444444:role/Gone"
+
+
+def test_chains_cross_accounts_hop_by_hop_to_administrator():
+    g = Reachability([_row(U, R2), _row(R2, R3), _row(U, GONE, "missing")], [R3])
+    reached = {c.target: c for c in g.reach(U)}
+    assert set(reached) == {R2, R3, "admin@333333333333"}  # a missing edge leads nowhere
+    chain = reached["admin@333333333333"]
+    assert [(h.principal, h.role) for h in chain.hops] == [(U, R2), (R2, R3)]
+    assert {c.target for c in g.reach(U, max_hops=1)} == {R2}
+    who = g.who_can_reach({R3}, "admin@333333333333")
+    assert [(c.start, len(c.hops)) for c in who] == [(R3, 0), (R2, 1), (U, 2)]
+    assert [c.start for c in g.who_can_reach({R3}, "admin@333333333333", max_hops=1)] == [R3, R2]
+
+
+def test_the_shortest_chain_is_given():
+    g = Reachability([_row(U, R2), _row(R2, R3), _row(U, R3)], [R3])
+    assert len(next(c for c in g.reach(U) if c.target == "admin@333333333333").hops) == 1

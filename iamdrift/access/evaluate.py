@@ -81,6 +81,7 @@ class _Patterns:
     `s3:Get*`) where it names one, so a value meets only the patterns that could match it."""
 
     def __init__(self, patterns: tuple[str, ...], case: bool):
+        self.source = patterns
         self.case = case
         self.exact: set[str] = set()
         self.prefixes: dict[str, list[str]] = {}
@@ -116,6 +117,9 @@ def _patterns(patterns: tuple[str, ...], case: bool) -> _Patterns:
     return _Patterns(patterns, case)
 
 
+_BY_LIST: dict[tuple[int, bool], tuple[list[str] | tuple[str, ...], _Patterns]] = {}
+
+
 def iam_match(patterns: list[str] | tuple[str, ...], value: str, case: bool) -> bool:
     """Does `value` match any IAM pattern? Actions compare without case, resources with.
 
@@ -124,7 +128,16 @@ def iam_match(patterns: list[str] | tuple[str, ...], value: str, case: bool) -> 
     >>> iam_match(["arn:aws:iam::*:role/[ab]"], "arn:aws:iam::1:role/a", case=True)
     False
     """
-    return _patterns(tuple(patterns), case).match(value)
+    # Canonical policies are made once and never changed: the same list object comes
+    # back for every principal it applies to, so it is looked up by identity first
+    # (keeping it alive, so that its id is not reused) before hashing 1,600 actions.
+    key = (id(patterns), case)
+    found = _BY_LIST.get(key)
+    if found is None or found[0] is not patterns or len(found[1].source) != len(patterns):
+        if len(_BY_LIST) > 2**14:
+            _BY_LIST.clear()
+        found = _BY_LIST[key] = (patterns, _patterns(tuple(patterns), case))
+    return found[1].match(value)
 
 
 def statement_applies(stmt: Canonical, action: str, resource: str | None = None) -> bool:

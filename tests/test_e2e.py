@@ -607,3 +607,19 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     assert "Paths to administrator (1 principal(s))" in report and user_a in report
     bad = world.cli("access", "who-can-reach", "admin@Nowhere", *reports)
     assert bad.code == 2 and "not an account" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_who_can_reach_an_ou(world):
+    org = world.emu.client("organizations")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="Sandbox")["OrganizationalUnit"]["Id"]
+    org.move_account(AccountId=ACCOUNT_B, SourceParentId=root, DestinationParentId=ou)
+    run = world.cli("run")
+    assert run.account(ACCOUNT_B)["ou"] == "Root/Sandbox" and run.account(DEMO)["ou"] == "Root"
+    reports = ["--report-dir", str(world.tmp / "reports")]
+    who = world.cli("access", "who-can-reach", "Root/Sandbox", "--json", *reports)
+    assert who.code == 0, who.stderr
+    chains = json.loads(who.stdout)["chains"]  # each principal once, by its shortest chain
+    assert [c["start"] for c in chains] == [f"arn:aws:iam::{MANAGEMENT}:user/userA"]
+    assert chains[0]["hops"][0]["role"].startswith(f"arn:aws:iam::{ACCOUNT_B}:role/")
+    assert world.cli("access", "who-can-reach", "Root/Prod", *reports).code == 2

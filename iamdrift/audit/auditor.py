@@ -199,6 +199,10 @@ class Auditor:
                     self._org = OrganizationRead(error=str(exc))
             return self._org
 
+    def organization_read(self) -> OrganizationRead | None:
+        """The organization if it has been read already (no call made)."""
+        return self._org
+
     def context(self) -> AuditContext:
         if self._ctx is None:
             org = self.organization()

@@ -123,6 +123,10 @@ class OutcomeSource(Protocol):
         self, acct: AccountBaseline, on_wait: Callable[[], None] | None = None
     ) -> AccountOutcome: ...
     def organization(self) -> OrganizationRead: ...
+    def organization_read(self) -> OrganizationRead | None:
+        """The organization if it has been read already (no call made)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -148,6 +152,9 @@ class PartsSource:
         )
 
     def organization(self) -> OrganizationRead:
+        return self.org
+
+    def organization_read(self) -> OrganizationRead | None:
         return self.org
 
     def close(self) -> None:

@@ -1,8 +1,9 @@
 """`iamdrift access who-can-reach TARGET` and `iamdrift access reach PRINCIPAL`: a reviewer's
 questions, answered from a run's findings JSON (no AWS call).
 
-TARGET is a role ARN, an account (id or name: any of its roles), or `admin@ACCOUNT`
-(administrator of that account, id or name).
+TARGET is a role ARN, an account (id or name: any of its roles), an OU path (`Root/Prod`:
+any role of an account in it or below it), or `admin@ACCOUNT` (administrator of that
+account, id or name).
 """
 
 from __future__ import annotations
@@ -37,8 +38,13 @@ def _targets(run: RunReport, graph: Reachability, target: str) -> tuple[set[str]
         return admins, f"admin@{account}"
     if target.startswith("arn:"):
         return {target}, target
-    if target.startswith("Root"):
-        raise Refused(f"{target}: OU paths are not yet in a run's findings JSON; name an account")
+    if target == "Root" or target.startswith("Root/"):
+        under = [a.id for a in run.accounts if a.ou and (a.ou + "/").startswith(target + "/")]
+        if not any(a.ou for a in run.accounts):
+            raise Refused(f"{target}: this run did not read the organization's OUs")
+        if not under:
+            raise Refused(f"{target}: no account of this run is in that OU or below it")
+        return {n for n in graph.nodes() if account_of(n) in under and ":role/" in n}, target
     account = _account(run, target)
     return {n for n in graph.nodes() if account_of(n) == account and ":role/" in n}, account
 

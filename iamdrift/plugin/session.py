@@ -235,6 +235,9 @@ class Session:
         if self._report is None:
             self.collector.waivers = self.baseline.waivers if self._source is not None else []
             self.collector.complete = self.whole_organization()
+            org = self._source.organization_read() if self._source is not None else None
+            if org is not None and org.structure is not None:
+                self.collector.ous = {a: m.ou for a, m in org.structure.accounts.items()}
             self._report = self.collector.report()
         return self._report
 

@@ -53,6 +53,7 @@ class AccountSummary(BaseModel):
     waived: int = 0
     by_severity: dict[str, int] = {}
     checked: dict[str, int] = {}
+    ou: str | None = None  # its OU path (`Root/Prod`), where the organization was read
 
 
 class WaiverState(Waiver):
@@ -164,7 +165,7 @@ class _Account:
     def status(self) -> Status:
         return status_of(self.error, bool(self.findings))
 
-    def summary(self) -> AccountSummary:
+    def summary(self, ou: str | None) -> AccountSummary:
         counts = dict.fromkeys(SEVERITY_ORDER, 0)
         for f in self.findings.values():
             counts[f.severity] += 1
@@ -177,6 +178,7 @@ class _Account:
             waived=len(self.waived),
             by_severity=counts,
             checked=self.checked,
+            ou=ou,
         )
 
 
@@ -194,6 +196,7 @@ class RunCollector:
     access: list[AccessRow] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
+    ous: dict[str, str] = field(default_factory=dict)  # account -> OU path, when known
 
     def count(self, outcome: str) -> None:
         self.checks[outcome] = self.checks.get(outcome, 0) + 1
@@ -249,7 +252,10 @@ class RunCollector:
             run_id=self.run_id,
             started=self.started,
             finished=datetime.now(UTC).isoformat(timespec="seconds"),
-            accounts=[a.summary() for a in sorted(self.accounts.values(), key=lambda a: a.id)],
+            accounts=[
+                a.summary(self.ous.get(a.id))
+                for a in sorted(self.accounts.values(), key=lambda a: a.id)
+            ],
             findings=findings,
             risks=self._all("risks"),
             waived=waived,

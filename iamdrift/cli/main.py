@@ -291,10 +291,13 @@ def entry() -> NoReturn:
     run's time (measured with bench/bench_small.py); log handlers and the standard
     streams are flushed first.
     """
-    code = main()
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        code = main()
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): as a shell's SIGPIPE exit
+        code = 141
     os._exit(code)
 
 

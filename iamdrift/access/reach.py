@@ -85,19 +85,27 @@ class Reachability:
     def nodes(self) -> set[str]:
         return set(self.forward) | set(self.backward) | self.administrators
 
-    def reach(self, start: str, max_hops: int = 10) -> list[Chain]:
-        """Every role `start` can reach, and every account it can administer, by the
-        shortest chain."""
-        seen: dict[str, list[Hop]] = {start: []}
-        queue = deque([start])
+    def _walk(self, starts: set[str], max_hops: int, forward: bool) -> dict[str, list[Hop]]:
+        """Breadth first from `starts` along the edges (or against them): each node reached
+        with its shortest chain of hops, in the order they are taken."""
+        edges = self.forward if forward else self.backward
+        seen: dict[str, list[Hop]] = {s: [] for s in starts}
+        queue = deque(sorted(starts))
         while queue:
             node = queue.popleft()
             if len(seen[node]) >= max_hops:
                 continue
-            for hop in sorted(self.forward.get(node, []), key=lambda h: h.role):
-                if hop.role not in seen:
-                    seen[hop.role] = [*seen[node], hop]
-                    queue.append(hop.role)
+            for hop in sorted(edges.get(node, []), key=lambda h: (h.role, h.principal)):
+                step = hop.role if forward else hop.principal
+                if step not in seen:
+                    seen[step] = [*seen[node], hop] if forward else [hop, *seen[node]]
+                    queue.append(step)
+        return seen
+
+    def reach(self, start: str, max_hops: int = 10) -> list[Chain]:
+        """Every role `start` can reach, and every account it can administer, by the
+        shortest chain."""
+        seen = self._walk({start}, max_hops, forward=True)
         chains = [Chain(start, node, hops) for node, hops in seen.items() if hops]
         admin: dict[str, Chain] = {}
         for node, hops in sorted(seen.items(), key=lambda kv: len(kv[1])):
@@ -111,16 +119,7 @@ class Reachability:
     def who_can_reach(self, targets: set[str], label: str, max_hops: int = 10) -> list[Chain]:
         """Every principal that reaches one of `targets`, by its shortest chain (the
         targets themselves, with no hop, where they are principals too)."""
-        seen: dict[str, list[Hop]] = {t: [] for t in targets}
-        queue = deque(sorted(targets))
-        while queue:
-            node = queue.popleft()
-            if len(seen[node]) >= max_hops:
-                continue
-            for hop in sorted(self.backward.get(node, []), key=lambda h: h.principal):
-                if hop.principal not in seen:
-                    seen[hop.principal] = [hop, *seen[node]]
-                    queue.append(hop.principal)
+        seen = self._walk(targets, max_hops, forward=False)
         # An administrator is one itself; a role of an account named as the target is not
         # a way into it.
         chains = [

@@ -17,7 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ValidationError
 
 from iamdrift.access.projection import AccountProjection
-from iamdrift.baselines.load import AccountBaseline
+from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import Structure
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import Finding
@@ -104,6 +104,29 @@ def in_shard(account: str, index: int, count: int) -> bool:
     """
     digest = hashlib.sha256(account.encode()).digest()
     return int.from_bytes(digest[:8], "big") % count == index - 1
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`2/8` -> (2, 8); raises ValueError for anything else.
+
+    >>> parse_shard("2/8")
+    (2, 8)
+    """
+    if not text:
+        return None
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise ValueError(f"expected --shard I/N with 1 <= I <= N, got {text!r}")
+    return int(index), int(count)
+
+
+def select(
+    baseline: Baseline, ids: list[str] | None, shard: tuple[int, int] | None
+) -> list[AccountBaseline]:
+    """The accounts a run checks: those named (all when None), of one shard when given.
+    Raises BaselineError for an id without a baseline."""
+    accounts = baseline.select(ids)
+    return [a for a in accounts if in_shard(a.id, *shard)] if shard else accounts
 
 
 def baselines_digest(files: list[Path]) -> str:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from iamdrift.audit.auditor import Auditor
-from iamdrift.audit.outcome import baselines_digest, in_shard, read_part
+from iamdrift.audit.outcome import baselines_digest, parse_shard, read_part, select
 from iamdrift.baselines.load import Baseline, load_baselines
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.diff import Selection
@@ -73,9 +73,9 @@ class RunOptions:
 
 
 def _start_reading(baseline: Baseline, opts: RunOptions) -> Auditor | None:
-    """The baselines, and the reads already under way: when nothing in the pytest arguments
-    can narrow or distribute the tests (`-k`, `-m`, `-n`, node ids), every selected account
-    will be read, so reading starts now, alongside pytest's own start."""
+    """The reads, under way before pytest starts: when nothing in the pytest arguments can
+    narrow or distribute the tests (`-k`, `-m`, `-n`, node ids), every selected account
+    will be read, so reading starts now, alongside pytest's own start (None otherwise)."""
     if opts.parts or opts.pytest_args:
         return None
     selection = Selection(tuple(opts.entities)) if opts.entities else None
@@ -85,10 +85,7 @@ def _start_reading(baseline: Baseline, opts: RunOptions) -> Auditor | None:
         account_timeout=opts.account_timeout,
         selection=selection,
     )
-    accounts = baseline.select(opts.accounts)
-    if opts.shard:
-        index, count = (int(n) for n in opts.shard.split("/"))
-        accounts = [a for a in accounts if in_shard(a.id, index, count)]
+    accounts = select(baseline, opts.accounts, parse_shard(opts.shard))
     tty = sys.stdout.isatty() and not os.environ.get("CI")
     auditor.listener = Progress(len(accounts), tty=tty)
     auditor.start(accounts)

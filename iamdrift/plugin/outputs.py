@@ -38,7 +38,7 @@ class Outputs:
             Part(
                 shard=shard,
                 baselines=baselines_digest(files),
-                started=run.started,
+                started=run.collector.started,
                 organization=run.organization(),
                 accounts=[outcomes[a.id] for a in run.selected() if a.id in outcomes],
             ),

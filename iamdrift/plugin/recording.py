@@ -18,8 +18,7 @@ _ACCOUNT_PARAM = re.compile(r"\[(\d{12})\](@[^/\[\]]*)?$")  # loadgroup adds @GR
 def attach(session: Session, report: TestReport, result: CheckResult, fragment: str = "") -> None:
     """Put a check's result on its report: typed in-process, plain JSON from a worker (xdist
     sends reports as JSON); its findings as an HTML extra for pytest-html."""
-    previous = session.collector.previous
-    ids = {f.id for f in previous.findings} if previous else None
+    ids = session.previous_ids
     fragments = [fragment]
     if result.waived:
         fragments.insert(0, "<h3>Waived</h3>" + findings_html(result.waived, ids))

@@ -31,8 +31,9 @@ from iamdrift.audit.outcome import (
     OrganizationRead,
     OutcomeSource,
     PartsSource,
-    in_shard,
+    parse_shard,
     read_part,
+    select,
 )
 from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
 from iamdrift.compare.diff import Selection
@@ -47,16 +48,6 @@ RESULT = pytest.StashKey[CheckResult]()  # what the running test found
 FRAGMENT = pytest.StashKey[str]()  # its report HTML beyond the findings (the access matrix)
 SHARED_BASELINE = "iamdrift_baseline"
 log = logging.getLogger("iamdrift")
-
-
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """`2/8` -> (2, 8); raises ValueError for anything else."""
-    if not text:
-        return None
-    index, _, count = text.partition("/")
-    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
-        raise ValueError(f"expected --shard I/N with 1 <= I <= N, got {text!r}")
-    return int(index), int(count)
 
 
 def target_of(item: pytest.Item) -> Target | None:
@@ -99,6 +90,11 @@ class Session:
                 self.collector.previous = RunReport.read(previous)
             except ValueError as exc:
                 log.warning("%s: not a findings JSON this version reads (%s)", previous, exc)
+        # Ids of the previous run's findings, to mark each failing check's findings (None:
+        # no previous run to compare with).
+        self.previous_ids = (
+            {f.id for f in self.collector.previous.findings} if self.collector.previous else None
+        )
         patterns = tuple(config.getoption("entity") or ())
         self.selection = Selection(patterns) if patterns else None
         try:
@@ -108,9 +104,7 @@ class Session:
         self.terminal = None
         self._sent: set[str] = set()  # accounts whose outcome went out with a check result
         self._groups: dict[str, list[str]] | None = None
-        self.started = datetime.now(UTC).isoformat(timespec="seconds")
-        self.today = _today()
-        self.collector.today = self.today
+        self.collector.today = _today()
 
     @property
     def baseline(self) -> Baseline:
@@ -153,12 +147,9 @@ class Session:
         raw = self.config.getoption("accounts")
         ids = [a.strip() for a in raw.split(",") if a.strip()] if raw else None
         try:
-            accounts = self.baseline.select(ids)
+            return select(self.baseline, ids, self.shard)
         except BaselineError as exc:
             pytest.exit(str(exc), returncode=2)
-        if self.shard:
-            accounts = [a for a in accounts if in_shard(a.id, *self.shard)]
-        return accounts
 
     def whole_organization(self) -> bool:
         """Organization and access checks need every account and no entity filter."""
@@ -179,7 +170,7 @@ class Session:
 
     def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(failing, waived) under waivers.yaml, as of today."""
-        return apply_waivers(findings, self.baseline.waivers, self.today)
+        return apply_waivers(findings, self.baseline.waivers, self.collector.today)
 
     @property
     def risks_fail(self) -> bool:

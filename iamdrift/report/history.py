@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 import json
-import logging
 import os
 import re
 import shutil
@@ -31,7 +30,6 @@ RUN_META = "run.json"
 FINDINGS = "findings.json"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 PARTIAL_MAX_AGE = 24 * 3600
-log = logging.getLogger("iamdrift")
 
 
 def new_run_id(report_dir: Path) -> str:
@@ -106,31 +104,14 @@ def latest_complete(report_dir: Path) -> Path | None:
 
 def run_report(report_dir: Path, run_id: str | None) -> RunReport:
     """Run `run_id`, or the latest completed one; ValueError saying why there is none."""
-    if run_id is None:
-        found = previous_run(report_dir)
-        if found is None:
-            raise ValueError(f"{report_dir}: no completed run")
-        return found
-    path = report_dir / run_id / FINDINGS
-    if not path.exists():
-        raise ValueError(f"{report_dir}: no run {run_id} with findings")
+    path = report_dir / run_id / FINDINGS if run_id else latest_complete(report_dir)
+    if path is None or not path.exists():
+        which = f"no run {run_id} with findings" if run_id else "no completed run"
+        raise ValueError(f"{report_dir}: {which}")
     try:
         return RunReport.read(path)
     except ValueError as exc:
         raise ValueError(f"{path}: not a findings JSON this version reads ({exc})") from None
-
-
-def previous_run(report_dir: Path) -> RunReport | None:
-    """The last completed run (failed runs found nothing to compare with); one whose
-    findings JSON cannot be read is passed over with a warning."""
-    for record in reversed(runs(report_dir)):
-        path = report_dir / record.id / FINDINGS
-        if record.status != "failed" and path.exists():
-            try:
-                return RunReport.read(path)
-            except ValueError as exc:
-                log.warning("%s: not a findings JSON this version reads (%s)", path, exc)
-    return None
 
 
 def finish_run(report_dir: Path, run_id: str, record: HistoryEntry, keep: int) -> Path:

@@ -1,97 +1,99 @@
-"""Administrator is a judgement, not a name (pure): which principals of an account can do
-anything there.
+"""Administrator is a judgement, not a name (pure): which principals of an account can give
+themselves any permission there.
 
-A user or role is administrator of its account when it may give itself any permission:
-its identity policies (its own and its groups') allow, without a condition, putting or
-attaching a policy on itself, no unconditional Deny takes that away, its account's
-SCPs allow it (the management account is not bound by SCPs), and its permissions
-boundary, if it has one, allows every action on every resource (a boundary that does
-not is a ceiling the new policy could not lift). `AdministratorAccess` and any
-`"Action": "*", "Resource": "*"` grant are the common case of it.
+A user or role is administrator of its account when, without a condition, its identity
+policies (its own and its groups') allow one of the ways to grant itself anything, no
+unconditional Deny takes that way away, its account's SCPs allow it (the management
+account is not bound by SCPs), and its permissions boundary, if it has one, allows every
+action on every resource (a boundary that does not is a ceiling no new policy could lift).
+The ways, as Principal Mapper judges them:
 
+- put or attach a policy on itself (`AdministratorAccess` and any `"Action": "*",
+  "Resource": "*"` grant are the common case);
+- create a new default version of a customer managed policy attached to it or its groups;
+- a user: put or attach a policy on one of its groups;
+- create a role and put or attach a policy on it (the new role's trust names the creator,
+  who then needs no identity permission to assume it within the account).
+
+>>> from iamdrift.access.principals import principals
 >>> from iamdrift.baselines.models import AccountState
->>> administrators("222222222222", AccountState(), {}, OrgContext())
+>>> administrators(principals("222222222222", AccountState(), {}, None), [])
 []
 """
 
 from __future__ import annotations
 
-from iamdrift.access.evaluate import (
-    SERVICE_ROLE_PATH,
-    Canonical,
-    OrgContext,
-    evaluate,
-    scp_allows,
-)
-from iamdrift.access.projection import arn_of, managed_policy
-from iamdrift.baselines.models import AccountState
-from iamdrift.compare.policy import normalize
+from iamdrift.access.evaluate import Canonical, evaluate, scp_allows
+from iamdrift.access.principals import Who
 
-# The ways to give oneself any permission, by kind of principal (IAM actions on its own ARN).
-SELF_GRANT = {
-    "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
-    "role": ("iam:PutRolePolicy", "iam:AttachRolePolicy"),
-}
+# A role that does not exist yet: what "create a role, then grant it" is evaluated on.
+NEW_ROLE = "iamdrift-new-role-\x00"
 
 
-def _unconditional(statements: list[Canonical]) -> list[Canonical]:
+def _unconditional(policies: list[tuple[str, list[Canonical]]]) -> list[tuple[str, list]]:
     """Allows without conditions (a conditional grant is not always there), and Denies of
     every kind (a conditional Deny may apply)."""
-    return [s for s in statements if s["Effect"] == "Deny" or not s.get("Condition")]
+    return [
+        (label, [s for s in statements if s["Effect"] == "Deny" or not s.get("Condition")])
+        for label, statements in policies
+    ]
 
 
-def _documents(entity, state: AccountState, aws: dict[str, Canonical]) -> list[Canonical]:
-    docs = [normalize(d) for d in entity.inline_policies.values()]
-    docs += [managed_policy(arn, state, aws) for arn in entity.managed_policies]
-    for group in getattr(entity, "groups", []):
-        g = state.groups.get(group)
-        if g is not None:
-            docs += [normalize(d) for d in g.inline_policies.values()]
-            docs += [managed_policy(arn, state, aws) for arn in g.managed_policies]
-    return docs
-
-
-def _allows_everything(doc: Canonical) -> bool:
-    """Does an unconditional Allow of the document grant every action on every resource?"""
+def _allows_everything(doc: list[Canonical]) -> bool:
+    """Does an unconditional Allow grant every action on every resource?"""
     return any(
         s["Effect"] == "Allow"
         and not s.get("Condition")
         and "*" in s.get("Action", [])
         and "*" in s.get("Resource", [])
-        for s in doc["Statement"]
+        for s in doc
     )
 
 
-def is_administrator(
-    kind: str, arn: str, docs: list[Canonical], boundary: Canonical | None, scps: list
-) -> bool:
-    """May this principal give itself any permission? (see the module's docstring)"""
-    if boundary is not None and not _allows_everything(boundary):
-        return False
-    policies = [("policy", _unconditional(d["Statement"])) for d in docs]
-    return any(
-        evaluate(policies, action, arn).allowed and scp_allows(scps, action, arn)
-        for action in SELF_GRANT[kind]
-    )
+def self_grants(who: Who) -> list[tuple[str, str, str]]:
+    """The (action, resource, what it achieves) that would let `who` grant itself anything."""
+    if who.kind == "user":
+        own = [("iam:PutUserPolicy", who.arn), ("iam:AttachUserPolicy", who.arn)]
+    else:
+        own = [("iam:PutRolePolicy", who.arn), ("iam:AttachRolePolicy", who.arn)]
+    out = [(action, arn, "a policy on itself") for action, arn in own]
+    out += [("iam:CreatePolicyVersion", arn, f"a new version of {arn}") for arn in who.attached]
+    for group in who.group_arns:
+        out += [
+            ("iam:PutGroupPolicy", group, f"a policy on its group {group}"),
+            ("iam:AttachGroupPolicy", group, f"a policy on its group {group}"),
+        ]
+    return out
 
 
-def administrators(
-    account: str, state: AccountState, aws: dict[str, Canonical], org: OrgContext
-) -> list[str]:
-    """The ARNs of the account's administrators (raises KeyError for an uncollected policy)."""
-    scps = [] if account == org.management else org.scp_levels.get(account, [])
-    out = []
-    candidates = [("user", n, e) for n, e in state.users.items()]
-    candidates += [
-        ("role", n, e) for n, e in state.roles.items() if not e.path.startswith(SERVICE_ROLE_PATH)
-    ]
-    for kind, name, entity in candidates:
-        arn = arn_of(account, kind, entity.path, name)
-        boundary = (
-            managed_policy(entity.permissions_boundary, state, aws)
-            if entity.permissions_boundary
-            else None
-        )
-        if is_administrator(kind, arn, _documents(entity, state, aws), boundary, scps):
-            out.append(arn)
-    return sorted(out)
+def administrator_reason(who: Who, scps: list) -> str | None:
+    """Why `who` may give itself any permission, or None (see the module's docstring)."""
+    if who.boundary is not None and not _allows_everything(who.boundary):
+        return None
+    policies = _unconditional(who.policies)
+
+    def allowed(action: str, resource: str) -> list[str] | None:
+        decision = evaluate(policies, action, resource)
+        ok = decision.allowed and scp_allows(scps, action, resource)
+        return decision.why if ok else None
+
+    for action, resource, what in self_grants(who):
+        why = allowed(action, resource)
+        if why:
+            return f"{why[0]} allows {action} on {resource}: it can put {what}"
+    new_role = f"arn:aws:iam::{who.account}:role/{NEW_ROLE}"
+    created = allowed("iam:CreateRole", new_role)
+    if created:
+        for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy"):
+            why = allowed(action, new_role)
+            if why and scp_allows(scps, "sts:AssumeRole", new_role):
+                return (
+                    f"{created[0]} allows iam:CreateRole and {why[0]} allows {action} on any "
+                    "role: it can create a role that trusts it and grant that role anything"
+                )
+    return None
+
+
+def administrators(found: list[Who], scps: list) -> list[str]:
+    """The ARNs of the administrators among an account's principals."""
+    return sorted(w.arn for w in found if administrator_reason(w, scps) is not None)

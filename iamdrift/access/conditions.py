@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamdrift.access.evaluate import iam_match
+from iamdrift.access.evaluate import iam_match, statement_applies
 
 Canonical = dict[str, Any]
 
@@ -191,3 +191,36 @@ def weakest(ways: list[Canonical]) -> Canonical:
                 if accepted or not _negated(operator):
                     out.setdefault(operator, {})[key] = sorted(accepted)
     return out
+
+
+def denied(stmt: Canonical, facts: Facts) -> bool:
+    """Does a Deny apply whatever the request? Unconditional, or on conditions the
+    principal decides true. A Deny on the request's conditions may not apply: the graph
+    errs towards showing access."""
+    return decide(stmt.get("Condition", {}), facts) == {}
+
+
+def ways(
+    policies: list[tuple[str, list[Canonical]]], action: str, resource: str, facts: Facts
+) -> list[tuple[str, Canonical]] | None:
+    """The statements (by their policy's label) that allow `action` on `resource`, each
+    with the conditions the request must meet; None when a Deny applies whatever the
+    request.
+
+    >>> ways([("p", [{"Effect": "Allow", "Action": ["iam:*"], "Resource": ["*"]}])],
+    ...      "iam:createaccesskey", "arn:aws:iam::1:user/u", Facts("arn:aws:iam::1:user/a", "user"))
+    [('p', {})]
+    """
+    found = []
+    for label, statements in policies:
+        for stmt in statements:
+            if not statement_applies(stmt, action, resource):
+                continue
+            if stmt["Effect"] == "Deny":
+                if denied(stmt, facts):
+                    return None
+                continue
+            left = decide(stmt.get("Condition", {}), facts)
+            if left is not None:
+                found.append((label, left))
+    return found

@@ -22,13 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from iamdrift.access.conditions import Facts, combine, decide, weakest
+from iamdrift.access.conditions import Facts, combine, decide, denied, ways, weakest
 from iamdrift.access.evaluate import (
     ASSUME,
     Canonical,
     OrgContext,
     scp_allows,
-    statement_applies,
 )
 from iamdrift.access.projection import AccountProjection, TrustingRole
 from iamdrift.baselines.models import AccessFile
@@ -174,8 +173,8 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
                     entry = admitting.setdefault(src.principal.key, (src, []))
                     if (i, stmt) not in entry[1]:
                         entry[1].append((i, stmt))
-            for key, ways in outside.items():
-                edge = _outside_edge(nodes[key], role, account, ways)
+            for key, found in outside.items():
+                edge = _outside_edge(nodes[key], role, account, found)
                 edges[edge.id] = edge
             for src, statements in admitting.values():
                 edge = _edge(src, role, account, statements, denies, org)
@@ -198,33 +197,6 @@ def _size(conditions: Canonical) -> int:
     return sum(len(pairs) for pairs in conditions.values())
 
 
-def _denied(stmt: Canonical, facts: Facts) -> bool:
-    """Does a Deny apply whatever the request? Unconditional, or on conditions the
-    principal decides true. A Deny on the request's conditions may not apply: the graph
-    errs towards showing access."""
-    return decide(stmt.get("Condition", {}), facts) == {}
-
-
-def _identity_ways(
-    policies: list[tuple[str, list[Canonical]]], resource: str, facts: Facts
-) -> list[tuple[str, Canonical]] | None:
-    """The identity statements that allow sts:AssumeRole on `resource`, each with the
-    conditions the request must meet; None when a Deny applies whatever the request."""
-    ways = []
-    for label, statements in policies:
-        for stmt in statements:
-            if not statement_applies(stmt, ASSUME, resource):
-                continue
-            if stmt["Effect"] == "Deny":
-                if _denied(stmt, facts):
-                    return None
-                continue
-            left = decide(stmt.get("Condition", {}), facts)
-            if left is not None:
-                ways.append((label, left))
-    return ways
-
-
 def _edge(
     src: _Source,
     role: TrustingRole,
@@ -243,14 +215,14 @@ def _edge(
     facts = Facts(p.key, p.kind, src.tags, org.org_id if member else None)
     trusts = [(i, stmt, decide(stmt.get("Condition", {}), facts)) for i, stmt in statements]
     trusts = [(i, stmt, left) for i, stmt, left in trusts if left is not None]
-    if not trusts or any(_trust_admits(d, p) and _denied(d, facts) for d in denies):
+    if not trusts or any(_trust_admits(d, p) and denied(d, facts) for d in denies):
         return None
-    identity = _identity_ways(src.policies, role.arn, facts)
+    identity = ways(src.policies, ASSUME, role.arn, facts)
     if not identity:
         return None
     ceiling: Canonical = {}
     if src.boundary is not None:
-        bounded = _identity_ways([("boundary", src.boundary)], role.arn, facts)
+        bounded = ways([("boundary", src.boundary)], ASSUME, role.arn, facts)
         if not bounded:
             return None
         ceiling = weakest([c for _, c in bounded])
@@ -258,19 +230,19 @@ def _edge(
         org.scp_levels.get(p.account or "", []), ASSUME, role.arn
     ):
         return None
-    ways = [
+    admitted = [
         (both, i, stmt)
         for i, stmt, t in trusts
         for _, c in identity
         if (both := combine(t, c, ceiling)) is not None
     ]
-    if not ways:
+    if not admitted:
         return None  # no request meets both sides' conditions at once
-    _, index, stmt = min(ways, key=lambda w: (_size(w[0]), w[1]))
+    _, index, stmt = min(admitted, key=lambda w: (_size(w[0]), w[1]))
     how = "its ARN" if p.key in stmt["Principal"].get("AWS", []) else "its account"
     labels = tuple(dict.fromkeys(label for label, _ in identity))
     why = (*labels, f"trust statement {index} of {role.name} admits {how}")
-    return Edge(p, role.arn, account, role.name, weakest([w[0] for w in ways]), why)
+    return Edge(p, role.arn, account, role.name, weakest([w[0] for w in admitted]), why)
 
 
 def risky_role_arns(projection: AccountProjection, risks: list[Finding]) -> set[str]:

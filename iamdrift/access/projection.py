@@ -13,7 +13,7 @@ ever stay inside the account is left out: the graph is of cross-account access.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,12 +51,44 @@ class Source(_Compact):
     tags: dict[str, str] | None = None  # a user's tags, where collected: conditions on them
 
 
+# The nodes that stand for many principals of one account, so that an administrator, or a
+# principal allowed to assume every role, is one edge rather than one per principal.
+SHARED = {
+    "admin": "administrator of {}",
+    "roles": "any role of {}",
+    "users": "any user of {}",
+    "assumers": "any principal of {} allowed to assume its roles",
+}
+
+
+def shared(kind: str, account: str) -> str:
+    """`admin@222222222222`: the node of kind `kind` (see SHARED) for an account."""
+    return f"{kind}@{account}"
+
+
+def is_shared(node: str) -> bool:
+    return not node.startswith("arn:") and node.split("@", 1)[0] in SHARED
+
+
+class LocalEdge(_Compact):
+    """One way a principal becomes another inside its account (access/local.py): assuming a
+    role (`assume`), taking it over through IAM (`iam`), being administrator (`admin`), or
+    a shared node standing for what it stands for (`any`)."""
+
+    principal: str
+    target: str
+    kind: Literal["admin", "assume", "iam", "any"]
+    path: list[str] = []
+    conditions: dict[str, Any] = {}
+
+
 class AccountProjection(_Compact):
     account: str
     roles: list[TrustingRole] = []
     sources: list[Source] = []
     policies: dict[str, list[dict[str, Any]]] = {}  # the AssumeRole statements of each policy
     administrators: list[str] = []  # ARNs of the principals that can do anything here
+    local: list[LocalEdge] = []  # the ways in inside the account, for reachability
 
 
 def arn_of(account: str, kind: str, path: str, name: str) -> str:

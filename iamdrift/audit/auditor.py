@@ -16,8 +16,8 @@ from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamdrift.access.admin import administrators
 from iamdrift.access.evaluate import OrgContext
+from iamdrift.access.local import local_edges
 from iamdrift.access.projection import aws_policies_attached, project
 from iamdrift.access.risks import find_risks
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
@@ -96,9 +96,9 @@ def audit_account(
         bodies = hub.aws_policy_bodies(aws_policies_attached(state))
         risks = find_risks(acct.id, state, ctx.org, ctx.third_parties, bodies)
         outcome.risks = [r for r in risks if ctx.selection is None or ctx.selection.has(r)]
-        admins = administrators(acct.id, state, bodies, ctx.org)
+        admins, local = local_edges(acct.id, state, bodies, ctx.org)
         outcome.projection = project(acct.id, state, bodies).model_copy(
-            update={"administrators": admins}
+            update={"administrators": admins, "local": local}
         )
     except (ClientError, BotoCoreError) as exc:
         outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"

@@ -34,8 +34,7 @@ def _targets(run: RunReport, graph: Reachability, target: str) -> tuple[set[str]
     """The graph nodes a TARGET names, and how to label it."""
     if target.startswith("admin@"):
         account = _account(run, target.split("@", 1)[1])
-        admins = {a for a in graph.administrators if account_of(a) == account}
-        return admins, f"admin@{account}"
+        return {f"admin@{account}"}, f"admin@{account}"
     if target.startswith("arn:"):
         return {target}, target
     if target == "Root" or target.startswith("Root/"):
@@ -62,7 +61,7 @@ def answer(
         run = run_report(Path(report_dir), run_id)
     except ValueError as exc:
         raise Refused(str(exc)) from None
-    graph = Reachability(run.access, run.administrators)
+    graph = Reachability(run.access, run.local_access, run.administrators)
     if question == "reach":
         return run, graph.reach(subject, max_hops)
     nodes, label = _targets(run, graph, subject)

@@ -1,29 +1,47 @@
-"""The report's "Paths to administrator": who can become administrator of an account they
-do not belong to, and through which chain; one row per principal, its accounts listed
+"""The report's "Paths to administrator": who can become administrator of an account without
+being one there (from another account, or by escalating inside it), and through which chain; one row per principal, its accounts listed
 collapsed, so an operator who administers a thousand members is one row."""
 
 from __future__ import annotations
 
-from iamdrift.access.reach import Chain, Reachability, account_of
+from iamdrift.access.projection import is_shared
+from iamdrift.access.reach import Chain, Reachability, account_of, describe
 from iamdrift.report.results import RunReport
 from iamdrift.report.table import e, table
 
 
 def admin_chains(report: RunReport) -> dict[str, list[Chain]]:
-    """Per principal, its shortest chain into each account it can administer (by a hop at
-    least: an account's own administrators are not listed)."""
-    graph = Reachability(report.access, report.administrators)
+    """Per principal, its shortest chain into each account it can administer, for those that
+    are not administrators there themselves: chains that cross accounts first."""
+    graph = Reachability(report.access, report.local_access, report.administrators)
+    own = set(report.administrators)
     out: dict[str, list[Chain]] = {}
-    for account in sorted({account_of(a) for a in report.administrators}):
-        admins = {a for a in report.administrators if account_of(a) == account}
-        for chain in graph.who_can_reach(admins, f"admin@{account}"):
-            if chain.hops:
+    for node in sorted(n for n in graph.nodes() if n.startswith("admin@")):
+        for chain in graph.who_can_reach({node}, node):
+            if chain.start not in own or account_of(chain.start) != node.split("@", 1)[1]:
                 out.setdefault(chain.start, []).append(chain)
+    for chains in out.values():
+        chains.sort(key=lambda c: (not _crosses(c), len(c.hops), c.target))
     return out
 
 
+def _crosses(chain: Chain) -> bool:
+    return any(
+        account_of(h.principal) != account_of(h.role) for h in chain.hops if h.kind != "admin"
+    )
+
+
 def _via(chain: Chain) -> str:
-    return " -> ".join(h.role.split(":", 5)[-1] + f"@{account_of(h.role)}" for h in chain.hops)
+    return (
+        " -> ".join(
+            describe(h.role)
+            if is_shared(h.role)
+            else h.role.split(":", 5)[-1] + f"@{account_of(h.role)}"
+            for h in chain.hops
+            if h.kind != "admin"
+        )
+        or "itself"
+    )
 
 
 def paths_html(report: RunReport) -> str:
@@ -31,7 +49,8 @@ def paths_html(report: RunReport) -> str:
     if not chains:
         return ""
     rows = []
-    for start, found in sorted(chains.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+    order = sorted(chains.items(), key=lambda kv: (not _crosses(kv[1][0]), -len(kv[1]), kv[0]))
+    for start, found in order:
         listed = "<br>".join(f"{e(c.target)} via {e(_via(c))}" for c in found)
         rows.append([
             e(start),

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from iamdrift.access.graph import AccessRow
+from iamdrift.access.projection import LocalEdge
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
 from iamdrift.baselines.models import Waiver
 from iamdrift.baselines.yamlio import write_atomic
@@ -90,6 +91,9 @@ class RunReport(BaseModel):
     # Principals that can do anything in their account (see access/admin.py): with
     # access[], what `iamdrift access` answers reviewers' questions from.
     administrators: list[str] = []
+    # The ways in inside each account (role chaining, IAM take-over, administrators' reach;
+    # see access/local.py): with access[], the graph reachability walks.
+    local_access: list[LocalEdge] = []
 
     @property
     def status(self) -> Status:
@@ -270,4 +274,10 @@ class RunCollector:
                 if o.projection is not None
                 for arn in o.projection.administrators
             ),
+            local_access=[
+                edge
+                for _, o in sorted(self.outcomes.items())
+                if o.projection is not None
+                for edge in o.projection.local
+            ],
         )

@@ -1,0 +1,93 @@
+"""An account's users and roles as the evaluation sees them (pure): each with its identity
+policies labelled as access paths show them, its boundary, and what conditions can know
+of it.
+
+>>> from iamdrift.baselines.models import AccountState
+>>> principals("222222222222", AccountState(), {}, None)
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from iamdrift.access.conditions import Facts
+from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical
+from iamdrift.access.projection import arn_of, managed_policy
+from iamdrift.baselines.models import AccountState
+from iamdrift.compare.policy import normalize
+
+Policies = list[tuple[str, list[Canonical]]]
+
+
+@dataclass
+class Who:
+    """A user or role of the account."""
+
+    arn: str
+    kind: str  # user | role
+    name: str
+    facts: Facts
+    policies: Policies  # (label, statements) of its own and its groups' policies
+    boundary: list[Canonical] | None = None
+    attached: list[str] = field(default_factory=list)  # customer managed policies, its groups'
+    group_arns: list[str] = field(default_factory=list)
+
+    @property
+    def account(self) -> str:
+        return self.facts.account
+
+
+def principals(
+    account: str, state: AccountState, aws: dict[str, Canonical], org_id: str | None
+) -> list[Who]:
+    """The account's users and roles (service-linked roles aside: only their service can
+    use them), raising KeyError for a managed policy whose body was not collected."""
+    docs: dict[str, list[Canonical]] = {}
+
+    def statements(arn: str) -> list[Canonical]:
+        if arn not in docs:
+            docs[arn] = managed_policy(arn, state, aws)["Statement"]
+        return docs[arn]
+
+    def labelled(label: str, entity) -> Policies:
+        out = [
+            (f"{label} inline policy {name}", normalize(doc)["Statement"])
+            for name, doc in entity.inline_policies.items()
+        ]
+        out += [
+            (f"{label} managed policy {arn}", statements(arn)) for arn in entity.managed_policies
+        ]
+        return out
+
+    groups = {name: labelled(f"group {name}", g) for name, g in state.groups.items()}
+    found = []
+    candidates = [("user", n, e) for n, e in sorted(state.users.items())]
+    candidates += [
+        ("role", n, e)
+        for n, e in sorted(state.roles.items())
+        if not e.path.startswith(SERVICE_ROLE_PATH)
+    ]
+    for kind, name, entity in candidates:
+        arn = arn_of(account, kind, entity.path, name)
+        member_of = [g for g in getattr(entity, "groups", []) if g in state.groups]
+        policies = labelled(f"{kind} {name}", entity)
+        for g in member_of:
+            policies += groups[g]
+        managed = [*entity.managed_policies]
+        managed += [arn for g in member_of for arn in state.groups[g].managed_policies]
+        boundary = entity.permissions_boundary
+        tags = getattr(entity, "tags", None) if kind == "user" else None
+        found.append(
+            Who(
+                arn=arn,
+                kind=kind,
+                name=name,
+                facts=Facts(arn, kind, tags, org_id),
+                policies=policies,
+                boundary=statements(boundary) if boundary else None,
+                attached=sorted({a for a in managed if a.split(":")[4] != "aws"}),
+                group_arns=[arn_of(account, "group", state.groups[g].path, g) for g in member_of],
+            )
+        )
+    return found

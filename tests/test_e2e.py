@@ -597,7 +597,8 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     user_a, demo1 = f"arn:aws:iam::{MANAGEMENT}:user/userA", DEMO1
     oaar = f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole"
     assert set(chains) == {oaar, user_a}  # the administrator role itself, and userA through it
-    assert [h["role"] for h in chains[user_a]["hops"]] == [oaar]
+    assert [h["role"] for h in chains[user_a]["hops"]] == [oaar, f"admin@{DEMO}"]
+    assert [h["kind"] for h in chains[user_a]["hops"]] == ["assume", "admin"]
     assert "group SecurityAuditors inline policy AssumeAnyRole" in chains[user_a]["hops"][0]["path"]
     reach = world.cli("access", "reach", demo1, *reports)
     assert (
@@ -623,3 +624,46 @@ def test_who_can_reach_an_ou(world):
     assert [c["start"] for c in chains] == [f"arn:aws:iam::{MANAGEMENT}:user/userA"]
     assert chains[0]["hops"][0]["role"].startswith(f"arn:aws:iam::{ACCOUNT_B}:role/")
     assert world.cli("access", "who-can-reach", "Root/Prod", *reports).code == 2
+
+
+def test_a_reachability_rule_broken_by_a_change_and_kept_when_it_is_reverted(world):
+    baselines = world.baselines_copy()
+    access = baselines / "access.yaml"
+    access.write_text(
+        access.read_text()
+        + "rules:\n"
+        "  - name: only-userA-administers-demo\n"
+        "    only:\n"
+        f"      from: [{{principal: 'arn:aws:iam::{MANAGEMENT}:user/userA'}},\n"
+        "             {principal: 'arn:aws:iam::*:role/OrganizationAccountAccessRole'}]\n"
+        "      to: {account: DEMO, admin: true}\n"
+    )
+    run = ["run", "--baselines", str(baselines)]
+    kept = world.cli(*run)
+    assert kept.code == 0, kept.stdout[-3000:]
+    assert kept.summary["rules"] == [
+        {"name": "only-userA-administers-demo", "kind": "only", "description": None,
+         "violations": []}
+    ]  # fmt: skip
+    iam = world.emu.iam()
+    iam.add_user_to_group(UserName="demo1", GroupName="SecurityAuditors")
+    broken = world.cli(*run)
+    assert broken.code == 1
+    rule_id = (
+        f"{DEMO}/reach/{MANAGEMENT}:user:demo1->admin@{DEMO}/rule:only-userA-administers-demo"
+    )
+    found = broken.finding(rule_id)
+    assert found["severity"] == "critical"
+    assert [h["role"] for h in found["actual"]["hops"]] == [
+        f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole", f"admin@{DEMO}"
+    ]  # fmt: skip
+    assert broken.summary["rules"][0]["violations"] == [rule_id]
+    report = (world.tmp / "reports" / "latest" / "report.html").read_text()
+    assert "Reachability rules (1 of 1 broken)" in report
+    reports = ["--report-dir", str(world.tmp / "reports")]
+    refused = world.cli("accept", rule_id, "--baselines", str(baselines), *reports)
+    assert refused.code == 2 and "change the rule by hand" in refused.stderr
+    iam.remove_user_from_group(UserName="demo1", GroupName="SecurityAuditors")
+    again = world.cli(*run)
+    assert again.code == 0, again.stdout[-3000:]
+    assert again.summary["rules"][0]["violations"] == []

@@ -50,12 +50,16 @@ class Principal:
 
     @property
     def label(self) -> str:
-        """Short and stable, without slashes: `123456789012:user:demo1`, `service:ec2...`."""
-        match = _IAM_ARN.match(self.key)
-        if match:
-            kind, _, name = match.group(2).partition("/")
-            return f"{match.group(1)}:{kind}:{name.rsplit('/', 1)[-1]}" if name else match.group(1)
-        return self.key
+        return node_label(self.key)
+
+
+def node_label(key: str) -> str:
+    """Short and stable, without slashes: `123456789012:user:demo1`, `service:ec2...`."""
+    match = _IAM_ARN.match(key)
+    if match:
+        kind, _, name = match.group(2).partition("/")
+        return f"{match.group(1)}:{kind}:{name.rsplit('/', 1)[-1]}" if name else match.group(1)
+    return key
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ Answers are shortest chains (breadth first), at most `max_hops` edges long; the 
 nodes (`roles@X`, ...) are steps of a chain, never its start or its answer.
 
 >>> from iamdrift.access.graph import AccessRow
-from iamdrift.access.projection import SHARED, LocalEdge, is_shared, shared
 >>> g = Reachability([AccessRow(principal="arn:aws:iam::1:user/u",
 ...                             role="arn:aws:iam::222222222222:role/Admin", status="expected")],
 ...                  [], ["arn:aws:iam::222222222222:role/Admin"])

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
+from iamdrift.access.reach import Reachability
+from iamdrift.access.rules import Accounts, RuleResult, check_rules
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.compare.findings import Finding, sort_findings
@@ -52,6 +54,7 @@ class AccessJudgement:
     rows: list[AccessRow] = field(default_factory=list)
     risky_roles: set[str] = field(default_factory=set)
     error: str | None = None
+    rules: list[RuleResult] = field(default_factory=list)  # each reachability rule's verdict
     elsewhere: bool = False  # the error is other accounts', recorded on them
 
 
@@ -80,4 +83,17 @@ def judge_access(
     projections = {o.id: o.projection for o in present if o.projection}
     findings, rows = diff_access(baseline.access, build_graph(projections, ctx), ctx)
     risky = set().union(*(risky_role_arns(o.projection, o.risks) for o in present if o.projection))
-    return AccessJudgement(findings, rows, risky)
+    rules: list[RuleResult] = []
+    if baseline.access.rules:
+        graph = Reachability(
+            rows,
+            [e for p in projections.values() for e in p.local],
+            [a for p in projections.values() for a in p.administrators],
+        )
+        known = Accounts(
+            names={a.id: a.name for a in baseline.accounts.values()},
+            ous={a: m.ou for a, m in org.structure.accounts.items()} if org.structure else {},
+        )
+        broken, rules = check_rules(baseline.access.rules, graph, known)
+        findings = sort_findings([*findings, *broken])
+    return AccessJudgement(findings, rows, risky, rules=rules)

@@ -227,6 +227,7 @@ def _load(root: Path) -> Baseline:
                 f"no account baseline declares the management account {management}",
             )
         )
+    access_lines = None
     for name, model, attr in (
         (ACCESS_FILE, AccessFile, "access"),
         (STRUCTURE_FILE, Structure, "structure"),
@@ -236,10 +237,58 @@ def _load(root: Path) -> Baseline:
             loaded = _load_model(root / name, model, problems)
             if loaded:
                 setattr(baseline, attr, loaded[0])
+                access_lines = loaded[1:] if attr == "access" else access_lines
+    if baseline.access is not None and access_lines is not None:
+        problems += _check_rules(str(root / ACCESS_FILE), baseline, *access_lines)
     baseline.waivers = baseline.waivers.waivers if isinstance(baseline.waivers, WaiverFile) else []
     if problems:
         raise BaselineError(sorted(set(problems)))
     return baseline
+
+
+def _check_rules(filename: str, baseline: Baseline, raw: Any, lines: dict) -> list[Problem]:
+    """Every account and OU a reachability rule names must be known: a typo would make the
+    rule hold for nothing, and so always pass."""
+    assert baseline.access is not None
+    accounts = {a.id for a in baseline.accounts.values()} | {
+        a.name for a in baseline.accounts.values()
+    }
+    accounts |= set(baseline.access.third_parties)
+    ous: set[str] = set()
+    if baseline.structure is not None:
+        for member in baseline.structure.accounts.values():
+            parts = member.ou.split("/")
+            ous |= {"/".join(parts[: i + 1]) for i in range(len(parts))}
+    problems = []
+    for i, rule in enumerate(baseline.access.rules):
+        kind = "forbid" if rule.forbid is not None else "only"
+        for side, selectors in (("from", rule.reach.sources), ("to", rule.reach.to)):
+            for j, selector in enumerate(selectors):
+                where = ("rules", i, kind, side, j)
+                if selector.account is not None and selector.account not in accounts:
+                    line, key = line_for(lines, raw, (*where, "account"))
+                    known = ", ".join(sorted(accounts)) or "none"
+                    problems.append(
+                        Problem(
+                            filename,
+                            line,
+                            key,
+                            f"expected an account id or name of the baselines ({known}), "
+                            f"got {selector.account!r}",
+                        )
+                    )
+                if selector.ou is not None and ous and not any(selector.ou_matches(o) for o in ous):
+                    line, key = line_for(lines, raw, (*where, "ou"))
+                    problems.append(
+                        Problem(
+                            filename,
+                            line,
+                            key,
+                            f"expected an OU path of structure.yaml ({', '.join(sorted(ous))}), "
+                            f"got {selector.ou!r}",
+                        )
+                    )
+    return problems
 
 
 def _load_model(path: Path, model: type[BaseModel], problems: list[Problem]):

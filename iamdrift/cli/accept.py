@@ -233,10 +233,13 @@ class Accepted:
 
 
 def choose(run: RunReport, patterns: list[str]) -> tuple[dict[str, Finding], list[Finding]]:
-    """The findings `patterns` name, and the risks that globs matched (skipped). An id that
-    names a risk exactly is chosen, so that accepting it is refused with the reason."""
+    """The findings `patterns` name, and those globs matched that accept refuses (risks,
+    rule violations: skipped). An id named exactly is chosen, so that accepting it is
+    refused with the reason."""
     candidates = [*run.findings, *run.waived, *run.risks]
-    risks = {f.id for f in run.risks}
+    risks = {f.id for f in run.risks} | {
+        f.id for f in candidates if aspect_of(f.resource_type, f.aspect).accept is Accept.REFUSED
+    }
     chosen: dict[str, Finding] = {}
     skipped: dict[str, Finding] = {}
     problems = []

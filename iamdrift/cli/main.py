@@ -207,11 +207,11 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_INVALID
             for finding_id, path in done.written:
                 print(f"accepted {finding_id} into {path}")
-            for risk in done.skipped:
-                print(
-                    f"skipped {risk.id}: a risk, not drift; narrow the access, or waive it "
-                    "in waivers.yaml (name it exactly to see it refused)"
-                )
+            from iamdrift.compare.aspects import aspect_of
+
+            for left in done.skipped:
+                why = aspect_of(left.resource_type, left.aspect).refusal.removeprefix("is ")
+                print(f"skipped {left.id}: {why}")
             return 0
         if args.command == "access":
             from iamdrift.cli.access import Refused as Unanswerable

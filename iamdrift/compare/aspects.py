@@ -44,6 +44,8 @@ class Kind:
             return f"arn:aws:iam::{account}:{self.name}/{name}"
         if self.name == "access":  # PRINCIPAL->ACCOUNT:ROLE: the role is the resource
             return f"arn:aws:iam::{account}:role/{name.rsplit(':', 1)[-1]}"
+        if self.name == "reach":  # PRINCIPAL->TARGET: the target account is the resource
+            return f"arn:aws:iam::{account}:root"
         return f"{self.name}/{name}"
 
 
@@ -57,6 +59,7 @@ KINDS: dict[str, Kind] = {
         Kind("account", "structure", "accounts", "AWS::Organizations::Account"),
         Kind("scp", "structure", "service_control_policies", "AWS::Organizations::Policy"),
         Kind("access", "access", "edges", "AWS::IAM::Role"),
+        Kind("reach", "access", "rules", "AWS::IAM::Role"),
     )
 }
 ENTITY = ("user", "group", "role", "policy")  # kinds with a section in an account's file
@@ -169,6 +172,11 @@ ASPECTS: tuple[Aspect, ...] = (
            lambda r: _EDGE_FIX, Accept.EDGE),
     Aspect("conditions", ("access",), "edge conditions",
            "the conditions access.yaml requires are gone", lambda r: _EDGE_FIX, Accept.EDGE),
+    Aspect("rule", ("reach",), "reachability rule", "a principal may reach what a rule forbids",
+           lambda r: "cut a hop of the chain (the finding's actual value lists each, with the "
+           "statements that allow it)", Accept.REFUSED, path=(),
+           refusal="breaks a rule of access.yaml: cut the chain, or change the rule by hand "
+           "(or waive it in waivers.yaml for a while)"),
 )  # fmt: skip
 _BY_KEY = {(kind, a.family): a for a in ASPECTS for kind in a.kinds}
 
@@ -198,6 +206,8 @@ def location(account: str, kind: str, name: str, aspect: str) -> tuple[str, tupl
     _, param = split(aspect)
     if kind == "access":
         return "access", ("edges",)
+    if kind == "reach":
+        return "access", ("rules",)
     if kind == "account" and a.family == "existence":
         return "organization", ()
     risk_at = "trust_policy" if kind == "role" else "inline_policies"

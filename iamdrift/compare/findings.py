@@ -114,7 +114,8 @@ def finding(
     `expected` and `actual` are normalized, to compare; `live` is the live value as a
     baseline file writes it, which `accept` writes.
     """
-    subject = f"{where.kind.replace('_', ' ')} {where.name}" if where.kind != "access" else ""
+    named = where.kind not in ("access", "reach")  # edges and chains say what they are
+    subject = f"{where.kind.replace('_', ' ')} {where.name}" if named else ""
     text = f"{subject} {what}".strip()
     return Finding(
         account=where.account,

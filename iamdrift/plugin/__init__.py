@@ -203,6 +203,7 @@ def access(request: pytest.FixtureRequest) -> Check:
     if judged.error:
         _error(request, judged.error, own=not judged.elsewhere)
     request.node.stash[RESULT].access = judged.rows
+    request.node.stash[RESULT].rules = judged.rules
     request.node.stash[FRAGMENT] = access_html(judged.rows, judged.risky_roles)
     return _check(request, judged.findings, "cross-account access")
 

@@ -83,7 +83,7 @@ class Distributed:
         failing, waived = self.session.judge(judged.findings)
         result = CheckResult(
             account=acct.id, name=acct.name, check="access", findings=failing, waived=waived,
-            access=judged.rows,
+            access=judged.rows, rules=judged.rules,
         )  # fmt: skip
         if judged.error:
             result.error, result.elsewhere = (

@@ -10,7 +10,7 @@ from iamdrift.access.graph import AccessRow
 from iamdrift.access.risks import RISK_KINDS
 from iamdrift.compare.aspects import aspect_of, split
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding
-from iamdrift.report.paths import paths_html
+from iamdrift.report.paths import paths_html, rules_html
 from iamdrift.report.results import RunReport
 from iamdrift.report.table import e
 from iamdrift.report.table import table as _table
@@ -179,7 +179,7 @@ def summary_html(report: RunReport) -> str:
         resolved = "<h3>Resolved since the previous run</h3>" + _table(
             _GROUP_HEAD, _group_rows(report.resolved)
         )
-    paths = paths_html(report)
+    paths = paths_html(report) + rules_html(report)
     risks = ""
     if report.risks:
         risks = f"<h3>Risky access ({len(report.risks)}, reported as warnings)</h3>" + _table(

@@ -1,6 +1,7 @@
 """The report's "Paths to administrator": who can become administrator of an account without
-being one there (from another account, or by escalating inside it), and through which chain; one row per principal, its accounts listed
-collapsed, so an operator who administers a thousand members is one row."""
+being one there (from another account, or by escalating inside it), and through which chain;
+one row per principal, its accounts listed collapsed, so an operator who administers a
+thousand members is one row."""
 
 from __future__ import annotations
 
@@ -60,4 +61,31 @@ def paths_html(report: RunReport) -> str:
         ])  # fmt: skip
     return f"<h3>Paths to administrator ({len(chains)} principal(s))</h3>" + table(
         ["Principal", "Accounts it can administer", "Chains"], rows, "iamdrift-admin-paths"
+    )
+
+
+LISTED = 50  # violations shown per rule; the findings table and JSON hold them all
+
+
+def rules_html(report: RunReport) -> str:
+    """Each reachability rule of access.yaml, kept or broken, with its violations' chains."""
+    if not report.rules:
+        return ""
+    found = {f.id: f for f in [*report.findings, *report.waived]}
+    rows = []
+    for rule in report.rules:
+        broken = [found[i] for i in rule.violations if i in found]
+        waived = sum(1 for f in broken if f in report.waived)
+        verdict = "kept" if not broken else f"{len(broken)} violation(s)"
+        verdict += f", {waived} waived" if waived else ""
+        listed = "".join(f"<li>{e(f.message)} <code>{e(f.id)}</code></li>" for f in broken[:LISTED])
+        more = f"<li>and {len(broken) - LISTED} more</li>" if len(broken) > LISTED else ""
+        detail = f"<details><summary>chains</summary><ul>{listed}{more}</ul></details>"
+        rows.append([
+            e(rule.name), e(rule.kind), e(rule.description or ""), e(verdict),
+            detail if broken else "",
+        ])  # fmt: skip
+    broken_rules = sum(1 for r in report.rules if r.violations)
+    return f"<h3>Reachability rules ({broken_rules} of {len(report.rules)} broken)</h3>" + table(
+        ["Rule", "Kind", "Description", "Verdict", "Violations"], rows, "iamdrift-rules"
     )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
+from iamdrift.access.rules import RuleResult
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
 from iamdrift.baselines.models import Waiver
 from iamdrift.baselines.yamlio import write_atomic
@@ -40,6 +41,7 @@ class CheckResult(BaseModel):
     error: str | None = None
     elsewhere: bool = False  # failed because of other accounts' errors, recorded on them
     access: list[AccessRow] | None = None
+    rules: list[RuleResult] | None = None
     outcome: AccountOutcome | None = None
 
 
@@ -94,6 +96,7 @@ class RunReport(BaseModel):
     # The ways in inside each account (role chaining, IAM take-over, administrators' reach;
     # see access/local.py): with access[], the graph reachability walks.
     local_access: list[LocalEdge] = []
+    rules: list[RuleResult] = []  # each reachability rule of access.yaml, with its violations
 
     @property
     def status(self) -> Status:
@@ -198,6 +201,7 @@ class RunCollector:
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     accounts: dict[str, _Account] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
+    rules: list[RuleResult] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
     ous: dict[str, str] = field(default_factory=dict)  # account -> OU path, when known
@@ -228,6 +232,8 @@ class RunCollector:
             self.account(result.account, result.name)
         if result.access is not None:
             self.access = list(result.access)
+        if result.rules is not None:
+            self.rules = list(result.rules)
         if result.outcome is not None:
             self.account(result.account).checked = dict(result.outcome.checked)
             self.outcomes[result.account] = result.outcome
@@ -265,6 +271,7 @@ class RunCollector:
             waived=waived,
             waivers=self._waiver_states(),
             access=list(self.access),
+            rules=list(self.rules),
             checks=dict(self.checks),
             history=history,
             resolved=resolved,

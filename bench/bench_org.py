@@ -366,12 +366,15 @@ def main() -> None:
         print(_line(floor, None, total), flush=True)
         snap = measure("snapshot", [*runner, "snapshot", "--baselines", base, *common], env)
         print(_line(snap, floor, total), flush=True)
+        with open(f"{base}/access.yaml", "a", encoding="utf-8") as rules:
+            rules.write(RULES)
         run_cmd = [*runner, "run", "--baselines", base, "--report-dir", str(reports), *common]
         run = measure("run", [*run_cmd, "--json", f"{tmp}/run.json"], env)
         print(_line(run, floor, total), flush=True)
         latest = (reports / "latest").resolve()
         print(f"          statuses {_statuses(Path(tmp) / 'run.json')}; {_sizes(latest)}")
         ids_single = _ids(Path(tmp) / "run.json")
+        closure(Path(tmp) / "run.json", reports, runner, env)
 
         if args.xdist:
             xd = measure(
@@ -447,6 +450,48 @@ def main() -> None:
             latest = (reports / "latest").resolve()
             print(_line(dr, floor, total))
             print(f"          statuses {_statuses(Path(tmp) / 'drift.json')}; {_sizes(latest)}")
+
+
+# Two rules the run checks over the whole organization's chains: kept by the seed.
+RULES = """rules:
+  - name: members-do-not-administer-each-other
+    forbid:
+      from: {principal: "arn:aws:iam::*:user/people/*"}
+      to: {ou: "Root/*", admin: true}
+  - name: only-operators-and-members-own-roles-reach-ops
+    only:
+      from: [{principal: "arn:aws:iam::123456789012:user/operator*"}, {ou: "Root/*"}]
+      to: {principal: "arn:aws:iam::*:role/ops-*"}
+"""
+
+
+def closure(run_json: Path, reports: Path, runner: list[str], env: dict[str, str]) -> None:
+    """The reachability's own cost over the run's JSON: the graph, every account's paths
+    to administrator (the report's section), and a reviewer's query as typed."""
+    from iamdrift.access.reach import Reachability
+    from iamdrift.report.paths import admin_chains
+    from iamdrift.report.results import RunReport
+
+    report = RunReport.read(run_json)
+    began = time.perf_counter()
+    graph = Reachability(report.access, report.local_access, report.administrators)
+    built = time.perf_counter() - began
+    began = time.perf_counter()
+    chains = admin_chains(report)
+    paths = time.perf_counter() - began
+    query = measure(
+        "query", [*runner, "access", "who-can-reach", "admin@member0001", "--report-dir",
+                  str(reports)], env,
+    )  # fmt: skip
+    violations = sum(len(r.violations) for r in report.rules)
+    print(
+        f"closure   {len(graph.nodes())} nodes, {len(report.access)} edges across accounts and "
+        f"{len(report.local_access)} inside them; graph built in {built:.2f} s, paths to "
+        f"administrator ({len(chains)} principals) in {paths:.2f} s; "
+        f"{len(report.rules)} rules, {violations} violation(s); `access who-can-reach "
+        f"admin@member0001`: exit {query.code}, wall {query.wall:.2f} s",
+        flush=True,
+    )
 
 
 def _statuses(path: Path) -> dict[str, int]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from iamdrift.access.conditions import Facts
-from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical
+from iamdrift.access.conditions import Facts, combine, ways, weakest
+from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical, scp_allows, statement_applies
 from iamdrift.access.projection import arn_of, managed_policy
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.policy import normalize
@@ -91,3 +91,55 @@ def principals(
             )
         )
     return found
+
+
+def probes(account: str, kind: str) -> list[str]:
+    """Two ARNs no real role or user can have (IAM names have no control characters), of
+    different lengths: a pattern that matches both matches every role (user) of the
+    account, since only `*` can stand for both."""
+    return [
+        f"arn:aws:iam::{account}:{kind}/\x00",
+        f"arn:aws:iam::{account}:{kind}/" + "\x00/" * 40 + "\x01",
+    ]
+
+
+def may(
+    who: Who, action: str, resource: str, scps: list | None
+) -> tuple[Canonical, list[str]] | None:
+    """May `who` call `action` on `resource` by its identity policies, within its
+    boundary and (unless None) its SCPs? The conditions the request must meet, and the
+    policies that allow it."""
+    allowing = ways(who.policies, action, resource, who.facts)
+    if not allowing:
+        return None
+    ceiling: Canonical = {}
+    if who.boundary is not None:
+        bounded = ways([("boundary", who.boundary)], action, resource, who.facts)
+        if not bounded:
+            return None
+        ceiling = weakest([c for _, c in bounded])
+    if scps is not None and not scp_allows(scps, action, resource):
+        return None
+    both = [(label, c) for label, c0 in allowing if (c := combine(c0, ceiling)) is not None]
+    if not both:
+        return None
+    return weakest([c for _, c in both]), list(dict.fromkeys(label for label, _ in both))
+
+
+def mentions(who: Who, action: str) -> bool:
+    """Does any Allow of its policies cover the action, on some resource?"""
+    return any(
+        s["Effect"] == "Allow" and statement_applies(s, action)
+        for _, statements in who.policies
+        for s in statements
+    )
+
+
+def uniform(who: Who, action: str, kind: str) -> tuple[Canonical, list[str]] | None:
+    """May `who` call `action` on every role (user) of its account alike? Only then is it
+    one edge to the shared node: no Deny of the action may single one out."""
+    docs = [*who.policies, *([("boundary", who.boundary)] if who.boundary else [])]
+    if any(s["Effect"] == "Deny" and statement_applies(s, action) for _, st in docs for s in st):
+        return None
+    found = [may(who, action, probe, None) for probe in probes(who.account, kind)]
+    return found[0] if all(found) else None

@@ -600,6 +600,12 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     assert [h["role"] for h in chains[user_a]["hops"]] == [oaar, f"admin@{DEMO}"]
     assert [h["kind"] for h in chains[user_a]["hops"]] == ["assume", "admin"]
     assert "group SecurityAuditors inline policy AssumeAnyRole" in chains[user_a]["hops"][0]["path"]
+    reached = world.cli("access", "reach", user_a, "--json", *reports)
+    targets = {c["target"]: c for c in json.loads(reached.stdout)["chains"]}
+    for member in (DEMO, ACCOUNT_B):  # administrator of each member, through its OAAR
+        assert [h["role"] for h in targets[f"admin@{member}"]["hops"]] == [
+            f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", f"admin@{member}"
+        ]  # fmt: skip
     reach = world.cli("access", "reach", demo1, *reports)
     assert (
         reach.code == 0 and "admin@" not in reach.stdout and "MemberReadOnlyAccess" in reach.stdout

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.access.projection import AccountProjection, Grant, Source, TrustingRole
+from iamdrift.access.projection import AccountProjection, Grant, LocalEdge, Source, TrustingRole
 from iamdrift.audit.outcome import AccountOutcome, Part, baselines_digest, write_part
 from iamdrift.compare.findings import Place, finding
 from tests.conftest import RUNNER
@@ -29,11 +29,20 @@ ASSUME_OPS = [
 ]
 
 
-def _outcome(account: str, drift: bool) -> AccountOutcome:
+def _outcome(account: str, drift: bool, admin: bool = False) -> AccountOutcome:
     trust = [{"Effect": "Allow", "Action": ["sts:assumerole"], "Principal": {"AWS": [OPERATOR]}}]
+    ops = f"arn:aws:iam::{account}:role/ops"
     projection = AccountProjection(
         account=account,
-        roles=[TrustingRole(arn=f"arn:aws:iam::{account}:role/ops", name="ops", trust=trust)],
+        roles=[TrustingRole(arn=ops, name="ops", trust=trust)],
+        administrators=[ops] if admin else [],
+        local=[
+            LocalEdge(
+                principal=ops, target=f"admin@{account}", kind="admin", path=["AdministratorAccess"]
+            )
+        ]
+        if admin
+        else [],
     )
     if account == MANAGEMENT:
         grant = Grant(label="user operator inline policy Ops", policy="ops")
@@ -74,7 +83,7 @@ def _outcome(account: str, drift: bool) -> AccountOutcome:
     )
 
 
-def _merge(tmp_path: Path, accounts: int, drifting: int) -> tuple[Path, dict]:
+def _merge(tmp_path: Path, accounts: int, drifting: int, rules: str = "") -> tuple[Path, dict]:
     baselines = tmp_path / "baselines"
     (baselines / "accounts").mkdir(parents=True)
     ids = [MANAGEMENT] + [f"{200000000000 + n}" for n in range(accounts - 1)]
@@ -83,18 +92,22 @@ def _merge(tmp_path: Path, accounts: int, drifting: int) -> tuple[Path, dict]:
             f'account: "{account}"\nname: member {account}\n'
         )
     edges = [{"principal": OPERATOR, "role": f"arn:aws:iam::{a}:role/ops"} for a in ids[1:]]
-    (baselines / "access.yaml").write_text(json.dumps({"edges": edges}))
+    (baselines / "access.yaml").write_text(json.dumps({"edges": edges, "rules": rules or []}))
     part = Part(
         baselines=baselines_digest([*baselines.rglob("*.y*ml")]),
         started="2026-11-29T02:00:00+00:00",
-        accounts=[_outcome(a, n < drifting) for n, a in enumerate(reversed(ids))],
+        accounts=[
+            _outcome(a, n < drifting, admin=bool(rules) and a != MANAGEMENT)
+            for n, a in enumerate(reversed(ids))
+        ],
     )
     write_part(tmp_path / "part.gz", part)
     reports = tmp_path / "reports"
     cmd = [sys.executable, str(RUNNER), "merge", str(tmp_path / "part.gz"), "--baselines",
            str(baselines), "--report-dir", str(reports), "--json", str(tmp_path / "f.json")]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == (1 if drifting else 0), proc.stdout[-3000:] + proc.stderr[-3000:]
+    failing = drifting or bool(rules)
+    assert proc.returncode == (1 if failing else 0), proc.stdout[-3000:] + proc.stderr[-3000:]
     return (reports / "latest").resolve(), json.loads((tmp_path / "f.json").read_text())
 
 
@@ -154,3 +167,21 @@ def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
     repeated = _rows(dom, "iamdrift-repeated")
     assert len(repeated) == 2 and all(">50<" in row for row in repeated), repeated
     assert "trust_policy" in repeated[0] and "max_session_duration" in repeated[1]
+
+
+def test_chains_and_rules_over_a_thousand_accounts_stay_within_the_budget(tmp_path):
+    """The operator administers 999 members, which a rule forbids: one row in the paths,
+    the rule's first violations listed, every one in the JSON."""
+    rule = {"name": "no-operator-admin",
+            "forbid": {"from": {"principal": "*operator"}, "to": {"admin": True}}}  # fmt: skip
+    run_dir, summary = _merge(tmp_path, 1000, 0, [rule])
+    report = run_dir / "report.html"
+    assert report.stat().st_size < 10 * 2**20
+    assert summary["rules"][0]["name"] == "no-operator-admin"
+    assert len(summary["rules"][0]["violations"]) == 999
+    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
+    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    paths = _rows(dom, "iamdrift-admin-paths")
+    assert len(paths) == 1 and OPERATOR in paths[0] and ">999<" in paths[0]
+    rules = _rows(dom, "iamdrift-rules")
+    assert len(rules) == 1 and "999 violation(s)" in rules[0] and "and 949 more" in rules[0]

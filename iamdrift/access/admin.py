@@ -24,7 +24,7 @@ The ways, as Principal Mapper judges them:
 from __future__ import annotations
 
 from iamdrift.access.evaluate import Canonical, evaluate, scp_allows
-from iamdrift.access.principals import Who
+from iamdrift.access.principals import Who, mentions
 
 # A role that does not exist yet: what "create a role, then grant it" is evaluated on.
 NEW_ROLE = "iamdrift-new-role-\x00"
@@ -73,6 +73,8 @@ def administrator_reason(who: Who, scps: list) -> str | None:
     policies = _unconditional(who.policies)
 
     def allowed(action: str, resource: str) -> list[str] | None:
+        if not mentions(who, action):
+            return None  # no Allow of it anywhere: nothing to evaluate
         decision = evaluate(policies, action, resource)
         ok = decision.allowed and scp_allows(scps, action, resource)
         return decision.why if ok else None

@@ -12,7 +12,7 @@ trusting the account: one edge each, not one per pair.
 from __future__ import annotations
 
 from iamdrift.access.conditions import combine, decide, denied, ways, weakest
-from iamdrift.access.evaluate import ASSUME, Canonical, scp_allows, statement_applies
+from iamdrift.access.evaluate import ASSUME, Canonical, iam_match, scp_allows, statement_applies
 from iamdrift.access.principals import Who, may, mentions, uniform
 from iamdrift.access.projection import LocalEdge, arn_of, shared
 from iamdrift.compare.policy import normalize
@@ -99,12 +99,27 @@ def _shareable(role: TrustedRole, statements) -> bool:
     return not role.denies and not any(k.startswith(_PRINCIPAL_KEYS) for k in keys)
 
 
+def _resources(who: Who) -> tuple[str, ...] | None:
+    """The resources its Allows of sts:AssumeRole name, to skip roles none of them can
+    match (None: a NotResource, which names what it does not allow)."""
+    out: list[str] = []
+    for _, statements in who.policies:
+        for s in statements:
+            if s["Effect"] == "Allow" and statement_applies(s, ASSUME):
+                if "NotResource" in s:
+                    return None
+                out += s.get("Resource", ["*"])
+    return tuple(out)
+
+
 def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
     """Role chaining inside the account."""
     edges: list[LocalEdge] = []
     by_arn = {w.arn: w for w in found}
     assumers = shared("assumers", account)
-    alike = {w.arn: u for w in others if mentions(w, ASSUME) and (u := uniform(w, ASSUME, "role"))}
+    askers = {w.arn: _resources(w) for w in others if mentions(w, ASSUME)}
+    fits: dict[tuple[tuple[str, ...], str], bool] = {}  # principals of a group share patterns
+    alike = {w.arn: u for w in others if w.arn in askers and (u := uniform(w, ASSUME, "role"))}
     shared_roles = False
     for role in roles:
         everyone = role.admitting("*")
@@ -133,10 +148,18 @@ def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
                 )
             )
         for who in others:
-            if who.arn == role.arn or who.arn in direct or (sharing and who.arn in alike):
+            if who.arn not in askers or who.arn == role.arn or who.arn in direct:
                 continue
-            if not mentions(who, ASSUME):
+            if sharing and who.arn in alike:
                 continue
+            patterns = askers[who.arn]
+            if patterns is not None:
+                key = (patterns, role.arn)
+                fit = fits.get(key)
+                if fit is None:
+                    fit = fits[key] = iam_match(patterns, role.arn, case=True)
+                if not fit:
+                    continue  # no Allow of its names this role: the pair is not worth judging
             edge = _trusted(who, role, by_account, root, scps, direct=False)
             if edge is not None:
                 edges.append(edge)

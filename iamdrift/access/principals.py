@@ -32,6 +32,9 @@ class Who:
     boundary: list[Canonical] | None = None
     attached: list[str] = field(default_factory=list)  # customer managed policies, its groups'
     group_arns: list[str] = field(default_factory=list)
+    # Shared by the account's principals, whose group and managed policies are the same
+    # lists: what `mentions` found of a list, by its id (the lists live as long as this).
+    memo: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
 
     @property
     def account(self) -> str:
@@ -61,6 +64,7 @@ def principals(
         return out
 
     groups = {name: labelled(f"group {name}", g) for name, g in state.groups.items()}
+    memo: dict[tuple[int, str], bool] = {}
     found = []
     candidates = [("user", n, e) for n, e in sorted(state.users.items())]
     candidates += [
@@ -88,6 +92,7 @@ def principals(
                 boundary=statements(boundary) if boundary else None,
                 attached=sorted({a for a in managed if a.split(":")[4] != "aws"}),
                 group_arns=[arn_of(account, "group", state.groups[g].path, g) for g in member_of],
+                memo=memo,
             )
         )
     return found
@@ -128,11 +133,16 @@ def may(
 
 def mentions(who: Who, action: str) -> bool:
     """Does any Allow of its policies cover the action, on some resource?"""
-    return any(
-        s["Effect"] == "Allow" and statement_applies(s, action)
-        for _, statements in who.policies
-        for s in statements
-    )
+    for _, statements in who.policies:
+        key = (id(statements), action)
+        hit = who.memo.get(key)
+        if hit is None:
+            hit = who.memo[key] = any(
+                s["Effect"] == "Allow" and statement_applies(s, action) for s in statements
+            )
+        if hit:
+            return True
+    return False
 
 
 def uniform(who: Who, action: str, kind: str) -> tuple[Canonical, list[str]] | None:

@@ -134,6 +134,8 @@ def may(
 def mentions(who: Who, action: str) -> bool:
     """Does any Allow of its policies cover the action, on some resource?"""
     for _, statements in who.policies:
+        if not _about_iam(who, statements):
+            continue
         key = (id(statements), action)
         hit = who.memo.get(key)
         if hit is None:
@@ -143,6 +145,26 @@ def mentions(who: Who, action: str) -> bool:
         if hit:
             return True
     return False
+
+
+def _service_may_be_iam(pattern: str) -> bool:
+    service = pattern.split(":", 1)[0].lower()
+    return service in ("iam", "sts") or "*" in service or "?" in service
+
+
+def _about_iam(who: Who, statements: list[Canonical]) -> bool:
+    """Could the list allow an `iam:` or `sts:` action at all? Most (logs, s3) cannot, and
+    every action these edges are about is one."""
+    key = (id(statements), "")
+    hit = who.memo.get(key)
+    if hit is None:
+        hit = who.memo[key] = any(
+            "NotAction" in s
+            or any(_service_may_be_iam(a) for a in s.get("Action", []))
+            for s in statements
+            if s["Effect"] == "Allow"
+        )  # fmt: skip
+    return hit
 
 
 def uniform(who: Who, action: str, kind: str) -> tuple[Canonical, list[str]] | None:

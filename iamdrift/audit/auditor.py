@@ -86,7 +86,16 @@ def audit_account(
         state = read_account(hub, acct, deadline)
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
-    ctx = context()
+    outcome = judge_account(hub, acct, state, context())
+    outcome.seconds = round(time.monotonic() - began, 3)
+    return outcome
+
+
+def judge_account(
+    hub: Hub, acct: AccountBaseline, state: AccountState, ctx: AuditContext
+) -> AccountOutcome:
+    """Compare, judge and project one account's state, read or predicted (the bodies of the
+    AWS managed policies it attaches are read through the hub, once per run)."""
     expected = acct.expected
     names = compared(expected, state, acct.ignore, ctx.selection, acct.id)
     findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection, names)
@@ -104,7 +113,6 @@ def audit_account(
         outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"
     except KeyError as exc:
         outcome.error = f"account {acct.label}: access could not be judged: {exc.args[0]}"
-    outcome.seconds = round(time.monotonic() - began, 3)
     return outcome
 
 

@@ -276,9 +276,18 @@ def accept(
         for f in chosen.values()
         if f.account in errors
     ]
+    if problems:
+        raise Refused("\n".join(problems))
+    return Accepted(accept_findings(baseline, list(chosen.values())), skipped)
+
+
+def accept_findings(baseline: Baseline, findings: list[Finding]) -> list[tuple[str, Path]]:
+    """Write each finding's live value into the baselines, all or nothing (`plan --accept`
+    hands the predicted values). Raises Refused, or BaselineError when the result would not
+    validate."""
     edits = Edits(baseline)
-    done = []
-    for f in sorted(chosen.values(), key=lambda f: f.id):
+    done, problems = [], []
+    for f in sorted(findings, key=lambda f: f.id):
         try:
             done.append((f.id, accept_finding(edits, f)))
         except Refused as exc:
@@ -286,7 +295,7 @@ def accept(
     if problems:
         raise Refused("\n".join(problems))
     _write_checked(baseline.directory, edits)
-    return Accepted(done, skipped)
+    return done
 
 
 def _write_checked(directory: Path, edits: Edits) -> None:

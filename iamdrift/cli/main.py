@@ -6,6 +6,8 @@
     python runner.py merge     PART... [--baselines DIR] [--report-dir DIR] [--json FILE]
     python runner.py accept    FINDING... [--run RUN_ID] [--baselines DIR] [--report-dir DIR]
     python runner.py access    (who-can-reach TARGET | reach PRINCIPAL) [--run RUN_ID] [--json]
+    python runner.py plan      FILE... [--account ID] [--provider ALIAS=ID] [--markdown FILE]
+                               [--json FILE] [--sarif FILE] [--accept]
     python runner.py snapshot  --baselines DIR [--accounts ID,...]
     python runner.py validate  [--baselines DIR]
     python runner.py schedule  (--at HH:MM [--tz ZONE] | --every 6h | --once) [run options]
@@ -111,6 +113,20 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--run", dest="run_id", help="the run (default: the latest completed one)")
         q.add_argument("--max-hops", type=int, default=10)
         q.add_argument("--json", action="store_true", help="chains as JSON")
+    pln = sub.add_parser("plan", help="judge a Terraform plan or CloudFormation change set")
+    pln.add_argument("files", nargs="+", metavar="FILE", help="terraform show -json output, or "
+                     "describe-change-set --include-property-values output")  # fmt: skip
+    pln.add_argument("--baselines", default="baselines")
+    pln.add_argument("--report-dir", default="reports", help="where the latest run is")
+    pln.add_argument("--account", help="the account of changes whose plan does not say")
+    pln.add_argument("--provider", action="append", default=[], metavar="ALIAS=ID",
+                     help="a provider alias's account, e.g. aws.prod=222222222222")  # fmt: skip
+    pln.add_argument("--markdown", metavar="FILE", help="a pull request comment")
+    pln.add_argument("--json", dest="json_path", metavar="FILE", help="the plan's findings JSON")
+    pln.add_argument("--sarif", metavar="FILE", help="SARIF 2.1.0, at baseline lines")
+    pln.add_argument("--accept", action="store_true",
+                     help="write the state the plan leads to into the baselines")  # fmt: skip
+    pln.add_argument("--concurrency", type=int, default=8)
     merge = sub.add_parser("merge", help="build one run from the parts of sharded runs")
     merge.add_argument("parts", nargs="+", metavar="PART")
     _output_options(merge)
@@ -226,6 +242,10 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_INVALID
             print(render(run, args.question, args.subject, chains, args.json))
             return 0
+        if args.command == "plan":
+            from iamdrift.cli.plan import main_plan
+
+            return main_plan(args)
         if args.command == "snapshot":
             from iamdrift.aws.hub import Hub
             from iamdrift.cli.snapshot import take_snapshot

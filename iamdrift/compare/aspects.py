@@ -172,6 +172,11 @@ ASPECTS: tuple[Aspect, ...] = (
            lambda r: _EDGE_FIX, Accept.EDGE),
     Aspect("conditions", ("access",), "edge conditions",
            "the conditions access.yaml requires are gone", lambda r: _EDGE_FIX, Accept.EDGE),
+    Aspect("unknown", (*ENTITY, "account"), "value known only after apply",
+           "what it grants cannot be told before apply",
+           lambda r: "make the value known at plan time (a literal, or a data source), or "
+           "apply in two steps", Accept.REFUSED, path=(),
+           refusal="is known only after apply: nothing to write until it is"),
     Aspect("rule", ("reach",), "reachability rule", "a principal may reach what a rule forbids",
            lambda r: "cut a hop of the chain (the finding's actual value lists each, with the "
            "statements that allow it)", Accept.REFUSED, path=(),

@@ -1,7 +1,7 @@
 """Run history under the report directory: one folder per run, an index, a `latest` link.
 
     reports/
-      20261129T020000Z/   report.html  findings.json  junit.xml  run.json
+      20261129T020000Z/   report.html  findings.json  junit.xml  run.json  accounts.gz
       20261130T020000Z/   ...
       latest -> 20261130T020000Z
       index.html          every run with its status and counts, and a trend chart
@@ -28,6 +28,7 @@ from iamdrift.report.results import RunReport
 
 RUN_META = "run.json"
 FINDINGS = "findings.json"
+ACCOUNTS = "accounts.gz"  # the run's part: each account's outcome and projection, the organization
 _RUN_ID = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 PARTIAL_MAX_AGE = 24 * 3600
 

@@ -1,0 +1,157 @@
+"""Predict what a planned change would make of the organization, with the run's own judgement.
+
+The accounts the change touches are read live (read-only, fail closed, as `run` reads
+them); the planned effects are applied to their state; both states are judged by the
+same comparison, risks and projection as a run. The accounts it does not touch come from
+the latest run's stored outcomes (its `accounts.gz`), or, with no run yet, are read. The
+access graph and the reachability rules are judged over the whole organization before
+and after. A finding of the prediction carries the id a run after apply would report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from iamdrift.access.graph import AccessRow
+from iamdrift.access.projection import LocalEdge
+from iamdrift.audit.auditor import AuditContext, Auditor, judge_account, read_account
+from iamdrift.audit.organization import AccessJudgement, judge_access, org_context
+from iamdrift.audit.outcome import AccountOutcome, OrganizationRead, Part, read_part
+from iamdrift.baselines.load import Baseline
+from iamdrift.changes.effects import KIND, AccountChanges, Unknown, apply
+from iamdrift.compare.findings import Finding, Place, finding, sort_findings
+from iamdrift.errors import AccountUnreadable
+
+LIVE = ("expected", "unexpected", "conditions missing")
+
+
+@dataclass
+class Basis:
+    """The run the untouched accounts come from."""
+
+    run_id: str
+    started: str
+
+
+@dataclass
+class Prediction:
+    changes: dict[str, AccountChanges]
+    new: list[Finding] = field(default_factory=list)  # what the change would cause
+    existing: list[Finding] = field(default_factory=list)  # drift before it, still there
+    resolved: list[Finding] = field(default_factory=list)  # drift it would end
+    risks_added: list[Finding] = field(default_factory=list)
+    gained: list[AccessRow] = field(default_factory=list)
+    lost: list[AccessRow] = field(default_factory=list)
+    gained_inside: list[LocalEdge] = field(default_factory=list)
+    lost_inside: list[LocalEdge] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # account (or "access") -> why
+    basis: Basis | None = None
+    after: dict[str, AccountOutcome] = field(default_factory=dict)  # the touched accounts
+    access_after: AccessJudgement | None = None
+
+
+def stored_part(run_dir: Path | None) -> tuple[Part | None, Basis | None]:
+    """The latest run's stored outcomes, if it kept them."""
+    if run_dir is None or not (run_dir / "accounts.gz").exists():
+        return None, None
+    try:
+        part = read_part(run_dir / "accounts.gz")
+    except ValueError:
+        return None, None
+    return part, Basis(run_dir.name, part.started)
+
+
+def unknown_finding(account: str, u: Unknown) -> Finding:
+    kind = KIND.get(u.section, "account")
+    name = u.entity if u.section else account
+    where = Place(account, kind, name, f"Account {account}")
+    return finding(
+        where, f"unknown:{u.attribute}", "changed", "high",
+        f"{u.attribute} is known only after apply ({u.address}): what it does cannot be "
+        "judged before",
+    )  # fmt: skip
+
+
+def predict(
+    baseline: Baseline,
+    changes: dict[str, AccountChanges],
+    auditor: Auditor,
+    part: Part | None,
+    basis: Basis | None,
+) -> Prediction:
+    """Judge the organization before and after the change (see the module's docstring)."""
+    out = Prediction(changes, basis=basis)
+    accounts = baseline.select(None)
+    stored = {o.id: o for o in part.accounts} if part else {}
+    org = part.organization if part else auditor.organization()
+    ctx = _context(baseline, auditor, org)
+    before: dict[str, AccountOutcome] = {}
+    after: dict[str, AccountOutcome] = {}
+    for account, planned in sorted(changes.items()):
+        acct = baseline.accounts.get(account)
+        if acct is None:
+            out.errors[account] = f"the plan changes account {account}, which has no baseline"
+            continue
+        try:
+            state = read_account(auditor.hub(), acct)
+        except AccountUnreadable as exc:
+            out.errors[account] = str(exc)
+            continue
+        before[account] = judge_account(auditor.hub(), acct, state, ctx)
+        known = [e for e in planned.effects if not isinstance(e, Unknown)]
+        try:
+            predicted = apply(state, known)
+        except ValueError as exc:
+            out.errors[account] = f"the planned state of account {account} is not valid IAM: {exc}"
+            continue
+        after[account] = judge_account(auditor.hub(), acct, predicted, ctx)
+        out.new += [unknown_finding(account, u) for u in planned.unknowns]
+    missing = [a for a in accounts if a.id not in before and a.id not in stored]
+    if missing and not out.errors:
+        auditor.start(missing)  # no stored outcome for them: read them, as a run would
+        for acct in missing:
+            stored[acct.id] = auditor.outcome(acct)
+    for account in set(before) | set(after):
+        _compare(out, before[account].findings, after[account].findings)
+        have = {r.id for r in before[account].risks}
+        out.risks_added += [r for r in after[account].risks if r.id not in have]
+    out.after = after
+    if not out.errors:
+        _judge_access(out, baseline, org, accounts, {**stored, **before}, {**stored, **after})
+    out.new, out.existing = sort_findings(out.new), sort_findings(out.existing)
+    out.resolved, out.risks_added = sort_findings(out.resolved), sort_findings(out.risks_added)
+    return out
+
+
+def _context(baseline: Baseline, auditor: Auditor, org: OrganizationRead) -> AuditContext:
+    access = baseline.access
+    return AuditContext(org_context(baseline, org), access.third_parties if access else {})
+
+
+def _compare(out: Prediction, before: list[Finding], after: list[Finding]) -> None:
+    was = {f.id for f in before}
+    now = {f.id for f in after}
+    out.new += [f for f in after if f.id not in was]
+    out.existing += [f for f in after if f.id in was]
+    out.resolved += [f for f in before if f.id not in now]
+
+
+def _judge_access(out, baseline, org, accounts, before, after) -> None:
+    judged = [judge_access(baseline, org, accounts, outcomes) for outcomes in (before, after)]
+    for j in judged:
+        if j.error:
+            out.errors["access"] = j.error
+            return
+    _compare(out, judged[0].findings, judged[1].findings)
+    rows = [{(r.principal, r.role): r for r in j.rows if r.status in LIVE} for j in judged]
+    out.gained = [r for k, r in sorted(rows[1].items()) if k not in rows[0]]
+    out.lost = [r for k, r in sorted(rows[0].items()) if k not in rows[1]]
+    inside = [
+        {(e.principal, e.target): e for o in outcomes.values() if o.projection
+         for e in o.projection.local}
+        for outcomes in (before, after)
+    ]  # fmt: skip
+    out.gained_inside = [e for k, e in sorted(inside[1].items()) if k not in inside[0]]
+    out.lost_inside = [e for k, e in sorted(inside[0].items()) if k not in inside[1]]
+    out.access_after = judged[1]

@@ -1,0 +1,161 @@
+"""A CloudFormation change set, as `aws cloudformation describe-change-set
+--include-property-values` prints it, as effects on its stack's account (pure).
+
+Each resource change carries its properties before and after (`BeforeContext`,
+`AfterContext`); a name CloudFormation generates on create, or a value it resolves
+only on apply (`{{changeSet:KNOWN_AFTER_APPLY}}`), is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from typing import Any
+
+from iamdrift.changes.effects import (
+    AccountChanges,
+    Attached,
+    Effect,
+    Entity,
+    Inline,
+    Member,
+    PolicyVersion,
+    Unknown,
+)
+from iamdrift.changes.terraform import PlanError
+
+_STACK = re.compile(r"^arn:aws[\w-]*:cloudformation:[\w-]+:(\d{12}):stack/")
+_AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
+TYPES = {
+    "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy", "AWS::IAM::UserToGroupAddition", "AWS::Organizations::Policy",
+}  # fmt: skip
+_ENTITY = {
+    "AWS::IAM::Role": ("roles", "RoleName"),
+    "AWS::IAM::User": ("users", "UserName"),
+    "AWS::IAM::Group": ("groups", "GroupName"),
+    "AWS::IAM::ManagedPolicy": ("policies", "ManagedPolicyName"),
+}
+_INLINE = {
+    "AWS::IAM::RolePolicy": ("roles", "RoleName"),
+    "AWS::IAM::UserPolicy": ("users", "UserName"),
+    "AWS::IAM::GroupPolicy": ("groups", "GroupName"),
+}
+
+
+def _unknown(value: Any) -> bool:
+    return _AFTER_APPLY in json.dumps(value) if value is not None else False
+
+
+def _properties(context: Any) -> dict[str, Any]:
+    if context is None:
+        return {}
+    data = json.loads(context) if isinstance(context, str) else context
+    return (data or {}).get("Properties", data or {}) or {}
+
+
+def _effects(
+    t: str, props: dict, physical: str, present: bool, address: str, account: str
+) -> list[Effect]:
+    out: list[Effect] = []
+    if t in _ENTITY:
+        section, key = _ENTITY[t]
+        name = props.get(key) or (physical.rsplit("/", 1)[-1] if physical else None)
+        if not name or _unknown(name):
+            return [Unknown(section, address, key, address)]
+        if not present:
+            return [Entity(section, name, None)]
+        fields: dict[str, Any] = {"path": props.get("Path") or "/"}
+        documents = {
+            "roles": ("trust_policy", "AssumeRolePolicyDocument"),
+            "policies": ("document", "PolicyDocument"),
+        }
+        if section in documents and documents[section][1] in props:
+            field_name, prop = documents[section]
+            if _unknown(props.get(prop)):
+                out.append(Unknown(section, name, prop, address))
+            else:
+                fields[field_name] = props[prop]
+        if section == "roles" and props.get("MaxSessionDuration"):
+            fields["max_session_duration"] = int(props["MaxSessionDuration"])
+        if section in ("roles", "users"):
+            fields["permissions_boundary"] = props.get("PermissionsBoundary") or None
+        if section != "policies":
+            # The entity's own lists are exclusive in CloudFormation.
+            fields["managed_policies"] = list(props.get("ManagedPolicyArns") or [])
+            inline = {p["PolicyName"]: p["PolicyDocument"] for p in props.get("Policies") or []}
+            fields["inline_policies"] = inline
+        if section == "users":
+            fields["groups"] = list(props.get("Groups") or [])
+        out.insert(0, Entity(section, name, fields))
+        if section == "policies":
+            path = props.get("Path") or "/"
+            arn = (
+                physical
+                if physical.startswith("arn:")
+                else f"arn:aws:iam::{account}:policy{path}{name}"
+            )
+            for s, key in (("users", "Users"), ("groups", "Groups"), ("roles", "Roles")):
+                out += [Attached(s, n, arn, present) for n in props.get(key) or []]
+        return out
+    if t in _INLINE:
+        section, key = _INLINE[t]
+        owner, name = props.get(key), props.get("PolicyName")
+        if not owner or not name or _unknown([owner, name]):
+            return [Unknown(section, address, key, address)]
+        body = props.get("PolicyDocument") if present else None
+        if present and _unknown(body):
+            return [Unknown(section, owner, "PolicyDocument", address)]
+        return [Inline(section, owner, name, body)]
+    if t == "AWS::IAM::Policy":
+        name = props.get("PolicyName")
+        body = props.get("PolicyDocument") if present else None
+        for s, key in (("users", "Users"), ("groups", "Groups"), ("roles", "Roles")):
+            out += [Inline(s, n, name, body) for n in props.get(key) or []]
+        return out
+    if t == "AWS::IAM::UserToGroupAddition":
+        return [Member(u, props.get("GroupName", ""), present) for u in props.get("Users") or []]
+    return [Unknown("", address, "organization", address)]
+
+
+def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]]:
+    """Effects on the stack's account, and the resource types ignored. Raises PlanError."""
+    found = _STACK.match(str(data.get("StackId", "")))
+    if not found:
+        raise PlanError("StackId: expected a CloudFormation stack ARN")
+    account = found.group(1)
+    changes = AccountChanges(account)
+    ignored: Counter[str] = Counter()
+    for item in data.get("Changes") or []:
+        rc = (item or {}).get("ResourceChange") or {}
+        t, action = rc.get("ResourceType", ""), rc.get("Action", "")
+        address = rc.get("LogicalResourceId", "?")
+        if t not in TYPES:
+            ignored[t] += 1
+            continue
+        if action in ("Add", "Modify") and "AfterContext" not in rc:
+            raise PlanError(
+                f"{address}: a change set without property values: describe it with "
+                "--include-property-values"
+            )
+        before, after = _properties(rc.get("BeforeContext")), _properties(rc.get("AfterContext"))
+        physical = rc.get("PhysicalResourceId") or ""
+        changes.addresses.append(address)
+        replace = action == "Modify" and rc.get("Replacement") == "True"
+        if action == "Remove" or replace:
+            changes.effects += _effects(t, before, physical, False, address, account)
+        if action == "Add" or replace:
+            changes.effects += _effects(t, after, "", True, address, account)
+        elif action == "Modify":
+            if t == "AWS::IAM::ManagedPolicy" and before.get("PolicyDocument") != after.get(
+                "PolicyDocument"
+            ):
+                name = after.get("ManagedPolicyName") or physical.rsplit("/", 1)[-1]
+                changes.effects.append(PolicyVersion(name, after.get("PolicyDocument")))
+                after = {k: v for k, v in after.items() if k != "PolicyDocument"}
+            if t not in _ENTITY:
+                changes.effects += _effects(t, before, physical, False, address, account)
+            changes.effects += _effects(t, after, physical, True, address, account)
+    return {account: changes} if changes.addresses else {}, ignored

@@ -1,0 +1,336 @@
+"""Terraform's JSON plan (`terraform show -json tfplan`, format_version 1.x) as effects on
+accounts (pure).
+
+Each managed resource change of an IAM type becomes effects (changes/effects.py): a
+delete undoes what `before` held, a create makes what `after` holds, a replace does both,
+an update of an entity sets its fields and one of a relation (an attachment, a
+membership) undoes `before` and makes `after`. Values Terraform knows only after apply
+(`after_unknown`) are unknown, unless they follow from what is known: a role's `id` and
+`name` from its planned name, an ARN from name, path and account, through the
+configuration's references. Other resource types are counted and left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from iamdrift.changes.effects import (
+    AccountChanges,
+    Attached,
+    Effect,
+    Entity,
+    Exactly,
+    GroupExactly,
+    Inline,
+    Member,
+    PolicyEverywhere,
+    PolicyVersion,
+    Unknown,
+    document,
+)
+
+_ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+class PlanError(ValueError):
+    """A plan that cannot be read, or a change whose account cannot be told."""
+
+
+@dataclass
+class _Config:
+    """What the plan's configuration says of each resource (by address without
+    instance keys): the attributes set in it, their references, its provider key."""
+
+    expressions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, plan: dict) -> _Config:
+        out = cls()
+
+        def walk(module: dict, prefix: str) -> None:
+            for r in module.get("resources", []) or []:
+                address = prefix + r.get("address", "")
+                out.expressions[address] = r.get("expressions", {}) or {}
+                out.providers[address] = r.get("provider_config_key", "") or ""
+            for name, call in (module.get("module_calls", {}) or {}).items():
+                walk(call.get("module", {}) or {}, f"{prefix}module.{name}.")
+
+        walk((plan.get("configuration") or {}).get("root_module") or {}, "")
+        return out
+
+
+def _bare(address: str) -> str:
+    """`module.a[0].aws_iam_role.r["x"]` -> `module.a.aws_iam_role.r`."""
+    return _INDEX.sub("", address)
+
+
+@dataclass
+class _Change:
+    address: str
+    type: str
+    values: dict[str, Any]
+    unknown: dict[str, Any]
+    configured: dict[str, Any]
+    planned: dict[str, dict[str, Any]]  # every resource's planned values, by address
+    account: str
+
+    def known(self, key: str) -> bool:
+        flag = self.unknown.get(key)
+        return not (flag is True or (isinstance(flag, list | dict) and _any_true(flag)))
+
+    def value(self, key: str, kind: str = "") -> Any:
+        """The value, or None when only apply will tell (and the configuration's reference
+        does not: a role's name, an ARN built from a name)."""
+        if self.known(key):
+            return self.values.get(key)
+        for ref in (self.configured.get(key) or {}).get("references", []):
+            resolved = self._resolve(ref, kind)
+            if resolved is not None:
+                return resolved
+        return None
+
+    def _resolve(self, ref: str, kind: str) -> str | None:
+        base, _, attribute = ref.rpartition(".")
+        prefix = self.address[: self.address.rfind("aws_")] if "module." in self.address else ""
+        prefix = _bare(prefix)
+        targets = [a for a in self.planned if _bare(a) == prefix + base]
+        if len(targets) != 1:
+            return None  # several instances (count, for_each): which one is not known
+        target = self.planned[targets[0]]
+        name, path = target.get("name"), target.get("path") or "/"
+        if not isinstance(name, str):
+            return None
+        if attribute in ("name", "id"):
+            return name
+        if attribute == "arn" and kind:
+            return f"arn:aws:iam::{self.account}:{kind}{path}{name}"
+        return None
+
+
+def _any_true(flag: Any) -> bool:
+    if flag is True:
+        return True
+    if isinstance(flag, dict):
+        return any(_any_true(v) for v in flag.values())
+    if isinstance(flag, list):
+        return any(_any_true(v) for v in flag)
+    return False
+
+
+# Resource type -> (section of the entity it concerns, the attribute naming that entity).
+_OWNER = {
+    "aws_iam_role": ("roles", "name"),
+    "aws_iam_role_policy": ("roles", "role"),
+    "aws_iam_role_policy_attachment": ("roles", "role"),
+    "aws_iam_role_policies_exclusive": ("roles", "role_name"),
+    "aws_iam_role_policy_attachments_exclusive": ("roles", "role_name"),
+    "aws_iam_user": ("users", "name"),
+    "aws_iam_user_policy": ("users", "user"),
+    "aws_iam_user_policy_attachment": ("users", "user"),
+    "aws_iam_user_policies_exclusive": ("users", "user_name"),
+    "aws_iam_user_policy_attachments_exclusive": ("users", "user_name"),
+    "aws_iam_user_group_membership": ("users", "user"),
+    "aws_iam_group": ("groups", "name"),
+    "aws_iam_group_policy": ("groups", "group"),
+    "aws_iam_group_policy_attachment": ("groups", "group"),
+    "aws_iam_group_policies_exclusive": ("groups", "group_name"),
+    "aws_iam_group_policy_attachments_exclusive": ("groups", "group_name"),
+    "aws_iam_group_membership": ("groups", "group"),
+    "aws_iam_policy": ("policies", "name"),
+    "aws_iam_policy_attachment": ("policies", "policy_arn"),
+}
+ENTITIES = {"aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_policy"}
+ORGANIZATIONS = {
+    "aws_organizations_policy",
+    "aws_organizations_policy_attachment",
+    "aws_organizations_account",
+}
+
+
+def _effects(c: _Change, present: bool) -> list[Effect]:
+    """What the resource's values make (`present`) or undo."""
+    section, key = _OWNER[c.type]
+    owner = c.value(key, "policy" if key == "policy_arn" else "")
+    if not isinstance(owner, str) or not owner:
+        return [Unknown(section, c.address, key, c.address)]
+    out: list[Effect] = []
+
+    def doc(attribute: str) -> Any:
+        value = c.value(attribute)
+        if value is None:
+            out.append(Unknown(section, owner, attribute, c.address))
+        return document(value) if value is not None else None
+
+    def arn(attribute: str = "policy_arn") -> str | None:
+        value = c.value(attribute, "policy")
+        if value is None:
+            out.append(Unknown(section, owner, attribute, c.address))
+        return value
+
+    t = c.type
+    if t in ENTITIES and not present:
+        return [Entity(section, owner, None)]
+    if t == "aws_iam_role":
+        fields: dict[str, Any] = {"path": c.values.get("path") or "/"}
+        trust = doc("assume_role_policy")
+        if trust is not None:
+            fields["trust_policy"] = trust
+        if c.values.get("max_session_duration"):
+            fields["max_session_duration"] = c.values["max_session_duration"]
+        fields["permissions_boundary"] = c.value("permissions_boundary") or None
+        out.insert(0, Entity(section, owner, fields))
+        if "managed_policy_arns" in c.configured:
+            arns = c.value("managed_policy_arns")
+            if arns is None:
+                out.append(Unknown(section, owner, "managed_policy_arns", c.address))
+            else:
+                out.append(Exactly(section, owner, "managed_policies", tuple(arns)))
+        if "inline_policy" in c.configured:
+            blocks = c.value("inline_policy")
+            if blocks is None:
+                out.append(Unknown(section, owner, "inline_policy", c.address))
+            else:
+                blocks = [b for b in blocks if b.get("name")]
+                out.append(
+                    Exactly(section, owner, "inline_policies", tuple(b["name"] for b in blocks))
+                )
+                out += [
+                    Inline(section, owner, b["name"], document(b.get("policy"))) for b in blocks
+                ]
+    elif t in ("aws_iam_user", "aws_iam_group"):
+        fields = {"path": c.values.get("path") or "/"}
+        if t == "aws_iam_user":
+            fields["permissions_boundary"] = c.value("permissions_boundary") or None
+        out.insert(0, Entity(section, owner, fields))
+    elif t == "aws_iam_policy":
+        out.append(
+            Entity(section, owner, {"path": c.values.get("path") or "/", "document": doc("policy")})
+        )
+    elif t in ("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"):
+        name = c.value("name")
+        if name is None:
+            return [Unknown(section, owner, "name", c.address)]
+        body = doc("policy") if present else None
+        if present and body is None:
+            return out
+        out.append(Inline(section, owner, name, body))
+    elif t.endswith("_policy_attachment") and t != "aws_iam_policy_attachment":
+        policy = arn()
+        if policy is not None:
+            out.append(Attached(section, owner, policy, present))
+    elif t.endswith("_policy_attachments_exclusive"):
+        if present:
+            out.append(
+                Exactly(
+                    section, owner, "managed_policies", tuple(c.values.get("policy_arns") or ())
+                )
+            )
+    elif t.endswith("_policies_exclusive"):
+        if present:
+            out.append(
+                Exactly(
+                    section, owner, "inline_policies", tuple(c.values.get("policy_names") or ())
+                )
+            )
+    elif t == "aws_iam_user_group_membership":
+        out += [Member(owner, g, present) for g in c.values.get("groups") or []]
+    elif t == "aws_iam_group_membership":
+        users = tuple(c.values.get("users") or ())
+        out += [GroupExactly(owner, users)] if present else [Member(u, owner, False) for u in users]
+    elif t == "aws_iam_policy_attachment":
+        lists = [tuple(c.values.get(k) or ()) for k in ("users", "groups", "roles")]
+        if present:
+            out.append(PolicyEverywhere(owner, *lists))
+        else:
+            out += [
+                Attached(s, n, owner, False)
+                for s, names in zip(("users", "groups", "roles"), lists, strict=True)
+                for n in names
+            ]
+    return out
+
+
+def read_terraform(
+    plan: dict, providers: dict[str, str], default: str | None
+) -> tuple[dict[str, AccountChanges], Counter[str]]:
+    """Effects per account, and the resource types ignored. Raises PlanError."""
+    version = str(plan.get("format_version", ""))
+    if not version.startswith("1."):
+        raise PlanError(f"a Terraform plan of format_version {version!r}; this reads 1.x")
+    changes = plan.get("resource_changes") or []
+    if not isinstance(changes, list):
+        raise PlanError("resource_changes: expected a list")
+    config = _Config.of(plan)
+    planned = {
+        rc.get("address", ""): (
+            (rc.get("change") or {}).get("after") or (rc.get("change") or {}).get("before") or {}
+        )
+        for rc in changes
+        if isinstance(rc, dict)
+    }
+    out: dict[str, AccountChanges] = {}
+    ignored: Counter[str] = Counter()
+    for rc in changes:
+        if not isinstance(rc, dict) or rc.get("mode", "managed") != "managed":
+            continue
+        t, address = rc.get("type", ""), rc.get("address", "?")
+        change = rc.get("change") or {}
+        actions = change.get("actions") or []
+        if t not in _OWNER and t not in ORGANIZATIONS:
+            ignored[t] += 1
+            continue
+        if not set(actions) & {"create", "update", "delete"}:
+            continue
+        before, after = change.get("before") or {}, change.get("after") or {}
+        account = _account(address, before, after, config, providers, default)
+        into = out.setdefault(account, AccountChanges(account))
+        into.addresses.append(address)
+        if t in ORGANIZATIONS:
+            into.effects.append(Unknown("", address, "organization", address))
+            continue
+        expressions = config.expressions.get(_bare(address), {})
+        if "delete" in actions or ("update" in actions and t not in ENTITIES):
+            gone = _Change(address, t, before, {}, expressions, planned, account)
+            into.effects += _effects(gone, present=False)
+        if "create" in actions or "update" in actions:
+            unknown = change.get("after_unknown") or {}
+            made = _Change(address, t, after, unknown, expressions, planned, account)
+            if t == "aws_iam_policy" and "update" in actions:
+                body = made.value("policy")
+                effect: Effect = (
+                    PolicyVersion(after.get("name", ""), document(body))
+                    if body is not None
+                    else Unknown("policies", after.get("name", address), "policy", address)
+                )
+                into.effects.append(effect)
+            else:
+                into.effects += _effects(made, present=True)
+    return out, ignored
+
+
+def _account(
+    address: str, before: dict, after: dict, config: _Config, providers: dict[str, str],
+    default: str | None,
+) -> str:  # fmt: skip
+    """The account a change happens in: an ARN it holds, else its provider's, else
+    `--account`. Raises PlanError naming the resource when none tells."""
+    for values in (before, after):
+        for key in ("arn", "policy_arn"):
+            found = _ARN_ACCOUNT.match(str(values.get(key) or ""))
+            if found:
+                return found.group(1)
+    key = config.providers.get(_bare(address), "")
+    for alias, account in providers.items():
+        if key == alias or key.rsplit(":", 1)[-1] == alias:
+            return account
+    if default:
+        return default
+    raise PlanError(
+        f"{address}: which account it changes cannot be told (no ARN in the plan, provider "
+        f"{key or 'unknown'}): give --account ID, or --provider {key or 'aws'}=ID"
+    )

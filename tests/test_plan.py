@@ -1,0 +1,289 @@
+"""`plan`: a Terraform plan or CloudFormation change set judged before apply. The acceptance
+is that prediction equals reality: each change is written as a plan, checked with `plan`,
+then applied to the emulator with boto3 and checked with `run`: the same finding ids and
+the same access edges."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from iamdrift.changes.effects import Attached, Entity, Inline, Member, Unknown
+from iamdrift.changes.read import read_changes
+from iamdrift.changes.terraform import PlanError
+from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+
+ASSUME = "sts:AssumeRole"
+MEMBER_READ = f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"
+
+
+def tf_change(address: str, rtype: str, actions: list[str], before: dict | None,
+              after: dict | None, unknown: dict | None = None) -> dict:  # fmt: skip
+    """One resource_changes entry, as `terraform show -json` writes it."""
+    return {
+        "address": address, "mode": "managed", "type": rtype,
+        "name": address.rsplit(".", 1)[-1].split("[")[0],
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": actions, "before": before, "after": after,
+                   "after_unknown": unknown or {}, "before_sensitive": {}, "after_sensitive": {}},
+    }  # fmt: skip
+
+
+def tf_plan(*changes: dict, expressions: dict | None = None, provider: str = "aws") -> dict:
+    resources = [
+        {"address": _config_address(c["address"]), "mode": "managed", "type": c["type"],
+         "name": c["name"], "provider_config_key": provider,
+         "expressions": (expressions or {}).get(c["address"], {})}
+        for c in changes
+    ]  # fmt: skip
+    root: dict = {"resources": [r for r in resources if not r["address"].startswith("module.")]}
+    modules = [r for r in resources if r["address"].startswith("module.")]
+    if modules:
+        name = modules[0]["address"].split(".")[1]
+        inner = [{**r, "address": r["address"].split(".", 2)[2]} for r in modules]
+        root["module_calls"] = {name: {"source": "./iam", "module": {"resources": inner}}}
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.9.5",
+        "resource_changes": list(changes),
+        "configuration": {"provider_config": {"aws": {"name": "aws"}}, "root_module": root},
+    }
+
+
+def _config_address(address: str) -> str:
+    import re
+
+    return re.sub(r"\[[^\]]*\]", "", address)
+
+
+def _role(name: str, account: str, doc: dict, **extra) -> dict:
+    return {"name": name, "path": "/", "arn": f"arn:aws:iam::{account}:role/{name}",
+            "assume_role_policy": json.dumps(doc), "max_session_duration": 3600,
+            "permissions_boundary": None, **extra}  # fmt: skip
+
+
+def _write(tmp: Path, plan: dict, name: str = "plan.json") -> str:
+    path = tmp / name
+    path.write_text(json.dumps(plan))
+    return str(path)
+
+
+# --- reading plans (pure) ---------------------------------------------------------------
+
+READS = {
+    "trust widened (update)": (
+        tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["update"],
+                          _role("R", DEMO, trust("a")), _role("R", DEMO, trust("b")))),
+        {}, None, {DEMO: [Entity]}),
+    "a new role, its ARN unknown: the name says it all": (
+        tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["create"], None,
+                          {k: v for k, v in _role("N", DEMO, trust("a")).items() if k != "arn"},
+                          {"arn": True, "id": True})),
+        {}, DEMO, {DEMO: [Entity]}),
+    "an attachment to a role created in the same plan, by reference": (
+        tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["create"], None,
+                          {"name": "N", "path": "/", "assume_role_policy": json.dumps(trust("a"))},
+                          {"arn": True, "id": True}),
+                tf_change("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment",
+                          ["create"], None, {"policy_arn": ADMIN}, {"role": True}),
+                expressions={"aws_iam_role_policy_attachment.a": {
+                    "role": {"references": ["aws_iam_role.r.id", "aws_iam_role.r"]}}}),
+        {}, DEMO, {DEMO: [Entity, Attached]}),
+    "a policy known only after apply": (
+        tf_plan(tf_change("aws_iam_role_policy.p", "aws_iam_role_policy", ["create"], None,
+                          {"role": "R", "name": "P"}, {"policy": True})),
+        {}, DEMO, {DEMO: [Unknown]}),
+    "in a module, with for_each, by provider alias": (
+        tf_plan(tf_change('module.iam.aws_iam_user_group_membership.m["x"]',
+                          "aws_iam_user_group_membership", ["create"], None,
+                          {"user": "demo1", "groups": ["G"]}), provider="aws.mgmt"),
+        {"aws.mgmt": MANAGEMENT}, None, {MANAGEMENT: [Member]}),
+    "replace: delete, then create": (
+        tf_plan(tf_change("aws_iam_role_policy.p", "aws_iam_role_policy", ["delete", "create"],
+                          {"role": "R", "name": "P", "policy": json.dumps(allow("s3:*", "*"))},
+                          {"role": "R", "name": "Q", "policy": json.dumps(allow("s3:*", "*"))})),
+        {}, DEMO, {DEMO: [Inline, Inline]}),
+    "other resource types are counted and left alone": (
+        tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
+        {}, None, {}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", READS)
+def test_reading_terraform_plans(tmp_path, case):
+    plan, providers, default, expected = READS[case]
+    found, ignored = read_changes([_write(tmp_path, plan)], providers, default)
+    assert {a: [type(e) for e in c.effects] for a, c in found.items()} == expected
+    if not expected:
+        assert ignored == {"aws_s3_bucket": 1}
+
+
+BAD = {
+    "not JSON": ("{nope", "not JSON"),
+    "neither format": (json.dumps({"hello": 1}), "neither a Terraform JSON plan"),
+    "an unknown format_version": (json.dumps({"format_version": "2.0", "resource_changes": []}),
+                                  "format_version '2.0'"),
+    "a change set without property values": (
+        json.dumps({"StackId": f"arn:aws:cloudformation:us-east-1:{DEMO}:stack/s/1",
+                    "ChangeSetId": "x", "Changes": [{"Type": "Resource", "ResourceChange": {
+                        "Action": "Add", "LogicalResourceId": "Role", "ResourceType": "AWS::IAM::Role"}}]}),
+        "--include-property-values"),
+    "an account nobody can tell": (
+        json.dumps(tf_plan(tf_change("aws_iam_user.u", "aws_iam_user", ["create"], None, {"name": "u"}))),
+        "aws_iam_user.u: which account"),
+    "a list": ("[]", "expected a JSON object"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_plans_are_one_line(tmp_path, case):
+    text, said = BAD[case]
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(PlanError, match=said.replace("(", r"\(").replace("[", r"\[")):
+        read_changes([str(path)], {}, None)
+
+
+# --- prediction equals reality, end to end ------------------------------------------------
+
+
+@dataclass
+class Case:
+    plan: Callable[[], dict]  # the plan (or change set) of the change
+    apply: Callable  # the same change, made with boto3 on the emulator
+    args: tuple[str, ...] = ()
+    drifts: bool = True
+
+
+def _detach_all(iam, role: str) -> None:
+    for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        iam.detach_role_policy(RoleName=role, PolicyArn=p["PolicyArn"])
+
+
+CASES = {
+    "trust widened to an account": Case(
+        lambda: tf_plan(tf_change("aws_iam_role.member_read", "aws_iam_role", ["update"],
+                                  _role("MemberReadOnlyAccess", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/demo1")),
+                                  _role("MemberReadOnlyAccess", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:root")))),
+        lambda emu: emu.iam(DEMO).update_assume_role_policy(
+            RoleName="MemberReadOnlyAccess",
+            PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")))),
+    "a new cross-account role": Case(
+        lambda: tf_plan(tf_change("aws_iam_role.audit", "aws_iam_role", ["create"], None,
+                                  {"name": "NewAudit", "path": "/", "max_session_duration": 3600,
+                                   "assume_role_policy": json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root"))},
+                                  {"arn": True, "id": True, "unique_id": True}), provider="aws.b"),
+        lambda emu: emu.iam(ACCOUNT_B).create_role(
+            RoleName="NewAudit", AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root"))),
+        ("--provider", f"aws.b={ACCOUNT_B}")),
+    "a user added to a group whose inline policy allows AssumeRole": Case(
+        lambda: tf_plan(tf_change("aws_iam_user_group_membership.demo1", "aws_iam_user_group_membership",
+                                  ["create"], None, {"user": "demo1", "groups": ["SecurityAuditors"]})),
+        lambda emu: emu.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"),
+        ("--account", MANAGEMENT)),
+    "a managed policy attached": Case(
+        lambda: tf_plan(tf_change("aws_iam_role_policy_attachment.admin", "aws_iam_role_policy_attachment",
+                                  ["create"], None, {"role": "MemberReadOnlyAccess", "policy_arn": ADMIN})),
+        lambda emu: emu.iam(DEMO).attach_role_policy(RoleName="MemberReadOnlyAccess", PolicyArn=ADMIN),
+        ("--account", DEMO)),
+    "a role deleted, with its attachment": Case(
+        lambda: tf_plan(
+            tf_change("aws_iam_role_policy_attachment.ro", "aws_iam_role_policy_attachment", ["delete"],
+                      {"role": "SecurityReadOnlyRole", "policy_arn": READ_ONLY}, None),
+            tf_change("aws_iam_role.sec", "aws_iam_role", ["delete"],
+                      _role("SecurityReadOnlyRole", ACCOUNT_B, trust(f"arn:aws:iam::{MANAGEMENT}:user/userA")), None)),
+        lambda emu: (_detach_all(emu.iam(ACCOUNT_B), "SecurityReadOnlyRole"),
+                     emu.iam(ACCOUNT_B).delete_role(RoleName="SecurityReadOnlyRole")),
+        ("--account", ACCOUNT_B)),
+    "an inline policy in a module, by count": Case(
+        lambda: tf_plan(tf_change("module.iam.aws_iam_role_policy.extra[0]", "aws_iam_role_policy",
+                                  ["create"], None, {"role": "MemberReadOnlyAccess", "name": "Extra",
+                                                     "policy": json.dumps(allow("s3:*", "*"))})),
+        lambda emu: emu.iam(DEMO).put_role_policy(RoleName="MemberReadOnlyAccess", PolicyName="Extra",
+                                                  PolicyDocument=json.dumps(allow("s3:*", "*"))),
+        ("--account", DEMO)),
+    "a role's trust replaced by CloudFormation": Case(
+        lambda: {"StackId": f"arn:aws:cloudformation:us-east-1:{DEMO}:stack/iam/1", "ChangeSetId": "cs",
+                 "Changes": [{"Type": "Resource", "ResourceChange": {
+                     "Action": "Add", "LogicalResourceId": "Ops", "ResourceType": "AWS::IAM::Role",
+                     "AfterContext": json.dumps({"Properties": {
+                         "RoleName": "Ops", "AssumeRolePolicyDocument": trust(f"arn:aws:iam::{MANAGEMENT}:user/userA"),
+                         "ManagedPolicyArns": [ADMIN]}})}}]},
+        lambda emu: (emu.iam(DEMO).create_role(
+            RoleName="Ops", AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:user/userA"))),
+            emu.iam(DEMO).attach_role_policy(RoleName="Ops", PolicyArn=ADMIN))),
+    "nothing of IAM": Case(
+        lambda: tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
+        lambda emu: None, drifts=False),
+}  # fmt: skip
+
+
+def _live_edges(summary: dict) -> set[tuple[str, str]]:
+    live = ("expected", "unexpected", "conditions missing")
+    return {(a["principal"], a["role"]) for a in summary["access"] if a["status"] in live}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", CASES)
+def test_prediction_equals_reality(world, case):
+    c = CASES[case]
+    before = world.cli("run")
+    assert before.code == 0, before.stdout[-2000:]
+    plan_file = _write(world.tmp, c.plan())
+    out = world.tmp / "plan-out.json"
+    reports = ["--report-dir", str(world.tmp / "reports")]
+    predicted = world.cli("plan", plan_file, *c.args, "--json", str(out), *reports)
+    assert predicted.code == (1 if c.drifts else 0), predicted.stdout + predicted.stderr
+    plan = json.loads(out.read_text())
+    c.apply(world.emu)
+    after = world.cli("run")
+    assert after.code == (1 if c.drifts else 0), after.stdout[-3000:]
+    ids = {f["id"] for f in after.summary["findings"]}
+    assert {f["id"] for f in plan["findings"]} == ids
+    assert _live_edges(plan) == _live_edges(after.summary)
+    gained = {(a["principal"], a["role"]) for a in plan["plan"]["access_gained"]}
+    lost = {(a["principal"], a["role"]) for a in plan["plan"]["access_lost"]}
+    assert gained == _live_edges(after.summary) - _live_edges(before.summary)
+    assert lost == _live_edges(before.summary) - _live_edges(after.summary)
+
+
+@pytest.mark.e2e
+def test_accept_then_apply_then_run_is_clean(world):
+    baselines = world.baselines_copy()
+    assert world.cli("run", "--baselines", str(baselines)).code == 0
+    c = CASES["a managed policy attached"]
+    plan_file = _write(world.tmp, c.plan())
+    reports = ["--report-dir", str(world.tmp / "reports")]
+    accepted = world.cli(
+        "plan", plan_file, *c.args, "--baselines", str(baselines), "--accept", *reports
+    )
+    assert accepted.code == 1 and "accepted" in accepted.stdout, accepted.stdout + accepted.stderr
+    again = world.cli("plan", plan_file, *c.args, "--baselines", str(baselines), *reports)
+    assert again.code == 0, again.stdout
+    c.apply(world.emu)
+    assert world.cli("run", "--baselines", str(baselines)).code == 0
+
+
+@pytest.mark.e2e
+def test_unknown_is_never_clean_and_markdown_says_so(world):
+    plan = tf_plan(tf_change("aws_iam_role_policy.p", "aws_iam_role_policy", ["create"], None,
+                             {"role": "MemberReadOnlyAccess", "name": "Later"}, {"policy": True}))  # fmt: skip
+    md = world.tmp / "comment.md"
+    out = world.cli("plan", _write(world.tmp, plan), "--account", DEMO, "--markdown", str(md),
+                    "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    assert out.code == 1, out.stdout + out.stderr
+    assert f"{DEMO}/role/MemberReadOnlyAccess/unknown:policy" in out.stdout
+    text = md.read_text()
+    assert "would drift" in text and "unknown:policy" in text and "<details>" in text
+
+
+@pytest.mark.e2e
+def test_bad_input_exits_2(world):
+    path = world.tmp / "x.json"
+    path.write_text('{"format_version": "0.1", "resource_changes": []}')
+    out = world.cli("plan", str(path))
+    assert out.code == 2 and "format_version" in out.stderr and "Traceback" not in out.stderr

@@ -375,6 +375,7 @@ def main() -> None:
         print(f"          statuses {_statuses(Path(tmp) / 'run.json')}; {_sizes(latest)}")
         ids_single = _ids(Path(tmp) / "run.json")
         closure(Path(tmp) / "run.json", reports, runner, env)
+        plan_cost(ids[1], base, reports, runner, env, args.concurrency)
 
         if args.xdist:
             xd = measure(
@@ -490,6 +491,36 @@ def closure(run_json: Path, reports: Path, runner: list[str], env: dict[str, str
         f"administrator ({len(chains)} principals) in {paths:.2f} s; "
         f"{len(report.rules)} rules, {violations} violation(s); `access who-can-reach "
         f"admin@member0001`: exit {query.code}, wall {query.wall:.2f} s",
+        flush=True,
+    )
+
+
+def plan_cost(
+    account: str, base: str, reports: Path, runner: list[str], env: dict[str, str], workers: int
+) -> None:
+    """`plan` of a Terraform plan touching one member: the requests it makes (that
+    account's reads alone), and its wall time beyond the same reads made bare."""
+    change = {
+        "address": "aws_iam_role_policy_attachment.ro", "mode": "managed",
+        "type": "aws_iam_role_policy_attachment", "name": "ro",
+        "change": {"actions": ["create"], "before": None,
+                   "after": {"role": "app-3", "policy_arn": READ_ONLY}, "after_unknown": {}},
+    }  # fmt: skip
+    plan = {"format_version": "1.2", "resource_changes": [change], "configuration": {}}
+    path = Path(base).parent / "tfplan.json"
+    path.write_text(json.dumps(plan))
+    one = measure("floor-1", [sys.executable, "-c", FLOOR, account, str(workers)], env)
+    m = measure(
+        "plan", [*runner, "plan", str(path), "--account", account, "--baselines", base,
+                 "--report-dir", str(reports)], env,
+    )  # fmt: skip
+    ops = ", ".join(f"{k} {v}" for k, v in sorted(m.requests.items()))
+    print(
+        f"plan      exit {m.code}  wall {m.wall:.2f} s  CPU {m.cpu:.2f} s  "
+        f"max RSS {_mb(m.max_rss)}  "
+        f"requests {sum(m.requests.values())} ({ops}); the same account's reads bare: wall "
+        f"{one.wall:.2f} s, {sum(one.requests.values())} requests; beyond them: "
+        f"{m.wall - one.wall:.2f} s",
         flush=True,
     )
 

@@ -216,6 +216,60 @@ CASES = {
         lambda emu: (emu.iam(DEMO).create_role(
             RoleName="Ops", AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:user/userA"))),
             emu.iam(DEMO).attach_role_policy(RoleName="Ops", PolicyArn=ADMIN))),
+    "an inline user policy allowing AssumeRole": Case(
+        lambda: tf_plan(tf_change("aws_iam_user_policy.p", "aws_iam_user_policy", ["create"], None,
+                                  {"user": "demo1", "name": "Hop", "policy": json.dumps(allow(ASSUME, "*"))})),
+        lambda emu: emu.iam().put_user_policy(UserName="demo1", PolicyName="Hop",
+                                              PolicyDocument=json.dumps(allow(ASSUME, "*"))),
+        ("--account", MANAGEMENT)),
+    "a group's managed policy detached": Case(
+        lambda: tf_plan(tf_change("aws_iam_group_policy_attachment.ro", "aws_iam_group_policy_attachment",
+                                  ["delete"], {"group": "SecurityAuditors", "policy_arn": READ_ONLY}, None)),
+        lambda emu: emu.iam().detach_group_policy(GroupName="SecurityAuditors", PolicyArn=READ_ONLY),
+        ("--account", MANAGEMENT)),
+    "a group's members made exactly these": Case(
+        lambda: tf_plan(tf_change("aws_iam_group_membership.auditors", "aws_iam_group_membership",
+                                  ["update"], {"name": "m", "group": "SecurityAuditors", "users": ["userA"]},
+                                  {"name": "m", "group": "SecurityAuditors", "users": ["demo1"]})),
+        lambda emu: (emu.iam().remove_user_from_group(UserName="userA", GroupName="SecurityAuditors"),
+                     emu.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors")),
+        ("--account", MANAGEMENT)),
+    "a boundary set on a role": Case(
+        lambda: tf_plan(tf_change("aws_iam_role.member_read", "aws_iam_role", ["update"],
+                                  _role("MemberReadOnlyAccess", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/demo1")),
+                                  _role("MemberReadOnlyAccess", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/demo1"),
+                                        permissions_boundary=READ_ONLY))),
+        lambda emu: emu.iam(DEMO).put_role_permissions_boundary(RoleName="MemberReadOnlyAccess",
+                                                                PermissionsBoundary=READ_ONLY)),
+    "a new managed policy, attached by reference": Case(
+        lambda: tf_plan(
+            tf_change("aws_iam_policy.hop", "aws_iam_policy", ["create"], None,
+                      {"name": "Hop", "path": "/", "policy": json.dumps(allow(ASSUME, "*"))},
+                      {"arn": True, "id": True, "policy_id": True}),
+            tf_change("aws_iam_user_policy_attachment.hop", "aws_iam_user_policy_attachment", ["create"],
+                      None, {"user": "demo1"}, {"policy_arn": True}),
+            expressions={"aws_iam_user_policy_attachment.hop": {
+                "policy_arn": {"references": ["aws_iam_policy.hop.arn", "aws_iam_policy.hop"]}}}),
+        lambda emu: (emu.iam().create_policy(PolicyName="Hop", PolicyDocument=json.dumps(allow(ASSUME, "*"))),
+                     emu.iam().attach_user_policy(UserName="demo1",
+                                                  PolicyArn=f"arn:aws:iam::{MANAGEMENT}:policy/Hop")),
+        ("--account", MANAGEMENT)),
+    "a policy attached exclusively across principals": Case(
+        lambda: tf_plan(tf_change("aws_iam_policy_attachment.ro", "aws_iam_policy_attachment", ["create"],
+                                  None, {"name": "ro", "policy_arn": READ_ONLY, "users": ["demo1"],
+                                         "groups": [], "roles": []})),
+        lambda emu: (emu.iam().attach_user_policy(UserName="demo1", PolicyArn=READ_ONLY),
+                     emu.iam().detach_group_policy(GroupName="SecurityAuditors", PolicyArn=READ_ONLY),
+                     emu.iam().detach_group_policy(GroupName="CrossAccountReaders", PolicyArn=READ_ONLY)),
+        ("--account", MANAGEMENT)),
+    "a role's managed policies made exactly these": Case(
+        lambda: tf_plan(tf_change("aws_iam_role_policy_attachments_exclusive.m",
+                                  "aws_iam_role_policy_attachments_exclusive", ["create"], None,
+                                  {"role_name": "OrganizationAccountAccessRole", "policy_arns": [READ_ONLY]})),
+        lambda emu: (emu.iam(ACCOUNT_B).detach_role_policy(RoleName="OrganizationAccountAccessRole", PolicyArn=ADMIN),
+                     emu.iam(ACCOUNT_B).attach_role_policy(RoleName="OrganizationAccountAccessRole",
+                                                           PolicyArn=READ_ONLY)),
+        ("--account", ACCOUNT_B)),
     "nothing of IAM": Case(
         lambda: tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
         lambda emu: None, drifts=False),
@@ -287,3 +341,28 @@ def test_bad_input_exits_2(world):
     path.write_text('{"format_version": "0.1", "resource_changes": []}')
     out = world.cli("plan", str(path))
     assert out.code == 2 and "format_version" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.e2e
+def test_a_policys_new_version_predicted_as_iam_keeps_versions(world):
+    """An updated aws_iam_policy is a new default version; the one in force until then
+    stays as a non-default version, which a run sees."""
+    iam = world.emu.iam(DEMO)
+    iam.create_policy(PolicyName="Ops", PolicyDocument=json.dumps(allow(ASSUME, "*")))
+    baselines = world.tmp / "snap"
+    assert world.cli("snapshot", "--baselines", str(baselines)).code == 0
+    run = ["run", "--baselines", str(baselines)]
+    assert world.cli(*run).code == 0
+    narrow = allow("s3:GetObject", "*")
+    arn = f"arn:aws:iam::{DEMO}:policy/Ops"
+    plan = tf_plan(tf_change("aws_iam_policy.ops", "aws_iam_policy", ["update"],
+                             {"name": "Ops", "path": "/", "arn": arn, "policy": json.dumps(allow(ASSUME, "*"))},
+                             {"name": "Ops", "path": "/", "arn": arn, "policy": json.dumps(narrow)}))  # fmt: skip
+    out = world.tmp / "plan-out.json"
+    predicted = world.cli("plan", _write(world.tmp, plan), "--baselines", str(baselines),
+                          "--json", str(out), "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    assert predicted.code == 1, predicted.stdout + predicted.stderr
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(narrow), SetAsDefault=True)
+    after = world.cli(*run)
+    ids = {f["id"] for f in after.summary["findings"]}
+    assert ids and {f["id"] for f in json.loads(out.read_text())["findings"]} == ids

@@ -118,8 +118,30 @@ def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
     by_arn = {w.arn: w for w in found}
     assumers = shared("assumers", account)
     askers = {w.arn: _resources(w) for w in others if mentions(w, ASSUME)}
-    fits: dict[tuple[tuple[str, ...], str], bool] = {}  # principals of a group share patterns
+    trusting = {r.arn for r in roles if r.admitting(root)}
+    fits: dict[tuple[str, ...], set[str]] = {}  # principals of a group share patterns
+
+    def fitting(patterns: tuple[str, ...]) -> set[str]:
+        """The roles trusting the account that these resource patterns can match."""
+        if patterns not in fits:
+            if any("*" in p or "?" in p for p in patterns):
+                fits[patterns] = {a for a in trusting if iam_match(patterns, a, case=True)}
+            else:
+                fits[patterns] = trusting.intersection(patterns)
+        return fits[patterns]
+
     alike = {w.arn: u for w in others if w.arn in askers and (u := uniform(w, ASSUME, "role"))}
+    candidates: dict[str, list[Who]] = {}
+    anywhere: list[Who] = []  # a NotResource: every role may be one it allows
+    for who in others:
+        if who.arn not in askers:
+            continue
+        patterns = askers[who.arn]
+        if patterns is None:
+            anywhere.append(who)
+            continue
+        for arn in fitting(patterns):
+            candidates.setdefault(arn, []).append(who)
     shared_roles = False
     for role in roles:
         everyone = role.admitting("*")
@@ -147,19 +169,10 @@ def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
                     conditions=weakest([s.get("Condition", {}) for _, s in by_account]),
                 )
             )
-        for who in others:
-            if who.arn not in askers or who.arn == role.arn or who.arn in direct:
+        # Only the principals an Allow of whose could name this role: not every pair.
+        for who in [*candidates.get(role.arn, ()), *anywhere]:
+            if who.arn == role.arn or who.arn in direct or (sharing and who.arn in alike):
                 continue
-            if sharing and who.arn in alike:
-                continue
-            patterns = askers[who.arn]
-            if patterns is not None:
-                key = (patterns, role.arn)
-                fit = fits.get(key)
-                if fit is None:
-                    fit = fits[key] = iam_match(patterns, role.arn, case=True)
-                if not fit:
-                    continue  # no Allow of its names this role: the pair is not worth judging
             edge = _trusted(who, role, by_account, root, scps, direct=False)
             if edge is not None:
                 edges.append(edge)

@@ -10,6 +10,7 @@ of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from iamdrift.access.conditions import Facts, combine, ways, weakest
 from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical, scp_allows, statement_applies
@@ -34,7 +35,8 @@ class Who:
     group_arns: list[str] = field(default_factory=list)
     # Shared by the account's principals, whose group and managed policies are the same
     # lists: what `mentions` found of a list, by its id (the lists live as long as this).
-    memo: dict[tuple[int, str], bool] = field(default_factory=dict, repr=False)
+    memo: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    allowed: frozenset[str] | None = field(default=None, repr=False)  # of RELEVANT
 
     @property
     def account(self) -> str:
@@ -64,7 +66,7 @@ def principals(
         return out
 
     groups = {name: labelled(f"group {name}", g) for name, g in state.groups.items()}
-    memo: dict[tuple[int, str], bool] = {}
+    memo: dict[tuple, Any] = {}
     found = []
     candidates = [("user", n, e) for n, e in sorted(state.users.items())]
     candidates += [
@@ -74,14 +76,14 @@ def principals(
     ]
     for kind, name, entity in candidates:
         arn = arn_of(account, kind, entity.path, name)
-        member_of = [g for g in getattr(entity, "groups", []) if g in state.groups]
+        member_of = [g for g in entity.groups if g in state.groups] if kind == "user" else []
         policies = labelled(f"{kind} {name}", entity)
         for g in member_of:
             policies += groups[g]
         managed = [*entity.managed_policies]
         managed += [arn for g in member_of for arn in state.groups[g].managed_policies]
         boundary = entity.permissions_boundary
-        tags = getattr(entity, "tags", None) if kind == "user" else None
+        tags = entity.tags if kind == "user" else None
         found.append(
             Who(
                 arn=arn,
@@ -131,20 +133,50 @@ def may(
     return weakest([c for _, c in both]), list(dict.fromkeys(label for label, _ in both))
 
 
+# Every action the edges inside an account ask about (IAM actions compare without case).
+RELEVANT = tuple(
+    a.lower()
+    for a in (
+        "sts:AssumeRole", "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey",
+        "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PutUserPolicy",
+        "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
+        "iam:CreatePolicyVersion", "iam:PutGroupPolicy", "iam:AttachGroupPolicy",
+        "iam:CreateRole",
+    )
+)  # fmt: skip
+
+
 def mentions(who: Who, action: str) -> bool:
     """Does any Allow of its policies cover the action, on some resource?"""
-    for _, statements in who.policies:
-        if not _about_iam(who, statements):
-            continue
-        key = (id(statements), action)
-        hit = who.memo.get(key)
-        if hit is None:
-            hit = who.memo[key] = any(
-                s["Effect"] == "Allow" and statement_applies(s, action) for s in statements
-            )
-        if hit:
-            return True
-    return False
+    action = action.lower()
+    if action not in RELEVANT:
+        return any(action in _allowed(st, (action,)) for _, st in who.policies)
+    if who.allowed is None:
+        who.allowed = frozenset().union(*(_allowed(st, RELEVANT) for _, st in who.policies))
+    return action in who.allowed
+
+
+# What each policy's statement list allows of RELEVANT, by the list's identity (canonical
+# lists are made once and never changed; an AWS managed policy's is the same list in every
+# account). Each entry keeps its list alive, so that its id is not reused; bounded.
+_ALLOWED: dict[tuple[int, tuple[str, ...]], tuple[list, frozenset[str]]] = {}
+
+
+def _allowed(statements: list[Canonical], actions: tuple[str, ...]) -> frozenset[str]:
+    key = (id(statements), actions)
+    found = _ALLOWED.get(key)
+    if found is None or found[0] is not statements:
+        if len(_ALLOWED) > 2**14:
+            _ALLOWED.clear()
+        iam = [
+            s
+            for s in statements
+            if s["Effect"] == "Allow"
+            and ("NotAction" in s or any(_service_may_be_iam(a) for a in s.get("Action", [])))
+        ]
+        hits = frozenset(a for a in actions if any(statement_applies(s, a) for s in iam))
+        found = _ALLOWED[key] = (statements, hits)
+    return found[1]
 
 
 def _service_may_be_iam(pattern: str) -> bool:
@@ -152,26 +184,20 @@ def _service_may_be_iam(pattern: str) -> bool:
     return service in ("iam", "sts") or "*" in service or "?" in service
 
 
-def _about_iam(who: Who, statements: list[Canonical]) -> bool:
-    """Could the list allow an `iam:` or `sts:` action at all? Most (logs, s3) cannot, and
-    every action these edges are about is one."""
-    key = (id(statements), "")
-    hit = who.memo.get(key)
-    if hit is None:
-        hit = who.memo[key] = any(
-            "NotAction" in s
-            or any(_service_may_be_iam(a) for a in s.get("Action", []))
-            for s in statements
-            if s["Effect"] == "Allow"
-        )  # fmt: skip
-    return hit
-
-
 def uniform(who: Who, action: str, kind: str) -> tuple[Canonical, list[str]] | None:
     """May `who` call `action` on every role (user) of its account alike? Only then is it
-    one edge to the shared node: no Deny of the action may single one out."""
+    one edge to the shared node: no Deny of the action may single one out. Principals
+    with the same policies (a group's users) are judged once, unless a condition could
+    tell them apart."""
     docs = [*who.policies, *([("boundary", who.boundary)] if who.boundary else [])]
+    key = ("uniform", action, kind, *(id(st) for _, st in docs))
+    if key in who.memo:
+        return who.memo[key]
     if any(s["Effect"] == "Deny" and statement_applies(s, action) for _, st in docs for s in st):
-        return None
-    found = [may(who, action, probe, None) for probe in probes(who.account, kind)]
-    return found[0] if all(found) else None
+        found = None
+    else:
+        ways = [may(who, action, probe, None) for probe in probes(who.account, kind)]
+        found = ways[0] if all(ways) else None
+    if not any("Condition" in s for _, st in docs for s in st):
+        who.memo[key] = found
+    return found

@@ -54,10 +54,15 @@ def diff_html(expected: Any, actual: Any) -> str:
     return "<pre>" + "\n".join(lines) + "</pre>"
 
 
+LISTED = 100  # findings a failing check shows in the report
+
+
 def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str:
-    """A failing check's findings: table, normalized expected-vs-actual diff, remediation."""
+    """A failing check's findings: table, normalized expected-vs-actual diff, remediation;
+    the first LISTED of them (an access check over a thousand accounts can have thousands,
+    and the report must open: the summary groups them, the findings JSON holds them all)."""
     rows, details = [], []
-    for f in findings:
+    for f in findings[:LISTED]:
         since = "" if previous_ids is None else ("persisting" if f.id in previous_ids else "new")
         waiver = f"{badge(f.waiver.status, WAIVER_COLOUR)} {e(f.waiver.text())}" if f.waiver else ""
         rows.append([badge(f.severity), e(since), e(f.id), e(f.change), e(f.message), waiver])
@@ -66,7 +71,9 @@ def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str
             f"<p><b>Remediation:</b> {e(f.remediation)}</p>"
         )
     table = _table(["Severity", "Since last run", "Finding", "Change", "Message", "Waiver"], rows)
-    return f'<div class="iamdrift">{STYLE}{table}{"".join(details)}</div>'
+    more = len(findings) - LISTED
+    note = f"<p>... and {more} more finding(s), in the findings JSON.</p>" if more > 0 else ""
+    return f'<div class="iamdrift">{STYLE}{table}{note}{"".join(details)}</div>'
 
 
 def grouped(findings: list[Finding]) -> list[list[Finding]]:

@@ -35,8 +35,19 @@ def finding_text(finding: Finding) -> str:
     return f"{head}\n{unified(finding.expected, finding.actual)}"
 
 
+FULL, LISTED = 20, 200  # findings a failure shows with their diff, and by their line only
+
+
 def failure_text(subject: str, findings: list[Finding]) -> str:
-    body = "\n\n".join(finding_text(f) for f in findings)
+    """The test's failure: the first findings in full, the next by one line each, the rest
+    counted (a check over a thousand accounts can have thousands; the findings JSON and the
+    report's summary hold every one)."""
+    body = "\n\n".join(finding_text(f) for f in findings[:FULL])
+    lines = [f"[{f.severity}] {f.id}: {f.message}" for f in findings[FULL : FULL + LISTED]]
+    if lines:
+        body += "\n\n" + "\n".join(lines)
+    if len(findings) > FULL + LISTED:
+        body += f"\n\n... and {len(findings) - FULL - LISTED} more, in the findings JSON"
     return f"{subject} differs from the baseline ({len(findings)} finding(s)):\n\n{body}"
 
 

@@ -80,28 +80,16 @@ def local_edges(
     edges += assume_edges(account, roles, found, others, root, scps)
     edges += _take_over(account, roles, users, others, scps)
     used = {e.target for e in edges}
-    if shared("roles", account) in used:
-        edges += [
-            LocalEdge(
-                principal=shared("roles", account),
-                target=r.arn,
-                kind="any",
-                path=["iam:UpdateAssumeRolePolicy, then sts:AssumeRole"],
-            )
-            for r in roles
-            if scp_allows(scps, TAKE_ROLE[0], r.arn)
-        ]
-    if shared("users", account) in used:
-        edges += [
-            LocalEdge(
-                principal=shared("users", account),
-                target=u.arn,
-                kind="any",
-                path=["iam:CreateAccessKey or a login profile"],
-            )
-            for u in users
-            if any(scp_allows(scps, a, u.arn) for a in TAKE_USER)
-        ]
+    for kind, actions, members, why in (
+        ("roles", TAKE_ROLE, roles, "iam:UpdateAssumeRolePolicy, then sts:AssumeRole"),
+        ("users", TAKE_USER, users, "iam:CreateAccessKey or a login profile"),
+    ):
+        if shared(kind, account) in used:  # each member the SCPs let one take over
+            edges += [
+                LocalEdge(principal=shared(kind, account), target=m.arn, kind="any", path=[why])
+                for m in members
+                if any(scp_allows(scps, a, m.arn) for a in actions)
+            ]
     return sorted(admins), edges
 
 

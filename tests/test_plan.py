@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.changes.effects import Attached, Entity, Inline, Member, Unknown
+from iamdrift.changes.effects import Attached, Entity, Inline, Member, Scp, ScpTarget, Unknown
 from iamdrift.changes.read import read_changes
 from iamdrift.changes.terraform import PlanError
 from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
@@ -107,6 +107,18 @@ READS = {
                           {"role": "R", "name": "P", "policy": json.dumps(allow("s3:*", "*"))},
                           {"role": "R", "name": "Q", "policy": json.dumps(allow("s3:*", "*"))})),
         {}, DEMO, {DEMO: [Inline, Inline]}),
+    "an SCP and its attachment, by reference, in the organization's changes": (
+        tf_plan(tf_change("aws_organizations_policy.p", "aws_organizations_policy", ["create"], None,
+                          {"name": "P", "content": json.dumps(allow("s3:*", "*"))}, {"id": True}),
+                tf_change("aws_organizations_policy_attachment.a", "aws_organizations_policy_attachment",
+                          ["create"], None, {"target_id": DEMO}, {"policy_id": True}),
+                expressions={"aws_organizations_policy_attachment.a": {
+                    "policy_id": {"references": ["aws_organizations_policy.p.id"]}}}),
+        {}, None, {"organization": [Scp, ScpTarget]}),
+    "a new account: unknown": (
+        tf_plan(tf_change("aws_organizations_account.new", "aws_organizations_account", ["create"], None,
+                          {"name": "new", "email": "n@example.com"}, {"id": True})),
+        {}, None, {"organization": [Unknown]}),
     "other resource types are counted and left alone": (
         tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
         {}, None, {}),
@@ -157,6 +169,19 @@ class Case:
     apply: Callable  # the same change, made with boto3 on the emulator
     args: tuple[str, ...] = ()
     drifts: bool = True
+
+
+DENY_IAM = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}],
+}
+
+
+def _attach_scp(emu) -> None:
+    org = emu.client("organizations")
+    policy = org.create_policy(Name="DenyIam", Description="", Type="SERVICE_CONTROL_POLICY",
+                               Content=json.dumps(DENY_IAM))  # fmt: skip
+    org.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=DEMO)
 
 
 def _detach_all(iam, role: str) -> None:
@@ -270,6 +295,16 @@ CASES = {
                      emu.iam(ACCOUNT_B).attach_role_policy(RoleName="OrganizationAccountAccessRole",
                                                            PolicyArn=READ_ONLY)),
         ("--account", ACCOUNT_B)),
+    "an SCP created and attached to a member": Case(
+        lambda: tf_plan(
+            tf_change("aws_organizations_policy.deny", "aws_organizations_policy", ["create"], None,
+                      {"name": "DenyIam", "type": "SERVICE_CONTROL_POLICY", "content": json.dumps(DENY_IAM)},
+                      {"id": True, "arn": True}),
+            tf_change("aws_organizations_policy_attachment.demo", "aws_organizations_policy_attachment",
+                      ["create"], None, {"target_id": DEMO}, {"policy_id": True, "id": True}),
+            expressions={"aws_organizations_policy_attachment.demo": {
+                "policy_id": {"references": ["aws_organizations_policy.deny.id", "aws_organizations_policy.deny"]}}}),
+        _attach_scp),
     "nothing of IAM": Case(
         lambda: tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
         lambda emu: None, drifts=False),
@@ -366,3 +401,24 @@ def test_a_policys_new_version_predicted_as_iam_keeps_versions(world):
     after = world.cli(*run)
     ids = {f["id"] for f in after.summary["findings"]}
     assert ids and {f["id"] for f in json.loads(out.read_text())["findings"]} == ids
+
+
+def test_the_organizations_changes_applied_by_its_ids():
+    from iamdrift.baselines.models import Structure
+    from iamdrift.changes.effects import Parent, apply_structure, scope
+
+    org = Structure.model_validate({
+        "accounts": {DEMO: {"name": "DEMO", "ou": "Root"}, ACCOUNT_B: {"name": "B", "ou": "Root/Sandbox"}},
+        "service_control_policies": {"Full": {"document": allow("*", "*"), "targets": ["Root"]}},
+    })  # fmt: skip
+    ids = {"r-1": "Root", "ou-1": "Root/Sandbox", "p-full": "Full"}
+    after = apply_structure(org, ids, [
+        Scp("Deny", allow("s3:*", "*")), ScpTarget("Deny", "ou-1", True),
+        ScpTarget("p-full", "r-1", False), Parent(DEMO, "ou-1"),
+    ])  # fmt: skip
+    assert after.service_control_policies["Deny"].targets == ["Root/Sandbox"]
+    assert after.service_control_policies["Full"].targets == []
+    assert after.accounts[DEMO].ou == "Root/Sandbox"
+    assert scope(after, "Root/Sandbox") == {DEMO, ACCOUNT_B}
+    with pytest.raises(ValueError, match="ou-none"):
+        apply_structure(org, ids, [ScpTarget("Full", "ou-none", True)])

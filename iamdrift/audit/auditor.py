@@ -196,10 +196,12 @@ class Auditor:
         with self._org_lock:
             if self._org is None:
                 try:
+                    structure = hub.structure()
                     self._org = OrganizationRead(
                         hub_account=hub.account(),
-                        structure=hub.structure(),
+                        structure=structure,
                         org_id=hub.organization_id(),
+                        ids=structure.ids if structure else {},
                     )
                 except (ClientError, BotoCoreError) as exc:
                     self._org = OrganizationRead(error=aws_error_text(exc))

@@ -64,6 +64,7 @@ class OrganizationRead(BaseModel):
     structure: Structure | None = None
     error: str | None = None
     org_id: str | None = None  # decides aws:PrincipalOrgID for the organization's principals
+    ids: dict[str, str] = {}  # Organizations' ids of root, OUs and SCPs: what plans name
 
 
 class Part(BaseModel):

@@ -16,10 +16,23 @@ from pathlib import Path
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.audit.auditor import AuditContext, Auditor, judge_account, read_account
-from iamdrift.audit.organization import AccessJudgement, judge_access, org_context
+from iamdrift.audit.organization import (
+    AccessJudgement,
+    judge_access,
+    org_context,
+    organization_findings,
+)
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead, Part, read_part
 from iamdrift.baselines.load import Baseline
-from iamdrift.changes.effects import KIND, AccountChanges, Unknown, apply
+from iamdrift.changes.effects import (
+    KIND,
+    ORGANIZATION,
+    AccountChanges,
+    Unknown,
+    apply,
+    apply_structure,
+    scope,
+)
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 from iamdrift.errors import AccountUnreadable
 
@@ -85,7 +98,12 @@ def predict(
     accounts = baseline.select(None)
     stored = {o.id: o for o in part.accounts} if part else {}
     org = part.organization if part else auditor.organization()
-    ctx = _context(baseline, auditor, org)
+    org_after = org
+    changes = dict(changes)
+    of_org = changes.pop(ORGANIZATION, None)
+    if of_org is not None:
+        org_after = _organization(out, baseline, org, of_org, changes)
+    ctx, ctx_after = _context(baseline, org), _context(baseline, org_after)
     before: dict[str, AccountOutcome] = {}
     after: dict[str, AccountOutcome] = {}
     for account, planned in sorted(changes.items()):
@@ -105,7 +123,7 @@ def predict(
         except ValueError as exc:
             out.errors[account] = f"the planned state of account {account} is not valid IAM: {exc}"
             continue
-        after[account] = judge_account(auditor.hub(), acct, predicted, ctx)
+        after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after)
         out.new += [unknown_finding(account, u) for u in planned.unknowns]
     missing = [a for a in accounts if a.id not in before and a.id not in stored]
     if missing and not out.errors:
@@ -118,13 +136,54 @@ def predict(
         out.risks_added += [r for r in after[account].risks if r.id not in have]
     out.after = after
     if not out.errors:
-        _judge_access(out, baseline, org, accounts, {**stored, **before}, {**stored, **after})
+        _compare(
+            out,
+            organization_findings(baseline, org)[0],
+            organization_findings(baseline, org_after)[0],
+        )
+        _judge_access(
+            out, baseline, (org, org_after), accounts, {**stored, **before}, {**stored, **after}
+        )
     out.new, out.existing = sort_findings(out.new), sort_findings(out.existing)
     out.resolved, out.risks_added = sort_findings(out.resolved), sort_findings(out.risks_added)
     return out
 
 
-def _context(baseline: Baseline, auditor: Auditor, org: OrganizationRead) -> AuditContext:
+def _organization(
+    out: Prediction, baseline: Baseline, org: OrganizationRead, planned: AccountChanges,
+    changes: dict[str, AccountChanges],
+) -> OrganizationRead:  # fmt: skip
+    """The organization once its planned changes are applied; the accounts whose SCPs they
+    change are added to those to read and judge again (their administrators and edges
+    inside them depend on their SCPs)."""
+    management = baseline.management_account or org.hub_account or ""
+    out.new += [unknown_finding(management, u) for u in planned.unknowns]
+    if org.structure is None:
+        out.errors[ORGANIZATION] = "the plan changes the organization, which the hub cannot read"
+        return org
+    known = [e for e in planned.effects if not isinstance(e, Unknown)]
+    try:
+        structure = apply_structure(org.structure, org.ids, known)
+    except ValueError as exc:
+        out.errors[ORGANIZATION] = f"the plan's organization cannot be told: {exc}"
+        return org
+    old_scps, new_scps = org.structure.service_control_policies, structure.service_control_policies
+    changed = {n for n in {*old_scps, *new_scps} if old_scps.get(n) != new_scps.get(n)}
+    touched = {
+        account
+        for st in (org.structure, structure)
+        for name in changed & set(st.service_control_policies)
+        for target in st.service_control_policies[name].targets
+        for account in scope(st, target)
+    }
+    moved = {*org.structure.accounts, *structure.accounts}
+    touched |= {a for a in moved if org.structure.accounts.get(a) != structure.accounts.get(a)}
+    for account in touched & set(baseline.accounts):
+        changes.setdefault(account, AccountChanges(account))
+    return org.model_copy(update={"structure": structure})
+
+
+def _context(baseline: Baseline, org: OrganizationRead) -> AuditContext:
     access = baseline.access
     return AuditContext(org_context(baseline, org), access.third_parties if access else {})
 
@@ -137,8 +196,11 @@ def _compare(out: Prediction, before: list[Finding], after: list[Finding]) -> No
     out.resolved += [f for f in before if f.id not in now]
 
 
-def _judge_access(out, baseline, org, accounts, before, after) -> None:
-    judged = [judge_access(baseline, org, accounts, outcomes) for outcomes in (before, after)]
+def _judge_access(out, baseline, orgs, accounts, before, after) -> None:
+    judged = [
+        judge_access(baseline, org, accounts, outcomes)
+        for org, outcomes in zip(orgs, (before, after), strict=True)
+    ]
     for j in judged:
         if j.error:
             out.errors["access"] = j.error

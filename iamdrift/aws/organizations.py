@@ -69,11 +69,15 @@ def _read(org) -> Structure:
             paths[ou["Id"]] = f"{paths[parent]}/{ou['Name']}"
             queue.append(ou["Id"])
     scps = {}
+    ids = dict(paths)
     for policy in _pages(org, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"):
+        ids[policy["Id"]] = policy["Name"]
         content = org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
         targets = _pages(org, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
         scps[policy["Name"]] = {
             "document": json.loads(content),
             "targets": sorted(paths.get(t["TargetId"], t["TargetId"]) for t in targets),
         }
-    return Structure.model_validate({"accounts": accounts, "service_control_policies": scps})
+    structure = Structure.model_validate({"accounts": accounts, "service_control_policies": scps})
+    structure.ids.update(ids)
+    return structure

@@ -487,6 +487,13 @@ class Structure(StrictModel):
 
     accounts: dict[AccountId, Member] = {}
     service_control_policies: dict[str, ServiceControlPolicy] = {}
+    # Live only (not part of the format): Organizations' ids of the root, OUs and SCPs,
+    # by which plans name them (`ou-...` -> its path, `p-...` -> the SCP's name).
+    _ids: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return self._ids
 
 
 def all_field_names() -> set[str]:

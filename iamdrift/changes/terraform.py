@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamdrift.changes.effects import (
+    ORGANIZATION,
     AccountChanges,
     Attached,
     Effect,
@@ -26,8 +27,11 @@ from iamdrift.changes.effects import (
     GroupExactly,
     Inline,
     Member,
+    Parent,
     PolicyEverywhere,
     PolicyVersion,
+    Scp,
+    ScpTarget,
     Unknown,
     document,
 )
@@ -255,6 +259,41 @@ def _effects(c: _Change, present: bool) -> list[Effect]:
     return out
 
 
+def _organization(t: str, actions: list[str], gone: _Change, made: _Change) -> list[Effect]:
+    """An SCP, its attachment, or an account's parent; anything else of Organizations (other
+    policy types) is left alone."""
+    out: list[Effect] = []
+    if t == "aws_organizations_policy":
+        values = made.values or gone.values
+        if (values.get("type") or "SERVICE_CONTROL_POLICY") != "SERVICE_CONTROL_POLICY":
+            return []
+        if "delete" in actions:
+            out.append(Scp(gone.values.get("name", ""), None))
+        if set(actions) & {"create", "update"}:
+            content = made.value("content")
+            if content is None:
+                return [*out, Unknown("", made.address, "content", made.address)]
+            out.append(Scp(made.values.get("name", ""), document(content)))
+        return out
+    if t == "aws_organizations_policy_attachment":
+        if "delete" in actions:
+            out.append(ScpTarget(gone.values["policy_id"], gone.values["target_id"], False))
+        if "create" in actions:
+            policy, target = made.value("policy_id"), made.value("target_id")
+            if policy is None or target is None:
+                return [*out, Unknown("", made.address, "policy_id", made.address)]
+            out.append(ScpTarget(policy, target, True))
+        return out
+    if "create" in actions:  # a new account: its id is known only once it exists
+        return [Unknown("", made.address, "id", made.address)]
+    if "update" in actions:  # aws_organizations_account
+        account, parent = made.value("id"), made.value("parent_id")
+        if account is None or parent is None:
+            return [Unknown("", made.address, "parent_id", made.address)]
+        out.append(Parent(account, parent))
+    return out
+
+
 def read_terraform(
     plan: dict, providers: dict[str, str], default: str | None
 ) -> tuple[dict[str, AccountChanges], Counter[str]]:
@@ -287,13 +326,18 @@ def read_terraform(
         if not set(actions) & {"create", "update", "delete"}:
             continue
         before, after = change.get("before") or {}, change.get("after") or {}
+        expressions = config.expressions.get(_bare(address), {})
+        if t in ORGANIZATIONS:  # the organization's, whichever account the provider is in
+            into = out.setdefault(ORGANIZATION, AccountChanges(ORGANIZATION))
+            into.addresses.append(address)
+            unknown = change.get("after_unknown") or {}
+            made = _Change(address, t, after, unknown, expressions, planned, "")
+            gone = _Change(address, t, before, {}, expressions, planned, "")
+            into.effects += _organization(t, actions, gone, made)
+            continue
         account = _account(address, before, after, config, providers, default)
         into = out.setdefault(account, AccountChanges(account))
         into.addresses.append(address)
-        if t in ORGANIZATIONS:
-            into.effects.append(Unknown("", address, "organization", address))
-            continue
-        expressions = config.expressions.get(_bare(address), {})
         if "delete" in actions or ("update" in actions and t not in ENTITIES):
             gone = _Change(address, t, before, {}, expressions, planned, account)
             into.effects += _effects(gone, present=False)

@@ -43,6 +43,7 @@ class PlanSummary(BaseModel):
     access_lost: list[AccessRow] = []
     inside_gained: list[LocalEdge] = []
     inside_lost: list[LocalEdge] = []
+    errors: dict[str, str] = {}  # what could not be judged: an account, the organization, access
 
 
 class PlanReport(RunReport):
@@ -92,7 +93,7 @@ def run_plan(
             error=prediction.errors.get(a),
             findings=sum(f.account == a for f in failing),
         )
-        for a in sorted(changes)
+        for a in sorted({*prediction.after, *prediction.errors} & set(baseline.accounts))
     ]  # fmt: skip
     judged = prediction.access_after
     report = PlanReport(
@@ -116,6 +117,7 @@ def run_plan(
             access_lost=prediction.lost,
             inside_gained=prediction.gained_inside,
             inside_lost=prediction.lost_inside,
+            errors=prediction.errors,
         ),
     )
     code = 1 if failing or prediction.errors else 0
@@ -132,9 +134,7 @@ def terminal(report: PlanReport, code: int) -> list[str]:
         if p.basis
         else "no earlier run: every account read",
     ]
-    for a in report.accounts:
-        if a.error:
-            lines.append(f"{a.id} ({a.name}): cannot be judged: {a.error}")
+    lines += [f"{what}: cannot be judged: {why}" for what, why in p.errors.items()]
     lines += [f"would cause: {f.id}: {f.message}" for f in report.findings]
     lines += [f"waived: {f.id}" for f in report.waived]
     lines += [f"risk added: {f.id}: {f.message}" for f in report.risks]
@@ -165,6 +165,10 @@ def markdown(report: PlanReport, code: int) -> str:
     out = [f"### iamdrift plan: {head}", ""]
     if p.basis:
         out.append(f"Accounts the change does not touch are judged as of run `{p.basis}`.")
+    listed = {a.id for a in report.accounts}
+    out += [
+        f"\n**Cannot be judged** ({e(k)}): {e(v)}" for k, v in p.errors.items() if k not in listed
+    ]
     for a in report.accounts:
         mine = [f for f in report.findings if f.account == a.id]
         out += ["", f"#### Account {a.id} ({e(a.name)}): {a.status}"]

@@ -77,16 +77,16 @@ def _write(tmp: Path, plan: dict, name: str = "plan.json") -> str:
 READS = {
     "trust widened (update)": (
         tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["update"],
-                          _role("R", DEMO, trust("a")), _role("R", DEMO, trust("b")))),
+                          _role("R", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/a")), _role("R", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/b")))),
         {}, None, {DEMO: [Entity]}),
     "a new role, its ARN unknown: the name says it all": (
         tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["create"], None,
-                          {k: v for k, v in _role("N", DEMO, trust("a")).items() if k != "arn"},
+                          {k: v for k, v in _role("N", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/a")).items() if k != "arn"},
                           {"arn": True, "id": True})),
         {}, DEMO, {DEMO: [Entity]}),
     "an attachment to a role created in the same plan, by reference": (
         tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["create"], None,
-                          {"name": "N", "path": "/", "assume_role_policy": json.dumps(trust("a"))},
+                          {"name": "N", "path": "/", "assume_role_policy": json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:user/a"))},
                           {"arn": True, "id": True}),
                 tf_change("aws_iam_role_policy_attachment.a", "aws_iam_role_policy_attachment",
                           ["create"], None, {"policy_arn": ADMIN}, {"role": True}),
@@ -148,6 +148,10 @@ BAD = {
         json.dumps(tf_plan(tf_change("aws_iam_user.u", "aws_iam_user", ["create"], None, {"name": "u"}))),
         "aws_iam_user.u: which account"),
     "a list": ("[]", "expected a JSON object"),
+    "a policy that is not one": (
+        json.dumps(tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["create"], None,
+                                     _role("R", DEMO, {"Statement": "x"})))),
+        "aws_iam_role.r: not a policy document"),
 }  # fmt: skip
 
 

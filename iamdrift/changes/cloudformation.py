@@ -22,6 +22,7 @@ from iamdrift.changes.effects import (
     Member,
     PolicyVersion,
     Unknown,
+    invalid,
 )
 from iamdrift.changes.terraform import PlanError
 
@@ -143,6 +144,7 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
         before, after = _properties(rc.get("BeforeContext")), _properties(rc.get("AfterContext"))
         physical = rc.get("PhysicalResourceId") or ""
         changes.addresses.append(address)
+        start = len(changes.effects)
         replace = action == "Modify" and rc.get("Replacement") == "True"
         if action == "Remove" or replace:
             changes.effects += _effects(t, before, physical, False, address, account)
@@ -158,4 +160,7 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
             if t not in _ENTITY:
                 changes.effects += _effects(t, before, physical, False, address, account)
             changes.effects += _effects(t, after, physical, True, address, account)
+        wrong = invalid(changes.effects[start:])
+        if wrong:
+            raise PlanError(f"{address}: {wrong}")
     return {account: changes} if changes.addresses else {}, ignored

@@ -5,7 +5,9 @@ policies are a block of `aws_iam_role`, a resource `aws_iam_role_policy`, or `Po
 `AWS::IAM::Role`); both readers turn each change into these effects, and one function
 applies them to the account's live state, the same `AccountState` a run compares.
 
->>> from iamdrift.baselines.models import AccountState, Structure
+>>> from pydantic import TypeAdapter, ValidationError
+
+from iamdrift.baselines.models import AccountState, IdentityPolicy, Structure, TrustPolicy
 >>> state = apply(AccountState(), [Entity("users", "eve", {"path": "/"})])
 >>> sorted(state.users)
 ['eve']
@@ -17,7 +19,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamdrift.baselines.models import AccountState, Structure
+from pydantic import TypeAdapter, ValidationError
+
+from iamdrift.baselines.models import AccountState, IdentityPolicy, Structure, TrustPolicy
 
 # The sections of AccountState, and the field of an entity that holds each list.
 SECTIONS = ("users", "groups", "roles", "policies")
@@ -296,3 +300,31 @@ def scope(structure: Structure, target: str) -> set[str]:
     if target in structure.accounts:
         return {target}
     return {a for a, m in structure.accounts.items() if (m.ou + "/").startswith(target + "/")}
+
+
+_IDENTITY: TypeAdapter = TypeAdapter(IdentityPolicy)
+_TRUST: TypeAdapter = TypeAdapter(TrustPolicy)
+
+
+def invalid(effects: list[Effect]) -> str | None:
+    """What is wrong with the first policy document among the effects that is not one (the
+    plan's input is bad, whatever the accounts hold), or None."""
+    for e in effects:
+        docs: list[tuple[TypeAdapter, Any]] = []
+        if isinstance(e, Inline) and e.document is not None:
+            docs.append((_IDENTITY, e.document))
+        elif isinstance(e, Entity) and e.fields:
+            if "trust_policy" in e.fields:
+                docs.append((_TRUST, e.fields["trust_policy"]))
+            if e.fields.get("document") is not None:
+                docs.append((_IDENTITY, e.fields["document"]))
+        elif isinstance(e, PolicyVersion | Scp) and e.document is not None:
+            docs.append((_IDENTITY, e.document))
+        for adapter, doc in docs:
+            try:
+                adapter.validate_python(doc)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(x) for x in first["loc"])
+                return f"not a policy document: {where}: {first['msg']}"
+    return None

@@ -34,6 +34,7 @@ from iamdrift.changes.effects import (
     ScpTarget,
     Unknown,
     document,
+    invalid,
 )
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
@@ -294,6 +295,26 @@ def _organization(t: str, actions: list[str], gone: _Change, made: _Change) -> l
     return out
 
 
+def _resource(t: str, actions: list[str], gone: _Change, made: _Change) -> list[Effect]:
+    """A delete undoes `before`; an update of a relation (not of an entity) too; a create or
+    update makes `after` (an updated aws_iam_policy: a new default version)."""
+    out: list[Effect] = []
+    if "delete" in actions or ("update" in actions and t not in ENTITIES):
+        out += _effects(gone, present=False)
+    if "create" in actions or "update" in actions:
+        if t == "aws_iam_policy" and "update" in actions:
+            body = made.value("policy")
+            name = made.values.get("name", made.address)
+            out.append(
+                PolicyVersion(name, document(body))
+                if body is not None
+                else Unknown("policies", name, "policy", made.address)
+            )
+        else:
+            out += _effects(made, present=True)
+    return out
+
+
 def read_terraform(
     plan: dict, providers: dict[str, str], default: str | None
 ) -> tuple[dict[str, AccountChanges], Counter[str]]:
@@ -326,34 +347,24 @@ def read_terraform(
         if not set(actions) & {"create", "update", "delete"}:
             continue
         before, after = change.get("before") or {}, change.get("after") or {}
-        expressions = config.expressions.get(_bare(address), {})
+        unknown = change.get("after_unknown") or {}
         if t in ORGANIZATIONS:  # the organization's, whichever account the provider is in
-            into = out.setdefault(ORGANIZATION, AccountChanges(ORGANIZATION))
-            into.addresses.append(address)
-            unknown = change.get("after_unknown") or {}
-            made = _Change(address, t, after, unknown, expressions, planned, "")
-            gone = _Change(address, t, before, {}, expressions, planned, "")
-            into.effects += _organization(t, actions, gone, made)
-            continue
-        account = _account(address, before, after, config, providers, default)
+            account = ORGANIZATION
+        else:
+            account = _account(address, before, after, config, providers, default)
+        expressions = config.expressions.get(_bare(address), {})
+        gone = _Change(address, t, before, {}, expressions, planned, account)
+        made = _Change(address, t, after, unknown, expressions, planned, account)
+        if t in ORGANIZATIONS:
+            effects = _organization(t, actions, gone, made)
+        else:
+            effects = _resource(t, actions, gone, made)
+        wrong = invalid(effects)
+        if wrong:
+            raise PlanError(f"{address}: {wrong}")
         into = out.setdefault(account, AccountChanges(account))
         into.addresses.append(address)
-        if "delete" in actions or ("update" in actions and t not in ENTITIES):
-            gone = _Change(address, t, before, {}, expressions, planned, account)
-            into.effects += _effects(gone, present=False)
-        if "create" in actions or "update" in actions:
-            unknown = change.get("after_unknown") or {}
-            made = _Change(address, t, after, unknown, expressions, planned, account)
-            if t == "aws_iam_policy" and "update" in actions:
-                body = made.value("policy")
-                effect: Effect = (
-                    PolicyVersion(after.get("name", ""), document(body))
-                    if body is not None
-                    else Unknown("policies", after.get("name", address), "policy", address)
-                )
-                into.effects.append(effect)
-            else:
-                into.effects += _effects(made, present=True)
+        into.effects += effects
     return out, ignored
 
 

@@ -168,14 +168,18 @@ def _allowed(statements: list[Canonical], actions: tuple[str, ...]) -> frozenset
     if found is None or found[0] is not statements:
         if len(_ALLOWED) > 2**14:
             _ALLOWED.clear()
-        iam = [
-            s
-            for s in statements
-            if s["Effect"] == "Allow"
-            and ("NotAction" in s or any(_service_may_be_iam(a) for a in s.get("Action", [])))
-        ]
-        hits = frozenset(a for a in actions if any(statement_applies(s, a) for s in iam))
-        found = _ALLOWED[key] = (statements, hits)
+        hits: set[str] = set()
+        for s in statements:
+            if s["Effect"] != "Allow":
+                continue
+            named = s.get("Action", [])
+            if "NotAction" not in s and not any(_service_may_be_iam(a) for a in named):
+                continue  # logs:, s3:, ...: none of the actions these edges are about
+            if "NotAction" not in s and not any("*" in a or "?" in a for a in named):
+                hits.update(a for a in actions if a in named)  # canonical: lower case
+            else:
+                hits.update(a for a in actions if a not in hits and statement_applies(s, a))
+        found = _ALLOWED[key] = (statements, frozenset(hits))
     return found[1]
 
 

@@ -309,6 +309,33 @@ CASES = {
             expressions={"aws_organizations_policy_attachment.demo": {
                 "policy_id": {"references": ["aws_organizations_policy.deny.id", "aws_organizations_policy.deny"]}}}),
         _attach_scp),
+    "a change set adding a user to a group, and a managed policy attached to a user": Case(
+        lambda: {"StackId": f"arn:aws:cloudformation:us-east-1:{MANAGEMENT}:stack/iam/2", "ChangeSetId": "cs",
+                 "Changes": [
+                     {"Type": "Resource", "ResourceChange": {
+                         "Action": "Add", "LogicalResourceId": "Auditors",
+                         "ResourceType": "AWS::IAM::UserToGroupAddition",
+                         "AfterContext": json.dumps({"Properties": {
+                             "GroupName": "SecurityAuditors", "Users": ["demo1"]}})}},
+                     {"Type": "Resource", "ResourceChange": {
+                         "Action": "Add", "LogicalResourceId": "Hop",
+                         "ResourceType": "AWS::IAM::ManagedPolicy",
+                         "AfterContext": json.dumps({"Properties": {
+                             "ManagedPolicyName": "Hop", "PolicyDocument": allow(ASSUME, "*"),
+                             "Users": ["userA"]}})}}]},
+        lambda emu: (emu.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"),
+                     emu.iam().create_policy(PolicyName="Hop", PolicyDocument=json.dumps(allow(ASSUME, "*"))),
+                     emu.iam().attach_user_policy(UserName="userA",
+                                                  PolicyArn=f"arn:aws:iam::{MANAGEMENT}:policy/Hop"))),
+    "a change set replacing an inline role policy": Case(
+        lambda: {"StackId": f"arn:aws:cloudformation:us-east-1:{DEMO}:stack/iam/3", "ChangeSetId": "cs",
+                 "Changes": [{"Type": "Resource", "ResourceChange": {
+                     "Action": "Add", "LogicalResourceId": "Extra", "ResourceType": "AWS::IAM::RolePolicy",
+                     "AfterContext": json.dumps({"Properties": {
+                         "RoleName": "MemberReadOnlyAccess", "PolicyName": "Extra",
+                         "PolicyDocument": allow("iam:*", "*")}})}}]},
+        lambda emu: emu.iam(DEMO).put_role_policy(RoleName="MemberReadOnlyAccess", PolicyName="Extra",
+                                                  PolicyDocument=json.dumps(allow("iam:*", "*")))),
     "nothing of IAM": Case(
         lambda: tf_plan(tf_change("aws_s3_bucket.b", "aws_s3_bucket", ["create"], None, {"bucket": "b"})),
         lambda emu: None, drifts=False),

@@ -106,6 +106,8 @@ def predict(
     ctx, ctx_after = _context(baseline, org), _context(baseline, org_after)
     before: dict[str, AccountOutcome] = {}
     after: dict[str, AccountOutcome] = {}
+    unstored = {a.id for a in accounts if a.id not in changes and a.id not in stored}
+    baseline.whole({*changes, *unstored})  # the only account files parsed whole
     for account, planned in sorted(changes.items()):
         acct = baseline.accounts.get(account)
         if acct is None:
@@ -125,7 +127,7 @@ def predict(
             continue
         after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after)
         out.new += [unknown_finding(account, u) for u in planned.unknowns]
-    missing = [a for a in accounts if a.id not in before and a.id not in stored]
+    missing = [baseline.accounts[a] for a in sorted(unstored)]
     if missing and not out.errors:
         auditor.start(missing)  # no stored outcome for them: read them, as a run would
         for acct in missing:

@@ -65,6 +65,7 @@ class AccountBaseline:
     ignore: IgnoreRules
     is_management: bool = False
     read_via_declared: bool = False  # the account's own file names its read_via role
+    header_only: bool = False  # loaded by its id and name alone (see load_baselines `only`)
 
     @property
     def label(self) -> str:
@@ -77,6 +78,8 @@ class AccountBaseline:
     @property
     def expected(self) -> AccountState:
         """A fresh copy on each use; callers keep it only while they compare."""
+        if self.header_only:
+            raise RuntimeError(f"account {self.label} was loaded by its header only")
         return AccountState.model_validate_json(zlib.decompress(self.packed))
 
     def role_arn(self) -> str:
@@ -116,6 +119,15 @@ class Baseline:
     def management_account(self) -> str | None:
         return self.organization.management_account if self.organization else None
 
+    def whole(self, accounts: set[str]) -> None:
+        """Parse whole the baselines of these accounts that were loaded by their header only
+        (one pass for them all). Raises BaselineError for a file that does not validate."""
+        wanted = {a for a in accounts if a in self.accounts and self.accounts[a].header_only}
+        if wanted:
+            with _no_collection():
+                loaded = _load(self.directory, wanted)
+            self.accounts.update({a: loaded.accounts[a] for a in wanted})
+
 
 @contextlib.contextmanager
 def _no_collection() -> Iterator[None]:
@@ -132,13 +144,35 @@ def _no_collection() -> Iterator[None]:
         gc.freeze()
 
 
-def load_baselines(directory: str | Path) -> Baseline:
-    """Load every baseline file under `directory`; raise BaselineError listing all problems."""
+def load_baselines(directory: str | Path, only: set[str] | None = None) -> Baseline:
+    """Load every baseline file under `directory`; raise BaselineError listing all problems.
+
+    `only`: the accounts whose files are parsed whole; the others are known by the `account`
+    and `name` at the top of their files (a plan touching one account of a thousand need
+    not parse 80 MB of YAML). `Baseline.whole(id)` parses one of them when it is needed."""
     with _no_collection():
-        return _load(Path(directory))
+        return _load(Path(directory), only)
 
 
-def _load(root: Path) -> Baseline:
+_HEADER = re.compile(r"^(account|name):[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
+def _header(path: Path) -> tuple[str, str] | None:
+    """(account, name) from a file's top-level keys, without parsing the rest."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    found: dict[str, str] = {}
+    for key, value in _HEADER.findall(text):
+        found.setdefault(key, value.strip("'\""))
+    account = found.get("account", "")
+    if not (account.isdigit() and len(account) == 12) or "name" not in found:
+        return None
+    return account, found["name"]
+
+
+def _load(root: Path, only: set[str] | None = None) -> Baseline:
     problems: list[Problem] = []
     if not root.is_dir():
         raise BaselineError([Problem(str(root), 0, "", "baselines directory not found")])
@@ -167,6 +201,16 @@ def _load(root: Path) -> Baseline:
     management = org.management_account if org else None
     seen: dict[str, str] = {}
     for path in files:
+        header = _header(path) if only is not None else None
+        if header is not None and header[0] not in only and header[0] not in seen:
+            seen[header[0]] = str(path)
+            baseline.accounts[header[0]] = AccountBaseline(
+                id=header[0], name=header[1], file=str(path), packed=b"",
+                read_via=defaults.read_via, external_id=defaults.external_id,
+                session_name=defaults.session_name, ignore=defaults.ignore,
+                is_management=header[0] == management, header_only=True,
+            )  # fmt: skip
+            continue
         loaded = _load_model(path, AccountFile, problems)
         if not loaded:
             continue

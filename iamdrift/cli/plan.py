@@ -74,9 +74,10 @@ def run_plan(
     account: str | None, concurrency: int = 8,
 ) -> tuple[PlanOutcome, Baseline, Prediction]:  # fmt: skip
     """Read the files, predict, judge. Raises PlanError (bad input) or BaselineError."""
-    baseline = load_baselines(baselines)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     changes, ignored = read_changes(files, providers, account)
+    # Only the touched accounts' files are parsed whole; the others by their header.
+    baseline = load_baselines(baselines, only=set(changes))
     run_dir = history.latest_complete(Path(report_dir))
     part, basis = stored_part(run_dir.parent if run_dir else None)
     auditor = Auditor(baseline, workers=concurrency)

@@ -132,7 +132,7 @@ def predict(
         auditor.start(missing)  # no stored outcome for them: read them, as a run would
         for acct in missing:
             stored[acct.id] = auditor.outcome(acct)
-    for account in set(before) | set(after):
+    for account in after:  # those judged both ways (one whose apply failed is an error)
         _compare(out, before[account].findings, after[account].findings)
         have = {r.id for r in before[account].risks}
         out.risks_added += [r for r in after[account].risks if r.id not in have]

@@ -453,3 +453,13 @@ def test_the_organizations_changes_applied_by_its_ids():
     assert scope(after, "Root/Sandbox") == {DEMO, ACCOUNT_B}
     with pytest.raises(ValueError, match="ou-none"):
         apply_structure(org, ids, [ScpTarget("Full", "ou-none", True)])
+
+
+@pytest.mark.e2e
+def test_a_planned_state_iam_would_refuse_cannot_be_judged(world):
+    member = _role("MemberReadOnlyAccess", DEMO, trust(f"arn:aws:iam::{MANAGEMENT}:user/demo1"))
+    plan = tf_plan(tf_change("aws_iam_role.r", "aws_iam_role", ["update"], member,
+                             {**member, "max_session_duration": 60}))  # fmt: skip
+    out = world.cli("plan", _write(world.tmp, plan), "--report-dir", str(world.tmp / "reports"))
+    assert out.code == 1, out.stdout + out.stderr
+    assert "not valid IAM" in out.stdout and "Traceback" not in out.stderr

@@ -196,9 +196,10 @@ class Auditor:
         with self._org_lock:
             if self._org is None:
                 try:
+                    account = hub.account()  # first: the structure's read reuses it
                     structure = hub.structure()
                     self._org = OrganizationRead(
-                        hub_account=hub.account(),
+                        hub_account=account,
                         structure=structure,
                         org_id=hub.organization_id(),
                         ids=structure.ids if structure else {},

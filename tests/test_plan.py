@@ -463,3 +463,16 @@ def test_a_planned_state_iam_would_refuse_cannot_be_judged(world):
     out = world.cli("plan", _write(world.tmp, plan), "--report-dir", str(world.tmp / "reports"))
     assert out.code == 1, out.stdout + out.stderr
     assert "not valid IAM" in out.stdout and "Traceback" not in out.stderr
+
+
+@pytest.mark.e2e
+def test_an_account_the_latest_run_could_not_read_is_read_now(world):
+    env = world.env(IAMDRIFT_FAULTS=json.dumps({"deny_assume": [ACCOUNT_B]}))
+    assert world.cli("run", "--", "-p", "tests.faults", env=env).code == 1
+    c = CASES["a managed policy attached"]
+    out = world.tmp / "plan-out.json"
+    predicted = world.cli("plan", _write(world.tmp, c.plan()), *c.args, "--json", str(out),
+                          "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    assert predicted.code == 1 and ": cannot be judged:" not in predicted.stdout, predicted.stdout
+    plan = json.loads(out.read_text())
+    assert plan["plan"]["errors"] == {} and plan["access"]

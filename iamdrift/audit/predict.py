@@ -96,7 +96,8 @@ def predict(
     """Judge the organization before and after the change (see the module's docstring)."""
     out = Prediction(changes, basis=basis)
     accounts = baseline.select(None)
-    stored = {o.id: o for o in part.accounts} if part else {}
+    # An account the latest run could not read is read now, as a run would.
+    stored = {o.id: o for o in part.accounts if not o.error} if part else {}
     org = part.organization if part else auditor.organization()
     org_after = org
     changes = dict(changes)

@@ -102,14 +102,20 @@ def _shareable(role: TrustedRole, statements) -> bool:
 def _resources(who: Who) -> tuple[str, ...] | None:
     """The resources its Allows of sts:AssumeRole name, to skip roles none of them can
     match (None: a NotResource, which names what it does not allow)."""
-    out: list[str] = []
-    for _, statements in who.policies:
-        for s in statements:
-            if s["Effect"] == "Allow" and statement_applies(s, ASSUME):
-                if "NotResource" in s:
-                    return None
-                out += s.get("Resource", ["*"])
-    return tuple(out)
+    key = ("resources", *(id(st) for _, st in who.policies))
+    if key not in who.memo:  # a group's users share their lists
+        out: list[str] | None = []
+        for _, statements in who.policies:
+            for s in statements:
+                if s["Effect"] == "Allow" and statement_applies(s, ASSUME):
+                    if "NotResource" in s:
+                        out = None
+                        break
+                    out += s.get("Resource", ["*"])
+            if out is None:
+                break
+        who.memo[key] = tuple(out) if out is not None else None
+    return who.memo[key]
 
 
 def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:

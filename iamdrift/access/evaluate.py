@@ -183,7 +183,18 @@ def evaluate(policies: list[tuple[str, list[Canonical]]], action: str, resource:
 
 
 def scp_allows(levels: list[list[Canonical]], action: str, resource: str) -> bool:
+    """Do the SCPs at every level allow it? Levels that only allow everything (the
+    FullAWSAccess most organizations keep) are known to without evaluating."""
     return all(
-        evaluate([("scp", d["Statement"]) for d in level], action, resource).allowed
+        _allows_all(level)
+        or evaluate([("scp", d["Statement"]) for d in level], action, resource).allowed
         for level in levels
+    )
+
+
+def _allows_all(level: list[Canonical]) -> bool:
+    statements = [s for d in level for s in d["Statement"]]
+    return all(s["Effect"] == "Allow" for s in statements) and any(
+        not s.get("Condition") and s.get("Action") == ["*"] and s.get("Resource") == ["*"]
+        for s in statements
     )

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.changes.effects import Attached, Entity, Inline, Member, Scp, ScpTarget, Unknown
+from iamdrift.changes.effects import Attached, Entity, Inline, Member, Unknown
+from iamdrift.changes.organization import Scp, ScpTarget
 from iamdrift.changes.read import read_changes
 from iamdrift.changes.terraform import PlanError
 from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
@@ -436,7 +437,7 @@ def test_a_policys_new_version_predicted_as_iam_keeps_versions(world):
 
 def test_the_organizations_changes_applied_by_its_ids():
     from iamdrift.baselines.models import Structure
-    from iamdrift.changes.effects import Parent, apply_structure, scope
+    from iamdrift.changes.organization import Parent, apply_structure, scope
 
     org = Structure.model_validate({
         "accounts": {DEMO: {"name": "DEMO", "ou": "Root"}, ACCOUNT_B: {"name": "B", "ou": "Root/Sandbox"}},

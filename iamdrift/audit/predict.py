@@ -30,9 +30,8 @@ from iamdrift.changes.effects import (
     AccountChanges,
     Unknown,
     apply,
-    apply_structure,
-    scope,
 )
+from iamdrift.changes.organization import apply_structure, scope
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 from iamdrift.errors import AccountUnreadable
 

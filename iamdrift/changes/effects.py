@@ -5,9 +5,7 @@ policies are a block of `aws_iam_role`, a resource `aws_iam_role_policy`, or `Po
 `AWS::IAM::Role`); both readers turn each change into these effects, and one function
 applies them to the account's live state, the same `AccountState` a run compares.
 
->>> from pydantic import TypeAdapter, ValidationError
-
-from iamdrift.baselines.models import AccountState, IdentityPolicy, Structure, TrustPolicy
+>>> from iamdrift.baselines.models import AccountState
 >>> state = apply(AccountState(), [Entity("users", "eve", {"path": "/"})])
 >>> sorted(state.users)
 ['eve']
@@ -21,7 +19,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from iamdrift.baselines.models import AccountState, IdentityPolicy, Structure, TrustPolicy
+from iamdrift.baselines.models import AccountState, IdentityPolicy, TrustPolicy
+from iamdrift.changes.organization import OrgEffect, Scp
 
 # The sections of AccountState, and the field of an entity that holds each list.
 SECTIONS = ("users", "groups", "roles", "policies")
@@ -109,32 +108,6 @@ class PolicyVersion:
 
 
 @dataclass(frozen=True)
-class Scp:
-    """Create or update (`document`) a service control policy, or delete it (None)."""
-
-    name: str
-    document: Any
-
-
-@dataclass(frozen=True)
-class ScpTarget:
-    """Attach (`present`) or detach an SCP, both named as the plan names them: the policy
-    by name or Organizations id (`p-...`), the target by account id or id (`ou-...`, `r-...`)."""
-
-    policy: str
-    target: str
-    present: bool
-
-
-@dataclass(frozen=True)
-class Parent:
-    """Move an account under another parent (an OU or root id)."""
-
-    account: str
-    parent: str
-
-
-@dataclass(frozen=True)
 class Unknown:
     """A value known only after apply: the state cannot be predicted there."""
 
@@ -153,9 +126,7 @@ Effect = (
     | GroupExactly
     | PolicyEverywhere
     | PolicyVersion
-    | Scp
-    | ScpTarget
-    | Parent
+    | OrgEffect
     | Unknown
 )
 ORGANIZATION = "organization"  # the key of the changes to the organization itself
@@ -261,45 +232,6 @@ def _apply(data: dict, e: Effect) -> None:
             for name, entity in data[section].items():
                 arns = [a for a in entity.get("managed_policies", []) if a != e.arn]
                 entity["managed_policies"] = [*arns, e.arn] if name in names else arns
-
-
-def apply_structure(structure: Structure, ids: dict[str, str], effects: list[Effect]) -> Structure:
-    """The organization once the SCP and account moves are applied. Raises ValueError for
-    an id the organization does not know (nor the plan creates)."""
-    data = structure.model_dump(mode="json")
-    scps = data["service_control_policies"]
-
-    def place(target: str) -> str:
-        if target.isdigit() and len(target) == 12:
-            return target
-        if target in ids:
-            return ids[target]
-        raise ValueError(f"no OU, root or account {target!r} in the organization")
-
-    for e in effects:
-        if isinstance(e, Scp):
-            if e.document is None:
-                scps.pop(e.name, None)
-            else:
-                scps.setdefault(e.name, {"targets": []})["document"] = e.document
-        elif isinstance(e, ScpTarget):
-            name = e.policy if e.policy in scps else ids.get(e.policy, "")
-            if name not in scps:
-                raise ValueError(f"no service control policy {e.policy!r} in the organization")
-            targets = [t for t in scps[name].get("targets", []) if t != place(e.target)]
-            scps[name]["targets"] = sorted([*targets, place(e.target)] if e.present else targets)
-        elif isinstance(e, Parent) and e.account in data["accounts"]:
-            data["accounts"][e.account]["ou"] = place(e.parent)
-    out = Structure.model_validate(data)
-    out.ids.update(ids)
-    return out
-
-
-def scope(structure: Structure, target: str) -> set[str]:
-    """The accounts an SCP attached at `target` (an account id or an OU path) applies to."""
-    if target in structure.accounts:
-        return {target}
-    return {a for a, m in structure.accounts.items() if (m.ou + "/").startswith(target + "/")}
 
 
 _IDENTITY: TypeAdapter = TypeAdapter(IdentityPolicy)

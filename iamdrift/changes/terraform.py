@@ -27,15 +27,13 @@ from iamdrift.changes.effects import (
     GroupExactly,
     Inline,
     Member,
-    Parent,
     PolicyEverywhere,
     PolicyVersion,
-    Scp,
-    ScpTarget,
     Unknown,
     document,
     invalid,
 )
+from iamdrift.changes.organization import Parent, Scp, ScpTarget
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
 _INDEX = re.compile(r"\[[^\]]*\]")

@@ -24,7 +24,7 @@ from iamdrift.changes.effects import (
     Unknown,
     invalid,
 )
-from iamdrift.changes.terraform import PlanError
+from iamdrift.changes.references import PlanError
 
 _STACK = re.compile(r"^arn:aws[\w-]*:cloudformation:[\w-]+:(\d{12}):stack/")
 _AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"

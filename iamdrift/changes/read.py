@@ -13,7 +13,8 @@ from pathlib import Path
 
 from iamdrift.changes.cloudformation import read_change_set
 from iamdrift.changes.effects import AccountChanges
-from iamdrift.changes.terraform import PlanError, read_terraform
+from iamdrift.changes.references import PlanError
+from iamdrift.changes.terraform import read_terraform
 
 MAX_BYTES = 64 * 2**20  # a plan of thousands of resources is a few MB
 

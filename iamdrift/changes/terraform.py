@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 from iamdrift.changes.effects import (
@@ -34,95 +33,9 @@ from iamdrift.changes.effects import (
     invalid,
 )
 from iamdrift.changes.organization import Parent, Scp, ScpTarget
+from iamdrift.changes.references import Configuration, PlanError, Values, bare
 
 _ARN_ACCOUNT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
-_INDEX = re.compile(r"\[[^\]]*\]")
-
-
-class PlanError(ValueError):
-    """A plan that cannot be read, or a change whose account cannot be told."""
-
-
-@dataclass
-class _Config:
-    """What the plan's configuration says of each resource (by address without
-    instance keys): the attributes set in it, their references, its provider key."""
-
-    expressions: dict[str, dict[str, Any]] = field(default_factory=dict)
-    providers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, plan: dict) -> _Config:
-        out = cls()
-
-        def walk(module: dict, prefix: str) -> None:
-            for r in module.get("resources", []) or []:
-                address = prefix + r.get("address", "")
-                out.expressions[address] = r.get("expressions", {}) or {}
-                out.providers[address] = r.get("provider_config_key", "") or ""
-            for name, call in (module.get("module_calls", {}) or {}).items():
-                walk(call.get("module", {}) or {}, f"{prefix}module.{name}.")
-
-        walk((plan.get("configuration") or {}).get("root_module") or {}, "")
-        return out
-
-
-def _bare(address: str) -> str:
-    """`module.a[0].aws_iam_role.r["x"]` -> `module.a.aws_iam_role.r`."""
-    return _INDEX.sub("", address)
-
-
-@dataclass
-class _Change:
-    address: str
-    type: str
-    values: dict[str, Any]
-    unknown: dict[str, Any]
-    configured: dict[str, Any]
-    planned: dict[str, dict[str, Any]]  # every resource's planned values, by address
-    account: str
-
-    def known(self, key: str) -> bool:
-        flag = self.unknown.get(key)
-        return not (flag is True or (isinstance(flag, list | dict) and _any_true(flag)))
-
-    def value(self, key: str, kind: str = "") -> Any:
-        """The value, or None when only apply will tell (and the configuration's reference
-        does not: a role's name, an ARN built from a name)."""
-        if self.known(key):
-            return self.values.get(key)
-        for ref in (self.configured.get(key) or {}).get("references", []):
-            resolved = self._resolve(ref, kind)
-            if resolved is not None:
-                return resolved
-        return None
-
-    def _resolve(self, ref: str, kind: str) -> str | None:
-        base, _, attribute = ref.rpartition(".")
-        prefix = self.address[: self.address.rfind("aws_")] if "module." in self.address else ""
-        prefix = _bare(prefix)
-        targets = [a for a in self.planned if _bare(a) == prefix + base]
-        if len(targets) != 1:
-            return None  # several instances (count, for_each): which one is not known
-        target = self.planned[targets[0]]
-        name, path = target.get("name"), target.get("path") or "/"
-        if not isinstance(name, str):
-            return None
-        if attribute in ("name", "id"):
-            return name
-        if attribute == "arn" and kind:
-            return f"arn:aws:iam::{self.account}:{kind}{path}{name}"
-        return None
-
-
-def _any_true(flag: Any) -> bool:
-    if flag is True:
-        return True
-    if isinstance(flag, dict):
-        return any(_any_true(v) for v in flag.values())
-    if isinstance(flag, list):
-        return any(_any_true(v) for v in flag)
-    return False
 
 
 # Resource type -> (section of the entity it concerns, the attribute naming that entity).
@@ -155,7 +68,7 @@ ORGANIZATIONS = {
 }
 
 
-def _effects(c: _Change, present: bool) -> list[Effect]:
+def _effects(c: Values, present: bool) -> list[Effect]:
     """What the resource's values make (`present`) or undo."""
     section, key = _OWNER[c.type]
     owner = c.value(key, "policy" if key == "policy_arn" else "")
@@ -258,7 +171,7 @@ def _effects(c: _Change, present: bool) -> list[Effect]:
     return out
 
 
-def _organization(t: str, actions: list[str], gone: _Change, made: _Change) -> list[Effect]:
+def _organization(t: str, actions: list[str], gone: Values, made: Values) -> list[Effect]:
     """An SCP, its attachment, or an account's parent; anything else of Organizations (other
     policy types) is left alone."""
     out: list[Effect] = []
@@ -293,7 +206,7 @@ def _organization(t: str, actions: list[str], gone: _Change, made: _Change) -> l
     return out
 
 
-def _resource(t: str, actions: list[str], gone: _Change, made: _Change) -> list[Effect]:
+def _resource(t: str, actions: list[str], gone: Values, made: Values) -> list[Effect]:
     """A delete undoes `before`; an update of a relation (not of an entity) too; a create or
     update makes `after` (an updated aws_iam_policy: a new default version)."""
     out: list[Effect] = []
@@ -323,7 +236,7 @@ def read_terraform(
     changes = plan.get("resource_changes") or []
     if not isinstance(changes, list):
         raise PlanError("resource_changes: expected a list")
-    config = _Config.of(plan)
+    config = Configuration.of(plan)
     planned = {
         rc.get("address", ""): (
             (rc.get("change") or {}).get("after") or (rc.get("change") or {}).get("before") or {}
@@ -350,9 +263,9 @@ def read_terraform(
             account = ORGANIZATION
         else:
             account = _account(address, before, after, config, providers, default)
-        expressions = config.expressions.get(_bare(address), {})
-        gone = _Change(address, t, before, {}, expressions, planned, account)
-        made = _Change(address, t, after, unknown, expressions, planned, account)
+        expressions = config.expressions.get(bare(address), {})
+        gone = Values(address, t, before, {}, expressions, planned, account)
+        made = Values(address, t, after, unknown, expressions, planned, account)
         if t in ORGANIZATIONS:
             effects = _organization(t, actions, gone, made)
         else:
@@ -367,7 +280,7 @@ def read_terraform(
 
 
 def _account(
-    address: str, before: dict, after: dict, config: _Config, providers: dict[str, str],
+    address: str, before: dict, after: dict, config: Configuration, providers: dict[str, str],
     default: str | None,
 ) -> str:  # fmt: skip
     """The account a change happens in: an ARN it holds, else its provider's, else
@@ -377,7 +290,7 @@ def _account(
             found = _ARN_ACCOUNT.match(str(values.get(key) or ""))
             if found:
                 return found.group(1)
-    key = config.providers.get(_bare(address), "")
+    key = config.providers.get(bare(address), "")
     for alias, account in providers.items():
         if key == alias or key.rsplit(":", 1)[-1] == alias:
             return account

@@ -213,7 +213,7 @@ def main_plan(args) -> int:
     import sys
 
     from iamdrift.baselines.yamlio import write_atomic
-    from iamdrift.changes.terraform import PlanError
+    from iamdrift.changes.references import PlanError
 
     try:
         providers = parse_providers(args.provider)

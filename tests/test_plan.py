@@ -477,3 +477,17 @@ def test_an_account_the_latest_run_could_not_read_is_read_now(world):
     assert predicted.code == 1 and ": cannot be judged:" not in predicted.stdout, predicted.stdout
     plan = json.loads(out.read_text())
     assert plan["plan"]["errors"] == {} and plan["access"]
+
+
+def test_the_comment_escapes_what_a_pull_request_wrote():
+    from iamdrift.cli.plan import PlanReport, PlanSummary, markdown
+    from iamdrift.report.results import AccountSummary
+
+    hostile = 'aws_iam_role.r["<img src=x onerror=alert(1)>`"]'
+    report = PlanReport(
+        run_id="plan-x", started="2026-12-01T00:00:00+00:00", finished="",
+        accounts=[AccountSummary(id=DEMO, name="DEMO", status="drift")],
+        plan=PlanSummary(files=["p.json"], addresses={DEMO: [hostile]}, ignored={}),
+    )  # fmt: skip
+    text = markdown(report, 1)
+    assert "<img" not in text and "&lt;img src=x" in text

@@ -17,7 +17,7 @@ The ways, as Principal Mapper judges them:
 
 >>> from iamdrift.access.principals import principals
 >>> from iamdrift.baselines.models import AccountState
->>> administrators(principals("222222222222", AccountState(), {}, None), [])
+>>> [administrator_reason(w, []) for w in principals("222222222222", AccountState(), {}, None)]
 []
 """
 
@@ -94,8 +94,3 @@ def administrator_reason(who: Who, scps: list) -> str | None:
                     "role: it can create a role that trusts it and grant that role anything"
                 )
     return None
-
-
-def administrators(found: list[Who], scps: list) -> list[str]:
-    """The ARNs of the administrators among an account's principals."""
-    return sorted(w.arn for w in found if administrator_reason(w, scps) is not None)

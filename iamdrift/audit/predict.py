@@ -15,6 +15,7 @@ from pathlib import Path
 
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
+from iamdrift.access.reach import LIVE
 from iamdrift.audit.auditor import AuditContext, Auditor, judge_account, read_account
 from iamdrift.audit.organization import (
     AccessJudgement,
@@ -35,8 +36,6 @@ from iamdrift.changes.organization import apply_structure, scope
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 from iamdrift.errors import AccountUnreadable
 
-LIVE = ("expected", "unexpected", "conditions missing")
-
 
 @dataclass
 class Basis:
@@ -48,7 +47,6 @@ class Basis:
 
 @dataclass
 class Prediction:
-    changes: dict[str, AccountChanges]
     new: list[Finding] = field(default_factory=list)  # what the change would cause
     existing: list[Finding] = field(default_factory=list)  # drift before it, still there
     resolved: list[Finding] = field(default_factory=list)  # drift it would end
@@ -58,7 +56,6 @@ class Prediction:
     gained_inside: list[LocalEdge] = field(default_factory=list)
     lost_inside: list[LocalEdge] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # account (or "access") -> why
-    basis: Basis | None = None
     after: dict[str, AccountOutcome] = field(default_factory=dict)  # the touched accounts
     access_after: AccessJudgement | None = None
 
@@ -90,10 +87,9 @@ def predict(
     changes: dict[str, AccountChanges],
     auditor: Auditor,
     part: Part | None,
-    basis: Basis | None,
 ) -> Prediction:
     """Judge the organization before and after the change (see the module's docstring)."""
-    out = Prediction(changes, basis=basis)
+    out = Prediction()
     accounts = baseline.select(None)
     # An account the latest run could not read is read now, as a run would.
     stored = {o.id: o for o in part.accounts if not o.error} if part else {}

@@ -9,7 +9,6 @@ bad input.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from pydantic import BaseModel
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.audit.auditor import Auditor
-from iamdrift.audit.predict import Prediction, predict, stored_part
+from iamdrift.audit.predict import predict, stored_part
 from iamdrift.baselines.load import Baseline, load_baselines
 from iamdrift.changes.read import read_changes
 from iamdrift.compare.findings import Finding
@@ -52,12 +51,6 @@ class PlanReport(RunReport):
     plan: PlanSummary
 
 
-@dataclass
-class PlanOutcome:
-    report: PlanReport
-    exit_code: int
-
-
 def parse_providers(values: list[str]) -> dict[str, str]:
     """`aws.prod=222222222222` -> {"aws.prod": "222222222222"}; ValueError otherwise."""
     out = {}
@@ -72,7 +65,7 @@ def parse_providers(values: list[str]) -> dict[str, str]:
 def run_plan(
     files: list[str], baselines: str, report_dir: str, providers: dict[str, str],
     account: str | None, concurrency: int = 8,
-) -> tuple[PlanOutcome, Baseline, Prediction]:  # fmt: skip
+) -> tuple[PlanReport, int, Baseline]:  # fmt: skip
     """Read the files, predict, judge. Raises PlanError (bad input) or BaselineError."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     changes, ignored = read_changes(files, providers, account)
@@ -82,7 +75,7 @@ def run_plan(
     part, basis = stored_part(run_dir.parent if run_dir else None)
     auditor = Auditor(baseline, workers=concurrency)
     try:
-        prediction = predict(baseline, changes, auditor, part, basis)
+        prediction = predict(baseline, changes, auditor, part)
     finally:
         auditor.close()
     failing, waived = apply_waivers(prediction.new, baseline.waivers, date.today())
@@ -122,7 +115,7 @@ def run_plan(
         ),
     )
     code = 1 if failing or prediction.errors else 0
-    return PlanOutcome(report, code), baseline, prediction
+    return report, code, baseline
 
 
 def terminal(report: PlanReport, code: int) -> list[str]:
@@ -157,6 +150,12 @@ def terminal(report: PlanReport, code: int) -> list[str]:
     return lines
 
 
+def c(value: object) -> str:
+    """A value from a plan, AWS or a baseline as code in a comment: escaped, since GitHub
+    renders HTML in Markdown and a for_each key in an address can hold anything."""
+    return f"<code>{e(value)}</code>"
+
+
 def markdown(report: PlanReport, code: int) -> str:
     """A pull request comment: what the change would cause, by account, the access it opens
     and closes, details folded; cut to GitHub's size with a note."""
@@ -165,7 +164,7 @@ def markdown(report: PlanReport, code: int) -> str:
         "❌ would drift from the baselines, or cannot be judged")  # fmt: skip
     out = [f"### iamdrift plan: {head}", ""]
     if p.basis:
-        out.append(f"Accounts the change does not touch are judged as of run `{p.basis}`.")
+        out.append(f"Accounts the change does not touch are judged as of run {c(p.basis)}.")
     listed = {a.id for a in report.accounts}
     out += [
         f"\n**Cannot be judged** ({e(k)}): {e(v)}" for k, v in p.errors.items() if k not in listed
@@ -175,31 +174,31 @@ def markdown(report: PlanReport, code: int) -> str:
         out += ["", f"#### Account {a.id} ({e(a.name)}): {a.status}"]
         if a.error:
             out.append(f"Cannot be judged: {e(a.error)}")
-        out += [f"- **{f.severity}** `{f.id}`: {e(f.message)}" for f in mine]
+        out += [f"- **{f.severity}** {c(f.id)}: {e(f.message)}" for f in mine]
         out.append(f"<details><summary>{len(p.addresses.get(a.id, []))} change(s)</summary>\n")
-        out += [f"- `{x}`" for x in p.addresses.get(a.id, [])]
+        out += [f"- {c(x)}" for x in p.addresses.get(a.id, [])]
         out.append("\n</details>")
     others = [f for f in report.findings if f.account not in {a.id for a in report.accounts}]
     if others:
         out += ["", "#### Across the organization"]
-        out += [f"- **{f.severity}** `{f.id}`: {e(f.message)}" for f in others]
+        out += [f"- **{f.severity}** {c(f.id)}: {e(f.message)}" for f in others]
     if p.access_gained or p.access_lost:
         out += ["", "#### Access across accounts", "", "| | principal | role |", "|---|---|---|"]
-        out += [f"| gained | `{r.principal}` | `{r.role}` |" for r in p.access_gained]
-        out += [f"| lost | `{r.principal}` | `{r.role}` |" for r in p.access_lost]
+        out += [f"| gained | {c(r.principal)} | {c(r.role)} |" for r in p.access_gained]
+        out += [f"| lost | {c(r.principal)} | {c(r.role)} |" for r in p.access_lost]
     if p.inside_gained or p.inside_lost:
         out += ["", "<details><summary>Access inside accounts</summary>\n"]
-        out += [f"- gained: `{x.principal}` → `{x.target}` ({x.kind})" for x in p.inside_gained]
-        out += [f"- lost: `{x.principal}` → `{x.target}` ({x.kind})" for x in p.inside_lost]
+        out += [f"- gained: {c(x.principal)} → {c(x.target)} ({x.kind})" for x in p.inside_gained]
+        out += [f"- lost: {c(x.principal)} → {c(x.target)} ({x.kind})" for x in p.inside_lost]
         out.append("\n</details>")
     if report.risks:
         out += ["", f"<details><summary>{len(report.risks)} risk(s) added</summary>\n"]
-        out += [f"- `{f.id}`: {e(f.message)}" for f in report.risks]
+        out += [f"- {c(f.id)}: {e(f.message)}" for f in report.risks]
         out.append("\n</details>")
     if p.existing:
         out += ["", f"<details><summary>{len(p.existing)} finding(s) already there before "
                 "this change</summary>\n"]  # fmt: skip
-        out += [f"- `{f.id}`" for f in p.existing]
+        out += [f"- {c(f.id)}" for f in p.existing]
         out.append("\n</details>")
     text = "\n".join(out) + "\n"
     if len(text) > COMMENT_LIMIT:
@@ -217,13 +216,12 @@ def main_plan(args) -> int:
 
     try:
         providers = parse_providers(args.provider)
-        outcome, baseline, _ = run_plan(
+        report, code, baseline = run_plan(
             args.files, args.baselines, args.report_dir, providers, args.account, args.concurrency
         )
     except (PlanError, ValueError) as exc:
         print(f"invalid plan: {exc}", file=sys.stderr)
         return 2
-    report, code = outcome.report, outcome.exit_code
     print("\n".join(terminal(report, code)))
     if args.markdown:
         write_atomic(Path(args.markdown), markdown(report, code))

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, computed_field, model_serializer
 
-from iamdrift.compare.aspects import remediation
+from iamdrift.compare.aspects import KINDS, remediation
 
 Change = Literal["missing", "unexpected", "changed"]
 WaiverStatus = Literal["active", "expiring", "expired", "stale", "unjudged"]
@@ -114,7 +114,7 @@ def finding(
     `expected` and `actual` are normalized, to compare; `live` is the live value as a
     baseline file writes it, which `accept` writes.
     """
-    named = where.kind not in ("access", "reach")  # edges and chains say what they are
+    named = KINDS[where.kind].file != "access"  # edges and chains say what they are
     subject = f"{where.kind.replace('_', ' ')} {where.name}" if named else ""
     text = f"{subject} {what}".strip()
     return Finding(

@@ -37,6 +37,7 @@ from iamdrift.compare.policy import normalize
 _ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
 _IAM_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(.+)$")
 UNIQUE_ID = re.compile(r"^A[A-Z0-9]{15,127}$")
+_IC_DOOR = re.compile(r":saml-provider/AWSSSO_[0-9a-f]+_DO_NOT_DELETE$")
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,9 @@ class Principal:
 
 def node_label(key: str) -> str:
     """Short and stable, without slashes: `123456789012:user:demo1`, `service:ec2...`."""
+    if key.startswith("identitycenter:"):  # identitycenter:group/NAME
+        kind, _, name = key.partition("/")
+        return f"{kind}:{name.replace('/', '%2F')}"
     match = _IAM_ARN.match(key)
     if match:
         kind, _, name = match.group(2).partition("/")
@@ -70,6 +74,9 @@ class Edge:
     role_name: str
     conditions: Canonical = field(default_factory=dict, hash=False, compare=False)
     path: tuple[str, ...] = field(default=(), hash=False, compare=False)
+    # An Identity Center assignment: declared by identity_center.yaml (True) or not (False),
+    # judged there rather than against access.yaml.
+    assigned: bool | None = field(default=None, hash=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -155,6 +162,17 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
     for s in sources:
         by_account.setdefault(s.principal.account or "", []).append(s)
     for account, proj in sorted(projections.items()):
+        signed_in = {a.role for a in proj.assigned}
+        for a in proj.assigned:
+            kind = "sso-" + a.principal.split(":", 1)[1].split("/", 1)[0]
+            node = nodes.setdefault(a.principal, Principal(a.principal, kind))
+            name = a.role.rsplit("/", 1)[-1]
+            why = (
+                f"Identity Center assigns {node.key.split(':', 1)[1]} permission set "
+                f"{a.permission_set} in {account}"
+            )
+            edge = Edge(node, a.role, account, name, path=(why,), assigned=a.declared)
+            edges[edge.id] = edge
         for role in proj.roles:
             allows = [
                 (i, s)
@@ -167,6 +185,8 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
             for i, stmt in allows:
                 for kind, values in stmt["Principal"].items():
                     for value in values:
+                        if role.arn in signed_in and _IC_DOOR.search(value):
+                            continue  # Identity Center's SAML provider: its assignments say who
                         node = _external(value, kind, audited)
                         if node is not None:
                             nodes[node.key] = node
@@ -340,6 +360,9 @@ def diff_access(
             rows.append(AccessRow.of(edge, "expected"))
     for key, edge in sorted(live.items()):
         if key in wanted:
+            continue
+        if edge.assigned is not None:  # identity_center.yaml judges it
+            rows.append(AccessRow.of(edge, "expected" if edge.assigned else "unexpected"))
             continue
         rows.append(AccessRow.of(edge, "unexpected"))
         if expected.exclusive:

@@ -82,6 +82,16 @@ class LocalEdge(_Compact):
     conditions: dict[str, Any] = {}
 
 
+class AssignedEdge(_Compact):
+    """An Identity Center assignment in this account: its principal (`identitycenter:group/
+    NAME` or `identitycenter:user/NAME`) signs in to the role provisioned for the set."""
+
+    principal: str
+    role: str  # the AWSReservedSSO_ role's ARN
+    permission_set: str
+    declared: bool  # identity_center.yaml declares the assignment
+
+
 class AccountProjection(_Compact):
     account: str
     roles: list[TrustingRole] = []
@@ -89,6 +99,7 @@ class AccountProjection(_Compact):
     policies: dict[str, list[dict[str, Any]]] = {}  # the AssumeRole statements of each policy
     administrators: list[str] = []  # ARNs of the principals that can do anything here
     local: list[LocalEdge] = []  # the ways in inside the account, for reachability
+    assigned: list[AssignedEdge] = []  # Identity Center's ways in
 
 
 def arn_of(account: str, kind: str, path: str, name: str) -> str:

@@ -18,14 +18,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.local import local_edges
-from iamdrift.access.projection import aws_policies_attached, project
+from iamdrift.access.projection import AssignedEdge, aws_policies_attached, project
 from iamdrift.access.risks import find_risks
+from iamdrift.audit.identity_center import (
+    IdentityCenterContext,
+    identity_center_context,
+    judge_assignments,
+)
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.aws.hub import Hub
 from iamdrift.aws.iam import collect_account
+from iamdrift.baselines.identity_center import AccountAssignments
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.diff import Selection, compared, diff_account
+from iamdrift.compare.findings import sort_findings
+from iamdrift.compare.identity_center import is_reserved
 from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text
 
 DEFAULT_ACCOUNT_TIMEOUT = 180.0
@@ -71,6 +79,7 @@ class AuditContext:
     org: OrgContext
     third_parties: dict[str, str] = field(default_factory=dict)
     selection: Selection | None = None
+    identity_center: IdentityCenterContext | None = None
 
 
 def audit_account(
@@ -86,18 +95,36 @@ def audit_account(
         state = read_account(hub, acct, deadline)
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
-    outcome = judge_account(hub, acct, state, context())
+    ctx = context()
+    assigned = None
+    if ctx.identity_center is not None and ctx.identity_center.read is not None:
+        try:
+            assigned = hub.assignments(ctx.identity_center.read, acct.id)
+        except (ClientError, BotoCoreError, LookupError) as exc:
+            why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
+            error = f"account {acct.label}: Identity Center's assignments could not be read: {why}"
+            return AccountOutcome(id=acct.id, name=acct.name, error=error)
+    outcome = judge_account(hub, acct, state, ctx, assigned)
     outcome.seconds = round(time.monotonic() - began, 3)
     return outcome
 
 
 def judge_account(
-    hub: Hub, acct: AccountBaseline, state: AccountState, ctx: AuditContext
+    hub: Hub,
+    acct: AccountBaseline,
+    state: AccountState,
+    ctx: AuditContext,
+    assigned: AccountAssignments | None = None,
 ) -> AccountOutcome:
     """Compare, judge and project one account's state, read or predicted (the bodies of the
-    AWS managed policies it attaches are read through the hub, once per run)."""
+    AWS managed policies it attaches are read through the hub, once per run), and what
+    Identity Center assigns in it (`assigned`, when identity_center.yaml asks for it)."""
     expected = acct.expected
     names = compared(expected, state, acct.ignore, ctx.selection, acct.id)
+    if ctx.identity_center is not None:  # its roles are judged against their sets instead
+        names["roles"] = [
+            n for n in names["roles"] if n not in state.roles or not is_reserved(state.roles[n])
+        ]
     findings = diff_account(acct.id, expected, state, acct.ignore, acct.label, ctx.selection, names)
     checked = {kind: len(kind_names) for kind, kind_names in names.items()}
     outcome = AccountOutcome(id=acct.id, name=acct.name, findings=findings, checked=checked)
@@ -106,8 +133,12 @@ def judge_account(
         risks = find_risks(acct.id, state, ctx.org, ctx.third_parties, bodies)
         outcome.risks = [r for r in risks if ctx.selection is None or ctx.selection.has(r)]
         admins, local = local_edges(acct.id, state, bodies, ctx.org)
+        sso: list[AssignedEdge] = []
+        if ctx.identity_center is not None and assigned is not None:
+            found, sso = judge_assignments(acct, state, ctx.identity_center, assigned, admins)
+            outcome.findings = sort_findings([*outcome.findings, *found])
         outcome.projection = project(acct.id, state, bodies).model_copy(
-            update={"administrators": admins, "local": local}
+            update={"administrators": admins, "local": local, "assigned": sso}
         )
     except (ClientError, BotoCoreError) as exc:
         outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"
@@ -204,11 +235,30 @@ class Auditor:
                         org_id=hub.organization_id(),
                         ids=structure.ids if structure else {},
                     )
+                    self._read_identity_center(hub, self._org)
                 except (ClientError, BotoCoreError) as exc:
                     self._org = OrganizationRead(error=aws_error_text(exc))
                 except RuntimeError as exc:
                     self._org = OrganizationRead(error=str(exc))
             return self._org
+
+    def _read_identity_center(self, hub: Hub, org: OrganizationRead) -> None:
+        """Identity Center, when identity_center.yaml asks for it; unreadable is an error."""
+        declared = self.baseline.identity_center
+        if declared is None:
+            return
+        try:
+            org.identity_center = hub.identity_center(declared.instance, declared.region)
+            if org.identity_center is None:
+                org.identity_center_error = (
+                    "identity_center.yaml exists but the hub sees no Identity Center instance "
+                    "(run from the management account or its delegated administrator, in the "
+                    "instance's region: `region:` in identity_center.yaml)"
+                )
+        except (ClientError, BotoCoreError) as exc:
+            org.identity_center_error = aws_error_text(exc)
+        except LookupError as exc:
+            org.identity_center_error = str(exc)
 
     def organization_read(self) -> OrganizationRead | None:
         """The organization if it has been read already (no call made)."""
@@ -227,6 +277,7 @@ class Auditor:
                 ),
                 access.third_parties if access else {},
                 self.selection,
+                identity_center_context(self.baseline, org),
             )
         return self._ctx
 

@@ -77,6 +77,9 @@ def judge_access(
         )
     if org.error:
         return AccessJudgement(error=f"the access graph could not be built: {org.error}")
+    if baseline.identity_center is not None and org.identity_center is None:
+        why = org.identity_center_error or "Identity Center was not read"
+        return AccessJudgement(error=f"the access graph lacks Identity Center: {why}")
     if baseline.access is None:
         return AccessJudgement()
     ctx = org_context(baseline, org)

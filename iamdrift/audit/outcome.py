@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ValidationError
 
 from iamdrift.access.projection import AccountProjection
+from iamdrift.baselines.identity_center import IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import Structure
 from iamdrift.baselines.yamlio import write_atomic
@@ -65,6 +66,8 @@ class OrganizationRead(BaseModel):
     error: str | None = None
     org_id: str | None = None  # decides aws:PrincipalOrgID for the organization's principals
     ids: dict[str, str] = {}  # Organizations' ids of root, OUs and SCPs: what plans name
+    identity_center: IdentityCenterRead | None = None  # when identity_center.yaml exists
+    identity_center_error: str | None = None
 
 
 class Part(BaseModel):

@@ -9,8 +9,10 @@ import time
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.aws.iam import decode_document
+from iamdrift.aws.identity_center import read_account_assignments, read_identity_center
 from iamdrift.aws.organizations import collect_structure
 from iamdrift.aws.session import Clients, session_name
+from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline
 from iamdrift.baselines.models import Structure
 from iamdrift.compare.policy import Canonical, normalize
@@ -32,6 +34,7 @@ class Hub:
         self._fetching = threading.Lock()
         self._bodies: dict[str, Canonical] = {}
         self._structure: tuple[str | None, Structure | None] | None = None
+        self._sso_region: str | None = None
 
     def account(self) -> str:
         with self._lock:
@@ -86,6 +89,25 @@ class Hub:
                 account = self._account or self.clients.hub("sts").get_caller_identity()["Account"]
                 self._structure = collect_structure(self.clients.hub("organizations"), account)
             return self._structure
+
+    def identity_center(
+        self, instance: str | None = None, region: str | None = None
+    ) -> IdentityCenterRead | None:
+        """Identity Center's permission sets and identity store, read once by the caller
+        (the hub must be the management account or Identity Center's delegated
+        administrator); None when the hub sees no instance."""
+        self._sso_region = region
+        return read_identity_center(
+            self.clients.hub("sso-admin", region), self.clients.hub("identitystore", region),
+            instance,
+        )  # fmt: skip
+
+    def assignments(self, ic: IdentityCenterRead, account: str) -> AccountAssignments:
+        """Who Identity Center assigns what in one account (hub credentials, not the
+        account's role: Identity Center answers for every account)."""
+        return read_account_assignments(
+            self.clients.hub("sso-admin", self._sso_region), ic, account
+        )
 
 
 def _past(deadline: float, account: str):

@@ -81,11 +81,15 @@ class Clients:
         self._hub: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def hub(self, service: str):
+    def hub(self, service: str, region: str | None = None):
+        """The hub's client for a service (in `region`, else the session's)."""
         with self._lock:
-            if service not in self._hub:
-                self._hub[service] = self.core.create_client(service, config=self.config)
-            return self._hub[service]
+            key = f"{service}@{region}" if region else service
+            if key not in self._hub:
+                self._hub[key] = self.core.create_client(
+                    service, region_name=region, config=self.config
+                )
+            return self._hub[key]
 
     def assumed(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from iamdrift.baselines.identity_center import IdentityCenterFile
 from iamdrift.baselines.models import (
     PARTITION,
     AccessFile,
@@ -44,6 +45,7 @@ ACCESS_FILE = "access.yaml"
 ACCOUNTS_DIR = "accounts"
 STRUCTURE_FILE = "structure.yaml"
 WAIVERS_FILE = "waivers.yaml"
+IDENTITY_CENTER_FILE = "identity_center.yaml"
 _PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
 
 
@@ -96,6 +98,7 @@ class Baseline:
     access: AccessFile | None = None  # access.yaml: expected cross-account edges
     structure: Structure | None = None  # structure.yaml: members, OUs, SCPs
     waivers: list[Waiver] = field(default_factory=list)  # waivers.yaml
+    identity_center: IdentityCenterFile | None = None  # identity_center.yaml
 
     def select(self, ids: list[str] | None) -> list[AccountBaseline]:
         """Accounts in id order, limited to `ids` when given (unknown ids are an error)."""
@@ -271,38 +274,78 @@ def _load(root: Path, only: set[str] | None = None) -> Baseline:
                 f"no account baseline declares the management account {management}",
             )
         )
-    access_lines = None
+    lines_of: dict[str, tuple[Any, dict]] = {}
     for name, model, attr in (
         (ACCESS_FILE, AccessFile, "access"),
         (STRUCTURE_FILE, Structure, "structure"),
         (WAIVERS_FILE, WaiverFile, "waivers"),
+        (IDENTITY_CENTER_FILE, IdentityCenterFile, "identity_center"),
     ):
         if (root / name).exists():
             loaded = _load_model(root / name, model, problems)
             if loaded:
                 setattr(baseline, attr, loaded[0])
-                access_lines = loaded[1:] if attr == "access" else access_lines
-    if baseline.access is not None and access_lines is not None:
-        problems += _check_rules(str(root / ACCESS_FILE), baseline, *access_lines)
+                lines_of[attr] = loaded[1:]
+    if baseline.access is not None and "access" in lines_of:
+        problems += _check_rules(str(root / ACCESS_FILE), baseline, *lines_of["access"])
+    if baseline.identity_center is not None and "identity_center" in lines_of:
+        where = str(root / IDENTITY_CENTER_FILE)
+        problems += _check_assignments(where, baseline, *lines_of["identity_center"])
     baseline.waivers = baseline.waivers.waivers if isinstance(baseline.waivers, WaiverFile) else []
     if problems:
         raise BaselineError(sorted(set(problems)))
     return baseline
 
 
-def _check_rules(filename: str, baseline: Baseline, raw: Any, lines: dict) -> list[Problem]:
-    """Every account and OU a reachability rule names must be known: a typo would make the
-    rule hold for nothing, and so always pass."""
-    assert baseline.access is not None
+def _known(baseline: Baseline) -> tuple[set[str], set[str]]:
+    """(account ids and names of the baselines, OU paths of structure.yaml and above them)."""
     accounts = {a.id for a in baseline.accounts.values()} | {
         a.name for a in baseline.accounts.values()
     }
-    accounts |= set(baseline.access.third_parties)
     ous: set[str] = set()
     if baseline.structure is not None:
         for member in baseline.structure.accounts.values():
             parts = member.ou.split("/")
             ous |= {"/".join(parts[: i + 1]) for i in range(len(parts))}
+    return accounts, ous
+
+
+def _check_assignments(filename: str, baseline: Baseline, raw: Any, lines: dict) -> list[Problem]:
+    """Every permission set, account and OU an assignment names must be declared: a typo
+    would declare an assignment nobody has, and miss the one somebody has."""
+    assert baseline.identity_center is not None
+    accounts, ous = _known(baseline)
+    sets = set(baseline.identity_center.permission_sets)
+    problems = []
+
+    def problem(path: tuple, expected: str, got: str) -> None:
+        line, key = line_for(lines, raw, path)
+        problems.append(Problem(filename, line, key, f"expected {expected}, got {got!r}"))
+
+    for i, a in enumerate(baseline.identity_center.assignments):
+        if a.permission_set not in sets:
+            known = ", ".join(sorted(sets)) or "none declared"
+            problem(("assignments", i, "permission_set"), f"a permission set of "
+                    f"permission_sets ({known})", a.permission_set)  # fmt: skip
+        for j, acct in enumerate(a.accounts):
+            if acct not in accounts:
+                known = ", ".join(sorted(accounts)) or "none"
+                problem(("assignments", i, "accounts", j),
+                        f"an account id or name of the baselines ({known})", acct)  # fmt: skip
+        for j, ou in enumerate(a.ous):
+            if ou not in ous:
+                known = ", ".join(sorted(ous)) or "structure.yaml declares none"
+                problem(("assignments", i, "ous", j), f"an OU path of structure.yaml ({known})",
+                        ou)  # fmt: skip
+    return problems
+
+
+def _check_rules(filename: str, baseline: Baseline, raw: Any, lines: dict) -> list[Problem]:
+    """Every account and OU a reachability rule names must be known: a typo would make the
+    rule hold for nothing, and so always pass."""
+    assert baseline.access is not None
+    accounts, ous = _known(baseline)
+    accounts |= set(baseline.access.third_parties)
     problems = []
     for i, rule in enumerate(baseline.access.rules):
         kind = "forbid" if rule.forbid is not None else "only"

@@ -59,6 +59,9 @@ def moto_server() -> Iterator[str]:
         {k: v for k, v in every.items() if k in EMULATED_MANAGED_POLICIES}
     )
 
+    from iamdrift.cli import emulator_sso
+
+    emulator_sso.install()  # Identity Center's provisioning, which moto lacks
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -170,4 +173,66 @@ def build_seed_organization(emu: Emulator) -> dict[str, str]:
             AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:user/{user}")),
         )
         member_iam.attach_role_policy(RoleName=role, PolicyArn=READ_ONLY)
+    build_identity_center(emu, [DEMO, ACCOUNT_B])
     return {"Management": MANAGEMENT, **members}
+
+
+def identity_center(emu: Emulator) -> tuple[str, str]:
+    """(instance ARN, identity store id) of the organization's Identity Center."""
+    found = emu.client("sso-admin").list_instances()["Instances"][0]
+    return found["InstanceArn"], found["IdentityStoreId"]
+
+
+def ic_group(emu: Emulator, name: str, members: list[str] = ()) -> str:
+    """Create an Identity Center group (and its users, as needed); its id."""
+    _, store = identity_center(emu)
+    ids = emu.client("identitystore")
+    group = ids.create_group(IdentityStoreId=store, DisplayName=name)["GroupId"]
+    for user in members:
+        try:
+            uid = ids.create_user(
+                IdentityStoreId=store, UserName=user, DisplayName=user,
+                Name={"GivenName": user, "FamilyName": "Example"},
+            )["UserId"]  # fmt: skip
+        except ids.exceptions.ConflictException:
+            uid = ids.get_user_id(
+                IdentityStoreId=store,
+                AlternateIdentifier={
+                    "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": user}
+                },
+            )["UserId"]
+        ids.create_group_membership(IdentityStoreId=store, GroupId=group, MemberId={"UserId": uid})
+    return group
+
+
+def permission_set(emu: Emulator, name: str, managed: list[str], duration: str = "PT1H") -> str:
+    """Create a permission set with these AWS managed policies; its ARN."""
+    instance, _ = identity_center(emu)
+    sso = emu.client("sso-admin")
+    arn = sso.create_permission_set(InstanceArn=instance, Name=name, SessionDuration=duration)[
+        "PermissionSet"
+    ]["PermissionSetArn"]
+    for policy in managed:
+        sso.attach_managed_policy_to_permission_set(
+            InstanceArn=instance, PermissionSetArn=arn, ManagedPolicyArn=policy
+        )
+    return arn
+
+
+def assign(emu: Emulator, set_arn: str, principal: str, accounts: list[str], kind="GROUP") -> None:
+    """Assign a permission set to a group (or user) in these accounts (provisions it)."""
+    instance, _ = identity_center(emu)
+    sso = emu.client("sso-admin")
+    for account in accounts:
+        sso.create_account_assignment(
+            InstanceArn=instance, TargetId=account, TargetType="AWS_ACCOUNT",
+            PermissionSetArn=set_arn, PrincipalType=kind, PrincipalId=principal,
+        )  # fmt: skip
+
+
+def build_identity_center(emu: Emulator, members: list[str]) -> None:
+    """SecurityAuditors read-only on every member; PlatformAdmins administrator on DEMO."""
+    read_only = permission_set(emu, "SecurityAudit", [READ_ONLY])
+    admin = permission_set(emu, "AdministratorAccess", [ADMIN], "PT8H")
+    assign(emu, read_only, ic_group(emu, "SecurityAuditors", ["alice"]), members)
+    assign(emu, admin, ic_group(emu, "PlatformAdmins", ["bob"]), [DEMO])

@@ -22,9 +22,15 @@ from iamdrift.access.graph import build_graph
 from iamdrift.access.projection import AccountProjection, aws_policies_attached, project
 from iamdrift.audit.auditor import read_account, tune_collector
 from iamdrift.aws.hub import Hub
+from iamdrift.baselines.identity_center import (
+    AccountAssignments,
+    IdentityCenterFile,
+    IdentityCenterRead,
+)
 from iamdrift.baselines.load import (
     ACCESS_FILE,
     ACCOUNTS_DIR,
+    IDENTITY_CENTER_FILE,
     ORGANIZATION_FILE,
     STRUCTURE_FILE,
     AccountBaseline,
@@ -43,6 +49,7 @@ from iamdrift.baselines.models import (
 )
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
 from iamdrift.compare.diff import diff_account, is_ignored, wider_versions
+from iamdrift.compare.identity_center import is_reserved
 from iamdrift.errors import AccountUnreadable, aws_error_text
 
 
@@ -78,6 +85,16 @@ def take_snapshot(
     members = {a: m.name for a, m in structure.accounts.items()} if structure else None
     org = existing.organization if existing else None
     result = SnapshotResult()
+    declared = existing.identity_center if existing else None
+    try:
+        ic = hub.identity_center(
+            declared.instance if declared else None, declared.region if declared else None
+        )
+    except (ClientError, BotoCoreError, LookupError) as exc:
+        ic = None
+        if declared is not None:  # asked for, so unreadable is an error; else not in use here
+            reason = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
+            result.errors.append(AccountUnreadable("hub", None, f"Identity Center: {reason}"))
     if org is None and members is not None:
         org = OrganizationFile(management_account=hub_account)
         text = (
@@ -96,10 +113,15 @@ def take_snapshot(
 
     targets = _targets(root, existing, org, members or {}, hub_account, only)
     projections: dict[str, AccountProjection] = {}
-    for acct, state in _read_all(hub, targets, concurrency):
-        if isinstance(state, AccountUnreadable):
-            result.errors.append(state)
+    assigned: dict[str, AccountAssignments] = {}
+    for acct, read in _read_all(hub, targets, concurrency, ic):
+        if isinstance(read, AccountUnreadable):
+            result.errors.append(read)
             continue
+        state, assigned[acct.id] = read
+        if ic is not None:  # Identity Center's roles are declared by their permission sets
+            kept = {n: r for n, r in state.roles.items() if not is_reserved(r)}
+            state = state.model_copy(update={"roles": kept})
         path = Path(acct.file)
         write_atomic(path, _account_yaml(acct, state, _member_defaults(existing, acct), existing))
         result.written.append(path)
@@ -112,6 +134,9 @@ def take_snapshot(
     result.written.sort()
     if not result.errors and not only:
         result.written += _organization_files(root, hub_account, structure, existing, projections)
+        if ic is not None:
+            write_atomic(root / IDENTITY_CENTER_FILE, identity_center_yaml(ic, assigned, declared))
+            result.written.append(root / IDENTITY_CENTER_FILE)
     return result
 
 
@@ -169,27 +194,69 @@ def _organization_files(
 
 
 def _read_all(
-    hub: Hub, targets: list[AccountBaseline], concurrency: int
-) -> Iterator[tuple[AccountBaseline, AccountState | AccountUnreadable]]:
+    hub: Hub, targets: list[AccountBaseline], concurrency: int, ic: IdentityCenterRead | None
+) -> Iterator[tuple[AccountBaseline, Read | AccountUnreadable]]:
     """Accounts as they are read, at most `concurrency` at once and as many waiting to be
     written, so no more than that many states are ever held."""
     todo = iter(targets)
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        running = {pool.submit(_read, hub, t): t for t in itertools.islice(todo, 2 * concurrency)}
+        running = {
+            pool.submit(_read, hub, t, ic): t for t in itertools.islice(todo, 2 * concurrency)
+        }
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 yield running.pop(future), future.result()
                 nxt = next(todo, None)
                 if nxt is not None:
-                    running[pool.submit(_read, hub, nxt)] = nxt
+                    running[pool.submit(_read, hub, nxt, ic)] = nxt
 
 
-def _read(hub: Hub, acct: AccountBaseline) -> AccountState | AccountUnreadable:
+Read = tuple[AccountState, AccountAssignments]
+
+
+def _read(
+    hub: Hub, acct: AccountBaseline, ic: IdentityCenterRead | None
+) -> Read | AccountUnreadable:
     try:
-        return read_account(hub, acct)
+        state = read_account(hub, acct)
     except AccountUnreadable as exc:
         return exc
+    try:
+        return state, hub.assignments(ic, acct.id) if ic else AccountAssignments()
+    except (ClientError, BotoCoreError, LookupError) as exc:
+        why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
+        return AccountUnreadable(acct.id, None, f"Identity Center's assignments: {why}")
+
+
+def identity_center_yaml(
+    ic: IdentityCenterRead,
+    assigned: dict[str, AccountAssignments],
+    declared: IdentityCenterFile | None,
+) -> str:
+    """identity_center.yaml from the live instance: every set, every assignment (by principal
+    and set, with its accounts), and the members of every group that holds one."""
+    accounts: dict[tuple[str, str], list[str]] = {}
+    for account, here in sorted(assigned.items()):
+        for a in here.assignments:
+            accounts.setdefault((a.principal, a.permission_set), []).append(account)
+    holders = {p.split(":", 1)[1] for p, _ in accounts if p.startswith("group:")}
+    doc: dict[str, Any] = {"instance": ic.instance}
+    if declared is not None and declared.region:
+        doc["region"] = declared.region
+    doc["permission_sets"] = {n: as_baseline(p) for n, p in sorted(ic.permission_sets.items())}
+    doc["groups"] = {
+        n: {"members": g.members} for n, g in sorted(ic.groups.items()) if n in holders
+    }
+    doc["assignments"] = [
+        {principal.split(":", 1)[0]: principal.split(":", 1)[1], "permission_set": s,
+         "accounts": ids}
+        for (principal, s), ids in sorted(accounts.items())
+    ]  # fmt: skip
+    header = (
+        "# Written by `runner.py snapshot` from IAM Identity Center. Review before committing.\n"
+    )
+    return header + dump_yaml(doc)
 
 
 def _slug(name: str) -> str:

@@ -26,6 +26,7 @@ class Accept(Enum):
     VALUE = "value"  # set the value at the key path (delete it when nothing is live)
     ENTRY = "entry"  # add the live entry at the key path, or delete it when it is gone
     EDGE = "edge"  # add, replace or drop the edge in access.yaml's list
+    ASSIGNMENT = "assignment"  # add or drop the account in identity_center.yaml's assignment
     ACCOUNT_FILE = "account file"  # the account left: its baseline file goes
     REFUSED = "refused"  # not drift: `refusal` says what to do instead
 
@@ -35,7 +36,8 @@ class Kind:
     """A resource type findings are about."""
 
     name: str  # user, group, role, policy, account, scp, access
-    file: str  # the baseline file that declares it: account, structure, access, organization
+    file: str  # the file that declares it: account, structure, access, organization,
+    # identity_center
     section: str  # its section in that file (`roles`), "" where it has none
     cloudformation: str  # the resource type OCSF and SARIF readers know
 
@@ -46,6 +48,8 @@ class Kind:
             return f"arn:aws:iam::{account}:role/{name.rsplit(':', 1)[-1]}"
         if self.name == "reach":  # PRINCIPAL->TARGET: the target account is the resource
             return f"arn:aws:iam::{account}:root"
+        if self.file == "identity_center":
+            return f"identitycenter:{account}:{self.name}/{name}"
         return f"{self.name}/{name}"
 
 
@@ -60,6 +64,9 @@ KINDS: dict[str, Kind] = {
         Kind("scp", "structure", "service_control_policies", "AWS::Organizations::Policy"),
         Kind("access", "access", "edges", "AWS::IAM::Role"),
         Kind("reach", "access", "rules", "AWS::IAM::Role"),
+        Kind("permission_set", "identity_center", "permission_sets", "AWS::SSO::PermissionSet"),
+        Kind("assignment", "identity_center", "assignments", "AWS::SSO::Assignment"),
+        Kind("sso_group", "identity_center", "groups", "AWS::IdentityStore::Group"),
     )
 }
 ENTITY = ("user", "group", "role", "policy")  # kinds with a section in an account's file
@@ -116,6 +123,24 @@ _EDGE_FIX = (
     "names both), or declare the edge in access.yaml"
 )
 _BACK = "change it back to what the baseline declares"
+_SSO = "aws sso-admin"
+
+
+def _set_fix(r: Ref) -> str:
+    return (
+        f"change permission set {r.name} back with `{_SSO}` (put-inline-policy-to-permission-set"
+        ", attach-/detach-managed-policy-..., update-permission-set), then "
+        f"`{_SSO} provision-permission-set --target-type ALL_PROVISIONED_ACCOUNTS`"
+    )
+
+
+def _assignment_fix(r: Ref) -> str:
+    verb = "delete" if r.change == "unexpected" else "create"
+    return (
+        f"`{_SSO} {verb}-account-assignment --target-id {r.account} --target-type AWS_ACCOUNT` "
+        f"for {r.name} (SET:group|user:NAME)"
+    )
+
 
 ASPECTS: tuple[Aspect, ...] = (
     Aspect("existence", ENTITY, "existence", "an entity nobody declared", _existence_fix,
@@ -172,6 +197,35 @@ ASPECTS: tuple[Aspect, ...] = (
            lambda r: _EDGE_FIX, Accept.EDGE),
     Aspect("conditions", ("access",), "edge conditions",
            "the conditions access.yaml requires are gone", lambda r: _EDGE_FIX, Accept.EDGE),
+    Aspect("existence", ("permission_set",), "permission set",
+           "a permission set nobody declared", _set_fix, Accept.ENTRY),
+    *(Aspect(family, ("permission_set",), family.replace("_", " "), widening, _set_fix,
+             path=(family,))
+      for family, widening in (
+          ("inline_policy", "a session may do more"),
+          ("managed_policies", "more policies attached"),
+          ("customer_managed_policies", "more policies referenced"),
+          ("permissions_boundary", "the ceiling on permissions lifted"),
+          ("session_duration", "sessions last longer"))),
+    Aspect("provisioned", ("permission_set",), "provisioned role",
+           "the role in the account grants more than its set", lambda r:
+           f"provision the set again (`{_SSO} provision-permission-set --target-id "
+           f"{r.account}`), which puts the role back, and find who changed the role",
+           Accept.REFUSED, path=(), refusal="is a role changed outside Identity Center: "
+           "provision the set again (or waive it in waivers.yaml for a while)"),
+    Aspect("outdated", ("permission_set",), "provisioning pending",
+           "the account still has the set's previous version", lambda r:
+           f"`{_SSO} provision-permission-set --target-type AWS_ACCOUNT --target-id "
+           f"{r.account}` for {r.name}", Accept.REFUSED, path=(),
+           refusal="is a set not provisioned again: provision it (or waive it for a while)"),
+    Aspect("existence", ("assignment",), "assignment",
+           "a principal may sign in to the account with a set", _assignment_fix,
+           Accept.ASSIGNMENT),
+    Aspect("members", ("sso_group",), "group members",
+           "more people sign in with the group's sets", lambda r:
+           f"`aws identitystore delete-group-membership` for each member added to {r.name}",
+           path=("members",)),
+    Aspect("existence", ("sso_group",), "group", "none", lambda r: _BACK, Accept.ENTRY),
     Aspect("unknown", (*ENTITY, "account"), "value known only after apply",
            "what it grants cannot be told before apply",
            lambda r: "make the value known at plan time (a literal, or a data source), or "
@@ -213,6 +267,8 @@ def location(account: str, kind: str, name: str, aspect: str) -> tuple[str, tupl
         return "access", ("edges",)
     if kind == "reach":
         return "access", ("rules",)
+    if kind == "assignment":
+        return "identity_center", ("assignments",)
     if kind == "account" and a.family == "existence":
         return "organization", ()
     risk_at = "trust_policy" if kind == "role" else "inline_policies"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
 
+from iamdrift.baselines.identity_center import seconds
 from iamdrift.baselines.models import (
     ENTITY_KINDS,
     AccountState,
@@ -31,6 +32,9 @@ _LABELS = {
     "trust_policy": "trust policy",
     "document": "policy document",
     "path": "path",
+    "session_duration": "session duration",
+    "customer_managed_policies": "customer managed policy references",
+    "inline_policy": "inline policy",
 }
 
 # Severity of an entity that should not exist / that is gone.
@@ -39,6 +43,7 @@ _UNEXPECTED: dict[str, Severity] = {
     "role": "high",
     "group": "medium",
     "policy": "medium",
+    "permission_set": "high",
 }
 
 
@@ -110,10 +115,21 @@ def diff_account(
     return sort_findings(ctx.findings)
 
 
+def diff_entity(
+    where: Place, kind: str, want: StrictModel | None, have: StrictModel | None
+) -> list[Finding]:
+    """The differences of one entity outside an account's file (a permission set), by the
+    same rules as an account's entities."""
+    ctx = _Context(where.account, where.context, where.context)
+    ctx.entity(kind, where.name, want, have)
+    return ctx.findings
+
+
 class _Context:
-    def __init__(self, account: str, label: str):
+    def __init__(self, account: str, label: str, context: str | None = None):
         self.account = account
         self.label = label
+        self.context = context or f"Account {label}"
         self.findings: list[Finding] = []
 
     def add(
@@ -128,7 +144,7 @@ class _Context:
         what: str,
         live: Any = None,
     ) -> None:
-        where = Place(self.account, kind, name, f"Account {self.label}")
+        where = Place(self.account, kind, name, self.context)
         self.findings.append(finding(where, aspect, change, severity, what, expected, actual, live))  # type: ignore[arg-type]
 
     def entity(self, kind: str, name: str, want: StrictModel | None, have: StrictModel | None):
@@ -170,7 +186,7 @@ class _Context:
                 self.dormant(name, have.document, w, h)  # type: ignore[attr-defined]
             elif field == "inline_policies":
                 self.inline(kind, name, w, h)
-            elif isinstance(w, PolicyDocument):
+            elif isinstance(w, PolicyDocument) or isinstance(h, PolicyDocument):
                 self.policy(kind, name, field, w, h)
             elif isinstance(w, list):
                 self.members(kind, name, field, w, h)
@@ -277,6 +293,8 @@ class _Context:
             severity: Severity = "high" if have is None else ("low" if want is None else "medium")
         elif aspect == "max_session_duration":
             severity = "medium" if have > want else "low"
+        elif aspect == "session_duration":  # ISO 8601 (`PT8H`), as Identity Center keeps it
+            severity = "medium" if seconds(have) > seconds(want) else "low"
         else:
             severity = "low"
         change = "missing" if have is None else ("unexpected" if want is None else "changed")
@@ -299,7 +317,7 @@ def _show(value: Any) -> str:
 
 def _dump(entity: StrictModel) -> dict[str, Any]:
     data = entity.model_dump(exclude_none=True)
-    for key in ("trust_policy", "document"):
+    for key in ("trust_policy", "document", "inline_policy"):
         if key in data:
             data[key] = normalize(getattr(entity, key))
     if "inline_policies" in data:

@@ -208,6 +208,23 @@ def access(request: pytest.FixtureRequest) -> Check:
     return _check(request, judged.findings, "cross-account access")
 
 
+@pytest.fixture
+def identity_center(request: pytest.FixtureRequest) -> Check:
+    """IAM Identity Center against identity_center.yaml: permission sets, group members, and
+    in every account who is assigned which set and whether its role matches the set."""
+    session = session_of(request.config)
+    session.begin(request)
+    outcomes = session.wait_for_all()
+    unread = sorted(o.id for o in outcomes.values() if o.error)
+    if unread:
+        _error(request, f"Identity Center needs every account; these could not be read: "
+               f"{', '.join(unread)}", own=False)  # fmt: skip
+    findings, error = session.identity_center_findings(outcomes)
+    if error:
+        _error(request, error)
+    return _check(request, findings, "Identity Center")
+
+
 def _error(request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoReturn:
     """Error the test (in setup, so pytest reports ERROR, never a pass).
 

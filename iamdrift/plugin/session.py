@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from iamdrift.audit.auditor import Auditor
+from iamdrift.audit.identity_center import identity_center_findings
 from iamdrift.audit.organization import (
     AccessJudgement,
     judge_access,
@@ -210,6 +211,11 @@ class Session:
 
     def organization_findings(self) -> tuple[list[Finding], str | None]:
         return organization_findings(self.baseline, self.organization())
+
+    def identity_center_findings(
+        self, outcomes: Mapping[str, AccountOutcome]
+    ) -> tuple[list[Finding], str | None]:
+        return identity_center_findings(self.baseline, self.organization(), outcomes)
 
     def access_judgement(self, outcomes: Mapping[str, AccountOutcome]) -> AccessJudgement:
         return judge_access(self.baseline, self.organization(), self.selected(), outcomes)

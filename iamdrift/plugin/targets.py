@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from iamdrift.baselines.load import Baseline
 
 KINDS = ("users", "groups", "roles", "policies")
-CHECKS = (*KINDS, "risks", "organization", "access")
+CHECKS = (*KINDS, "risks", "organization", "access", "identity_center")
 
 
 @dataclass(frozen=True)
@@ -59,5 +59,7 @@ def targets(
         wanted = org is not None and (org.discover_accounts or baseline.structure is not None)
         return [Target(management, check, check)] if management and wanted else []
     if check == "access" and baseline.access is not None:
+        return [Target(management or min(baseline.accounts), check, check)]
+    if check == "identity_center" and baseline.identity_center is not None:
         return [Target(management or min(baseline.accounts), check, check)]
     return []

@@ -1,0 +1,136 @@
+"""`identity_center.yaml`: IAM Identity Center's permission sets, who is assigned which set
+in which accounts, and the members of the groups that matter. Live Identity Center is read
+into the same models.
+
+>>> Assignment(group="PlatformAdmins", permission_set="Admin", accounts=["DEMO"]).principal
+'group:PlatformAdmins'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, PrivateAttr, StringConstraints, model_validator
+
+from iamdrift.baselines.models import (
+    IdentityPolicy,
+    OuPath,
+    PolicyArn,
+    StrictModel,
+)
+
+# IAM Identity Center's own limits: a permission set's name, a session of 1 to 12 hours.
+SetName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,32}$")]
+Duration = Annotated[str, StringConstraints(pattern=r"^PT(?:(?:[1-9]|1[0-2])H)?(?:\d{1,3}M)?$")]
+# A customer managed policy by path and name, the same in every account: `/Path/Name`.
+PolicyRef = Annotated[str, StringConstraints(pattern=r"^/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$")]
+PrincipalName = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+AccountRef = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+INSTANCE = r"^arn:aws[\w-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
+
+
+def seconds(duration: str) -> int:
+    """`PT8H` -> 28800; the length of a session a set grants.
+
+    >>> seconds("PT1H30M")
+    5400
+    """
+    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", duration)
+    if not match:
+        raise ValueError(f"not an ISO 8601 duration of hours and minutes: {duration!r}")
+    return int(match.group(1) or 0) * 3600 + int(match.group(2) or 0) * 60
+
+
+class PermissionSet(StrictModel):
+    """What a session in an account through this set may do; provisioned into each account
+    as the role `AWSReservedSSO_<name>_<hash>`."""
+
+    session_duration: Duration = "PT1H"
+    managed_policies: list[PolicyArn] = []  # AWS managed policies, by ARN
+    customer_managed_policies: list[PolicyRef] = []  # `/path/Name`, looked up in each account
+    inline_policy: IdentityPolicy | None = None
+    # An AWS managed policy ARN, or a customer managed `/path/Name` in each account.
+    permissions_boundary: PolicyArn | PolicyRef | None = None
+
+
+class IdentityGroup(StrictModel):
+    """A group of the identity store. `members` (user names), when given, is exact: anyone
+    added is a finding; leave it out for groups whose membership is not baselined."""
+
+    members: list[PrincipalName] | None = None
+
+
+class Assignment(StrictModel):
+    """A group or user given a permission set in accounts (ids or names) and in every
+    account of OUs (paths of structure.yaml; an OU covers the OUs below it)."""
+
+    group: PrincipalName | None = None
+    user: PrincipalName | None = None
+    permission_set: SetName
+    accounts: list[AccountRef] = []
+    ous: list[OuPath] = []
+
+    @model_validator(mode="after")
+    def _one_principal(self) -> Assignment:
+        if (self.group is None) == (self.user is None):
+            raise ValueError("expected exactly one of group or user: who is assigned")
+        if not self.accounts and not self.ous:
+            raise ValueError("expected accounts or ous: where the set is assigned")
+        return self
+
+    @property
+    def principal(self) -> str:
+        return f"group:{self.group}" if self.group is not None else f"user:{self.user}"
+
+
+class IdentityCenterFile(StrictModel):
+    """`identity_center.yaml`. `instance` pins the instance (found when left out); `region`
+    is the instance's (the hub's region when left out)."""
+
+    instance: Annotated[str, StringConstraints(pattern=INSTANCE)] | None = None
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
+    permission_sets: dict[SetName, PermissionSet] = {}
+    groups: dict[PrincipalName, IdentityGroup] = {}
+    assignments: list[Assignment] = []
+
+
+class Assigned(StrictModel):
+    """One assignment in one account: `group:NAME` or `user:NAME`, and the set."""
+
+    model_config = StrictModel.model_config | {"frozen": True}
+
+    principal: str
+    permission_set: str
+
+    @property
+    def name(self) -> str:
+        """The finding's resource name: `SET:group:NAME` (no slash: ids split on it)."""
+        return f"{self.permission_set}:{self.principal}".replace("/", "%2F")
+
+
+class IdentityCenterRead(StrictModel):
+    """Identity Center as the hub read it, once for the organization (the per-account
+    part, who is assigned what there, travels with each account's outcome)."""
+
+    instance: str
+    store: str
+    permission_sets: dict[str, PermissionSet] = {}
+    groups: dict[str, IdentityGroup] = {}  # every group, with its members
+    users: list[str] = []
+    # Accounts where a set's latest version is not provisioned (changed since).
+    outdated: dict[str, list[str]] = {}
+    set_arns: dict[str, str] = {}  # ARN -> name
+    _principals: dict[str, str] = PrivateAttr(default_factory=dict)  # id -> group:/user:NAME
+
+    def principal(self, kind: Literal["GROUP", "USER"], ident: str) -> str:
+        """`group:NAME` for an id; a principal deleted since is named by its id."""
+        return self._principals.get(ident) or f"{kind.lower()}:id:{ident}"
+
+
+class AccountAssignments(StrictModel):
+    """What Identity Center says of one account: the sets provisioned there, and who is
+    assigned which set."""
+
+    provisioned: list[str] = []
+    assignments: list[Assigned] = Field(default_factory=list)

@@ -72,12 +72,13 @@ def is_shared(node: str) -> bool:
 
 class LocalEdge(_Compact):
     """One way a principal becomes another inside its account (access/local.py): assuming a
-    role (`assume`), taking it over through IAM (`iam`), being administrator (`admin`), or
-    a shared node standing for what it stands for (`any`)."""
+    role (`assume`), taking it over through IAM (`iam`), being administrator (`admin`), a
+    shared node standing for what it stands for (`any`); or, of Identity Center, a user in
+    a group (`member`)."""
 
     principal: str
     target: str
-    kind: Literal["admin", "assume", "iam", "any"]
+    kind: Literal["admin", "assume", "iam", "any", "member", "sign-in"]
     path: list[str] = []
     conditions: dict[str, Any] = {}
 

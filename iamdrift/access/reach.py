@@ -45,7 +45,8 @@ class Hop:
     role: str  # where the hop leads: a role, a user, or a shared node
     path: tuple[str, ...]
     conditions: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    kind: str = field(default="assume", compare=False)  # assume | iam | admin | any
+    # assume | iam | admin | any | member | sign-in
+    kind: str = field(default="assume", compare=False)
 
     def line(self) -> str:
         verb = {
@@ -53,6 +54,8 @@ class Hop:
             "iam": "takes over",
             "admin": "is",
             "any": "can become",
+            "member": "is a member of",
+            "sign-in": "signs in to",
         }[self.kind]
         return f"{describe(self.principal)} {verb} {describe(self.role)}"
 
@@ -85,6 +88,10 @@ class Chain:
         return out
 
 
+def _kind(principal: str) -> str:
+    return "sign-in" if principal.startswith("identitycenter:") else "assume"
+
+
 class Reachability:
     """The live edges across and inside accounts, walkable both ways. `administrators` is
     for runs written before edges inside accounts were: each reaches `admin@` its account."""
@@ -93,7 +100,9 @@ class Reachability:
         self.forward: dict[str, list[Hop]] = {}
         self.backward: dict[str, list[Hop]] = {}
         hops = [
-            Hop(r.principal, r.role, tuple(r.path), r.conditions) for r in rows if r.status in LIVE
+            Hop(r.principal, r.role, tuple(r.path), r.conditions, _kind(r.principal))
+            for r in rows
+            if r.status in LIVE
         ]
         hops += [Hop(e.principal, e.target, tuple(e.path), e.conditions, e.kind) for e in local]
         with_edge = {h.principal for h in hops if h.kind == "admin"}

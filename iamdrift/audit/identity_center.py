@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from iamdrift.access.projection import AssignedEdge, arn_of
+from iamdrift.audit.organization import Judgement, missing_outcomes
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.baselines.identity_center import (
     AccountAssignments,
@@ -99,16 +100,23 @@ def judge_assignments(
     return findings, edges
 
 
-def identity_center_findings(
-    baseline: Baseline, org: OrganizationRead, outcomes: Mapping[str, AccountOutcome]
-) -> tuple[list[Finding], str | None]:
+def judge_identity_center(
+    baseline: Baseline,
+    org: OrganizationRead,
+    accounts: list[AccountBaseline],
+    outcomes: Mapping[str, AccountOutcome],
+) -> Judgement:
     """Every Identity Center finding of the run: the organization's (sets, groups) and each
-    account's (assignments, provisioning). (findings, None), or ([], why unknown)."""
+    account's (assignments, provisioning); an error when any of it is unknown."""
     assert baseline.identity_center is not None
     if org.identity_center_error or org.identity_center is None:
-        return [], f"Identity Center could not be read: {org.identity_center_error}"
+        why = org.identity_center_error or org.error or "not read"
+        return Judgement(error=f"Identity Center could not be read: {why}")
+    unknown = missing_outcomes(accounts, outcomes, "Identity Center")
+    if unknown is not None:
+        return unknown
     management = baseline.management_account or org.hub_account or ""
     findings = diff_organization(management, baseline.identity_center, org.identity_center)
-    for outcome in outcomes.values():
-        findings += [f for f in outcome.findings if f.resource_type in KINDS]
-    return sort_findings(findings), None
+    for a in accounts:
+        findings += [f for f in outcomes[a.id].findings if f.resource_type in KINDS]
+    return Judgement(sort_findings(findings))

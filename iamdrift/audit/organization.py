@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
+from iamdrift.access.projection import LocalEdge
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, RuleResult, check_rules
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
+from iamdrift.baselines.identity_center import IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.organization import diff_membership, diff_structure
@@ -46,16 +48,40 @@ def organization_findings(
 
 
 @dataclass
-class AccessJudgement:
+class Judgement:
+    """A check over every account's outcome (judged once all are in): its findings, or
+    why it could not be judged."""
+
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    elsewhere: bool = False  # the error is other accounts', recorded on them
+
+
+@dataclass
+class AccessJudgement(Judgement):
     """The access graph against access.yaml: findings, every edge with its status, and the
     roles that carry risks (outlined in the matrix)."""
 
-    findings: list[Finding] = field(default_factory=list)
     rows: list[AccessRow] = field(default_factory=list)
     risky_roles: set[str] = field(default_factory=set)
-    error: str | None = None
     rules: list[RuleResult] = field(default_factory=list)  # each reachability rule's verdict
-    elsewhere: bool = False  # the error is other accounts', recorded on them
+    local: list[LocalEdge] = field(default_factory=list)  # Identity Center's members
+
+
+def missing_outcomes(
+    accounts: list[AccountBaseline], outcomes: Mapping[str, AccountOutcome], what: str
+) -> Judgement | None:
+    """An error naming the accounts without an outcome, or unread (never a pass)."""
+    missing = [a.label for a in accounts if a.id not in outcomes]
+    present = [outcomes[a.id] for a in accounts if a.id in outcomes]
+    unread = [o.id for o in present if o.error or o.projection is None]
+    if missing or unread:
+        why = "no outcome arrived for" if missing else "these could not be read:"
+        return Judgement(
+            error=f"{what} needs every account; {why} {', '.join(missing or unread)}",
+            elsewhere=True,
+        )
+    return None
 
 
 def judge_access(
@@ -66,15 +92,10 @@ def judge_access(
 ) -> AccessJudgement:
     """The access check over `accounts`; one without an outcome, or unread, makes the
     graph unknown (an error, never a pass)."""
-    missing = [a.label for a in accounts if a.id not in outcomes]
-    present = [outcomes[a.id] for a in accounts if a.id in outcomes]
-    unread = [o.id for o in present if o.error or o.projection is None]
-    if missing or unread:
-        why = "no outcome arrived for" if missing else "these could not be read:"
-        return AccessJudgement(
-            error=f"the access graph needs every account; {why} {', '.join(missing or unread)}",
-            elsewhere=True,
-        )
+    unknown = missing_outcomes(accounts, outcomes, "the access graph")
+    if unknown is not None:
+        return AccessJudgement(error=unknown.error, elsewhere=True)
+    present = [outcomes[a.id] for a in accounts]
     if org.error:
         return AccessJudgement(error=f"the access graph could not be built: {org.error}")
     if baseline.identity_center is not None and org.identity_center is None:
@@ -86,11 +107,12 @@ def judge_access(
     projections = {o.id: o.projection for o in present if o.projection}
     findings, rows = diff_access(baseline.access, build_graph(projections, ctx), ctx)
     risky = set().union(*(risky_role_arns(o.projection, o.risks) for o in present if o.projection))
+    members = memberships(org.identity_center) if org.identity_center else []
     rules: list[RuleResult] = []
     if baseline.access.rules:
         graph = Reachability(
             rows,
-            [e for p in projections.values() for e in p.local],
+            [*members, *(e for p in projections.values() for e in p.local)],
             [a for p in projections.values() for a in p.administrators],
         )
         known = Accounts(
@@ -99,4 +121,19 @@ def judge_access(
         )
         broken, rules = check_rules(baseline.access.rules, graph, known)
         findings = sort_findings([*findings, *broken])
-    return AccessJudgement(findings, rows, risky, rules=rules)
+    return AccessJudgement(findings, rows=rows, risky_roles=risky, rules=rules, local=members)
+
+
+def memberships(ic: IdentityCenterRead) -> list[LocalEdge]:
+    """Identity Center's users become their groups: a user signs in with every set its
+    groups are assigned."""
+    return [
+        LocalEdge(
+            principal=f"identitycenter:user/{user}",
+            target=f"identitycenter:group/{name}",
+            kind="member",
+            path=[f"{user} is a member of Identity Center group {name}"],
+        )
+        for name, group in sorted(ic.groups.items())
+        for user in group.members or []
+    ]

@@ -13,9 +13,12 @@ from iamdrift.cli.emulator import (
     DEMO,
     MANAGEMENT,
     Emulator,
+    assign,
     build_seed_organization,
     emulator_env,
+    group_id,
     moto_server,
+    set_arn,
     trust,
 )
 from iamdrift.report.results import RunReport
@@ -23,6 +26,7 @@ from iamdrift.report.text import summary_lines
 from iamdrift.resources import example_baselines
 
 CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
+ASSIGNED_ID = f"{DEMO}/assignment/AdministratorAccess:group:SecurityAuditors/existence"
 
 
 def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
@@ -73,15 +77,29 @@ def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
         for line in summary_lines(s2) if s2 else []:
             print("  " + line)
 
+        print("\n3) In IAM Identity Center, the AdministratorAccess permission set is assigned in")
+        print("   DEMO to the SecurityAuditors group too (it was PlatformAdmins' alone).")
+        assign(emu, set_arn(emu, "AdministratorAccess"), group_id(emu, "SecurityAuditors"), [DEMO])
+        print("   Checking again ...")
+        third, s3 = _run(env, baselines, report_dir, Path(tmp) / "third.json")
+        print(f"   exit {third.returncode}")
+        for line in summary_lines(s3) if s3 else []:
+            print("  " + line)
+
     found = s2 is not None and any(f.id == CHANGED_ID for f in s2.new_findings())
+    assigned = s3 is not None and any(f.id == ASSIGNED_ID for f in s3.new_findings())
     ok = first.returncode == 0 and second.returncode == 1 and found
-    if s2:
-        print(f"\nHTML report of the last run: {Path(report_dir) / str(s2.run_id) / 'report.html'}")
+    ok = ok and third.returncode == 1 and assigned
+    if s3:
+        print(f"\nHTML report of the last run: {Path(report_dir) / str(s3.run_id) / 'report.html'}")
         print(f"All runs, with a trend: {Path(report_dir) / 'index.html'}")
     if ok:
-        print("Demo ran as intended: a clean first run, then the widened trust policy caught.")
+        print(
+            "Demo ran as intended: a clean first run, then the widened trust policy and the "
+            "administrator set assigned to another group caught."
+        )
         return 0
     print("Demo did NOT run as intended. Output of the runs follows.", file=sys.stderr)
-    for proc in (first, second):
+    for proc in (first, second, third):
         print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
     return 1

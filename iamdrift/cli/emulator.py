@@ -230,6 +230,28 @@ def assign(emu: Emulator, set_arn: str, principal: str, accounts: list[str], kin
         )  # fmt: skip
 
 
+def set_arn(emu: Emulator, name: str) -> str:
+    """The ARN of the permission set named `name`."""
+    instance, _ = identity_center(emu)
+    sso = emu.client("sso-admin")
+    for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]:
+        found = sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
+        if found["PermissionSet"]["Name"] == name:
+            return arn
+    raise LookupError(name)
+
+
+def group_id(emu: Emulator, name: str) -> str:
+    """The id of the Identity Center group named `name`."""
+    _, store = identity_center(emu)
+    return emu.client("identitystore").get_group_id(
+        IdentityStoreId=store,
+        AlternateIdentifier={
+            "UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": name}
+        },
+    )["GroupId"]
+
+
 def build_identity_center(emu: Emulator, members: list[str]) -> None:
     """SecurityAuditors read-only on every member; PlatformAdmins administrator on DEMO."""
     read_only = permission_set(emu, "SecurityAudit", [READ_ONLY])

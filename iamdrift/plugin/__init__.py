@@ -16,12 +16,13 @@ from typing import NoReturn
 
 import pytest
 
+from iamdrift.audit.organization import AccessJudgement
 from iamdrift.aws import redact
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.plugin.outputs import Outputs
 from iamdrift.plugin.recording import Recorder
-from iamdrift.plugin.session import FRAGMENT, RESULT, Preloaded, Session
+from iamdrift.plugin.session import FRAGMENT, RESULT, SUBJECTS, Preloaded, Session, record
 from iamdrift.plugin.targets import CHECKS, Target
 from iamdrift.plugin.xdist import Distributed
 from iamdrift.report.html import access_html
@@ -194,35 +195,31 @@ def organization(request: pytest.FixtureRequest) -> Check:
     return _check(request, findings, f"the organization of {acct.label}")
 
 
+def _whole(request: pytest.FixtureRequest, check: str) -> Check:
+    """A check over every account, judged once all their outcomes are in."""
+    session = session_of(request.config)
+    session.begin(request)
+    judged = session.judgement(check, session.wait_for_all())
+    if judged.error:
+        _error(request, judged.error, own=not judged.elsewhere)
+    result = request.node.stash[RESULT]
+    record(result, judged)
+    if isinstance(judged, AccessJudgement):
+        request.node.stash[FRAGMENT] = access_html(judged.rows, judged.risky_roles)
+    return _check(request, judged.findings, SUBJECTS[check])
+
+
 @pytest.fixture
 def access(request: pytest.FixtureRequest) -> Check:
     """Who can assume which role across accounts, against access.yaml."""
-    session = session_of(request.config)
-    session.begin(request)
-    judged = session.access_judgement(session.wait_for_all())
-    if judged.error:
-        _error(request, judged.error, own=not judged.elsewhere)
-    request.node.stash[RESULT].access = judged.rows
-    request.node.stash[RESULT].rules = judged.rules
-    request.node.stash[FRAGMENT] = access_html(judged.rows, judged.risky_roles)
-    return _check(request, judged.findings, "cross-account access")
+    return _whole(request, "access")
 
 
 @pytest.fixture
 def identity_center(request: pytest.FixtureRequest) -> Check:
     """IAM Identity Center against identity_center.yaml: permission sets, group members, and
     in every account who is assigned which set and whether its role matches the set."""
-    session = session_of(request.config)
-    session.begin(request)
-    outcomes = session.wait_for_all()
-    unread = sorted(o.id for o in outcomes.values() if o.error)
-    if unread:
-        _error(request, f"Identity Center needs every account; these could not be read: "
-               f"{', '.join(unread)}", own=False)  # fmt: skip
-    findings, error = session.identity_center_findings(outcomes)
-    if error:
-        _error(request, error)
-    return _check(request, findings, "Identity Center")
+    return _whole(request, "identity_center")
 
 
 def _error(request: pytest.FixtureRequest, reason: str, own: bool = True) -> NoReturn:

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from iamdrift.audit.auditor import Auditor
-from iamdrift.audit.identity_center import identity_center_findings
+from iamdrift.audit.identity_center import judge_identity_center
 from iamdrift.audit.organization import (
     AccessJudgement,
+    Judgement,
     judge_access,
     organization_findings,
 )
@@ -212,13 +213,10 @@ class Session:
     def organization_findings(self) -> tuple[list[Finding], str | None]:
         return organization_findings(self.baseline, self.organization())
 
-    def identity_center_findings(
-        self, outcomes: Mapping[str, AccountOutcome]
-    ) -> tuple[list[Finding], str | None]:
-        return identity_center_findings(self.baseline, self.organization(), outcomes)
-
-    def access_judgement(self, outcomes: Mapping[str, AccountOutcome]) -> AccessJudgement:
-        return judge_access(self.baseline, self.organization(), self.selected(), outcomes)
+    def judgement(self, check: str, outcomes: Mapping[str, AccountOutcome]) -> Judgement:
+        """A check over every account (`access`, `identity_center`), from their outcomes."""
+        judge = judge_access if check == "access" else judge_identity_center
+        return judge(self.baseline, self.organization(), self.selected(), outcomes)
 
     def wait_for_all(self) -> dict[str, AccountOutcome]:
         """Every selected account's outcome, waited for (the graph needs them all)."""
@@ -305,3 +303,14 @@ def _today() -> date:
         except ValueError:
             raise pytest.UsageError(f"IAMDRIFT_TODAY: expected YYYY-MM-DD, got {fixed!r}") from None
     return datetime.now(UTC).date()
+
+
+# The checks over every account (judged once all outcomes are in), and what each is about.
+SUBJECTS = {"access": "cross-account access", "identity_center": "Identity Center"}
+
+
+def record(result: CheckResult, judged: Judgement) -> None:
+    """What a whole-organization check carries besides findings: the access graph's edges,
+    rules and Identity Center's memberships, for the report and `iamdrift access`."""
+    if isinstance(judged, AccessJudgement):
+        result.access, result.rules, result.local = judged.rows, judged.rules, judged.local

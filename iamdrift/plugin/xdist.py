@@ -14,20 +14,20 @@ from typing import Any
 import pytest
 from pytest import TestReport
 
-from iamdrift.audit.organization import AccessJudgement
+from iamdrift.audit.organization import AccessJudgement, Judgement
 from iamdrift.plugin.recording import attach
-from iamdrift.plugin.session import SHARED_BASELINE, Session, target_of
+from iamdrift.plugin.session import SHARED_BASELINE, SUBJECTS, Session, record, target_of
 from iamdrift.report.html import access_html
 from iamdrift.report.results import CheckResult
 from iamdrift.report.text import failure_text, waived_text
 
-ACCESS_NODE = "iamdrift_access_node"
+WHOLE_NODES = "iamdrift_whole_nodes"
 
 
 class Distributed:
     def __init__(self, session: Session):
         self.session = session
-        self._access_node: dict[str, Any] | None = None
+        self._nodes: dict[str, dict[str, Any]] = {}  # check -> the test a worker handed over
         self._shared: Path | None = None  # the baselines handed to the workers
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -46,50 +46,56 @@ class Distributed:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        """A worker cannot judge the access graph (its accounts are some of them): it hands
-        the test's identity to the controller, which judges it from every outcome."""
+        """A worker cannot judge the checks over every account (its accounts are some of
+        them): it hands each such test's identity to the controller, which judges it from
+        every outcome."""
         if not self.session.is_worker:
             return
-        graph = [i for i in items if (t := target_of(i)) is not None and t.check == "access"]
-        if graph:
-            item = graph[0]
-            config.workeroutput[ACCESS_NODE] = {
-                "account": target_of(item).account,  # type: ignore[union-attr]
+        whole = [i for i in items if (t := target_of(i)) is not None and t.check in SUBJECTS]
+        nodes = {}
+        for item in whole:
+            target = target_of(item)
+            assert target is not None
+            nodes[target.check] = {
+                "account": target.account,
                 "nodeid": item.nodeid,
                 "location": list(item.location),
                 "keywords": {k: 1 for k in item.keywords},
             }
-            items[:] = [i for i in items if i not in graph]
+        if nodes:
+            config.workeroutput[WHOLE_NODES] = nodes
+            items[:] = [i for i in items if i not in whole]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        access = getattr(node, "workeroutput", {}).get(ACCESS_NODE)
-        if access:
-            self._access_node = access
+        self._nodes.update(getattr(node, "workeroutput", {}).get(WHOLE_NODES) or {})
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session):
         result = yield
-        if self._access_node is not None and not session.shouldfail:
-            judged = self.session.access_judgement(self.session.collector.outcomes)
-            self.emit(self._access_node, judged)
+        if not session.shouldfail:
+            for check, node in sorted(self._nodes.items()):
+                judged = self.session.judgement(check, self.session.collector.outcomes)
+                self.emit(check, node, judged)
         return result
 
-    def emit(self, node: dict[str, Any], judged: AccessJudgement) -> None:
+    def emit(self, check: str, node: dict[str, Any], judged: Judgement) -> None:
         """Report a check judged outside any test item, as pytest reports one that ran."""
         hook = self.session.config.hook
         nodeid, location = node["nodeid"], tuple(node["location"])
         acct = self.session.baseline.accounts[node["account"]]
         failing, waived = self.session.judge(judged.findings)
         result = CheckResult(
-            account=acct.id, name=acct.name, check="access", findings=failing, waived=waived,
-            access=judged.rows, rules=judged.rules,
-        )  # fmt: skip
+            account=acct.id, name=acct.name, check=check, findings=failing, waived=waived
+        )
+        record(result, judged)
         if judged.error:
             result.error, result.elsewhere = (
                 (None, True) if judged.elsewhere else (judged.error, False)
             )
-        fragment = access_html(judged.rows, judged.risky_roles)
+        fragment = ""
+        if isinstance(judged, AccessJudgement):
+            fragment = access_html(judged.rows, judged.risky_roles)
         phases = [("setup", "failed" if judged.error else "passed")]
         if not judged.error:
             phases.append(("call", "failed" if failing else ("skipped" if waived else "passed")))
@@ -98,7 +104,7 @@ class Distributed:
         for when, outcome in phases:
             longrepr = None
             if outcome == "failed":
-                longrepr = judged.error or failure_text("cross-account access", failing)
+                longrepr = judged.error or failure_text(SUBJECTS[check], failing)
             report = TestReport(nodeid, location, node["keywords"], outcome, longrepr, when)
             if outcome == "skipped":  # only waived findings: an expected failure, as xfail
                 report.wasxfail = waived_text(waived)

@@ -42,6 +42,7 @@ class CheckResult(BaseModel):
     elsewhere: bool = False  # failed because of other accounts' errors, recorded on them
     access: list[AccessRow] | None = None
     rules: list[RuleResult] | None = None
+    local: list[LocalEdge] | None = None  # Identity Center's memberships (the access check)
     outcome: AccountOutcome | None = None
 
 
@@ -202,6 +203,7 @@ class RunCollector:
     accounts: dict[str, _Account] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
     rules: list[RuleResult] = field(default_factory=list)
+    local: list[LocalEdge] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
     ous: dict[str, str] = field(default_factory=dict)  # account -> OU path, when known
@@ -234,6 +236,8 @@ class RunCollector:
             self.access = list(result.access)
         if result.rules is not None:
             self.rules = list(result.rules)
+        if result.local is not None:
+            self.local = list(result.local)
         if result.outcome is not None:
             self.account(result.account).checked = dict(result.outcome.checked)
             self.outcomes[result.account] = result.outcome
@@ -282,9 +286,12 @@ class RunCollector:
                 for arn in o.projection.administrators
             ),
             local_access=[
-                edge
-                for _, o in sorted(self.outcomes.items())
-                if o.projection is not None
-                for edge in o.projection.local
+                *self.local,
+                *(
+                    edge
+                    for _, o in sorted(self.outcomes.items())
+                    if o.projection is not None
+                    for edge in o.projection.local
+                ),
             ],
         )

@@ -5,6 +5,7 @@ parsing and retry logic run exactly as they would against AWS. Configured by the
 IAMDRIFT_FAULTS environment variable (JSON):
 
     {"deny_assume": ["333333333333"], "throttle_gaad": 3, "trace_reads": "/tmp/x/reads",
+     "deny_sso": {"ListAccountAssignments": "333333333333", "ListPermissionSets": "*"},
      "slow_account": "222222222222", "slow_seconds": 2,
      "hang_account": "333333333333", "hang_endpoint": "http://127.0.0.1:PORT"}
 
@@ -87,6 +88,8 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
         if spec.get("throttle_always"):
             throttles["left"] = "always"
         handlers.append(("before-send.iam.GetAccountAuthorizationDetails", throttle))
+    for operation, account in spec.get("deny_sso", {}).items():
+        handlers.append((f"before-send.sso-admin.{operation}", _deny_sso(operation, account)))
     handlers += _slow_and_hung(spec)
     if spec.get("record_credentials"):
 
@@ -106,6 +109,20 @@ def make_handlers(spec: dict) -> list[tuple[str, object]]:
 
         handlers.append(("before-send.iam.GetAccountAuthorizationDetails", trace))
     return handlers
+
+
+def _deny_sso(operation: str, account: str):
+    """sso-admin answers AccessDeniedException to `operation` about `account` ("*": any)."""
+
+    def deny(request, **_kwargs):
+        body = json.loads(request.body or b"{}")
+        if account != "*" and body.get("AccountId") != account:
+            return None
+        error = {"__type": "AccessDeniedException", "Message": f"not authorized: sso:{operation}"}
+        raw = _Raw(json.dumps(error).encode())
+        return AWSResponse(request.url, 400, {"Content-Type": "application/x-amz-json-1.1"}, raw)
+
+    return deny
 
 
 def _slow_and_hung(spec: dict) -> list[tuple[str, object]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from iamdrift.baselines.identity_center import IdentityCenterFile
 from iamdrift.baselines.models import (
     AccessFile,
     AccountFile,
@@ -24,6 +25,7 @@ SCHEMAS = {
     "access.schema.json": AccessFile,
     "structure.schema.json": Structure,
     "waivers.schema.json": WaiverFile,
+    "identity_center.schema.json": IdentityCenterFile,
 }
 
 

@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from iamdrift.baselines.load import (
     ACCESS_FILE,
+    IDENTITY_CENTER_FILE,
     STRUCTURE_FILE,
     Baseline,
     load_baselines,
@@ -140,6 +141,8 @@ def accept_finding(edits: Edits, f: Finding) -> Path:
         raise Refused(f"{f.id} {aspect.refusal}")
     if aspect.accept is Accept.EDGE:
         return _edge(edits, f)
+    if aspect.accept is Accept.ASSIGNMENT:
+        return _assignment(edits, f)
     if aspect.accept is Accept.ACCOUNT_FILE:
         acct = edits.baseline.accounts.get(f.resource)
         if f.change == "missing" and acct is not None:
@@ -183,10 +186,46 @@ def accept_finding(edits: Edits, f: Finding) -> Path:
 def _target_file(edits: Edits, f: Finding, file: str) -> _File:
     if file == "account":
         return edits.file(Path(edits.baseline.accounts[f.account].file))
-    path = edits.baseline.directory / STRUCTURE_FILE
+    path = edits.baseline.directory / FILES[file]
     if not path.exists():
-        raise Refused(f"{f.id}: there is no {STRUCTURE_FILE} to write into")
+        raise Refused(f"{f.id}: there is no {FILES[file]} to write into")
     return edits.file(path)
+
+
+FILES = {"structure": STRUCTURE_FILE, "identity_center": IDENTITY_CENTER_FILE}
+
+
+def _assignment(edits: Edits, f: Finding) -> Path:
+    """Add the account to the assignment of this principal and set (a new one if none), or
+    drop it; one that holds the account by OU is the reviewer's to change."""
+    path = edits.baseline.directory / IDENTITY_CENTER_FILE
+    target = edits.file(path)
+    live = f.live if f.change != "missing" else f.expected
+    kind, _, name = live["principal"].partition(":")
+    entries = target.doc.get("assignments")
+    if entries is None:
+        entries = target.doc["assignments"] = CommentedSeq()
+    wanted = live["permission_set"]
+    same = [e for e in entries if e.get(kind) == name and e.get("permission_set") == wanted]
+    acct = edits.baseline.accounts.get(f.account)
+    names = {f.account, acct.name if acct else f.account}
+    if f.change == "missing":
+        held = [e for e in same if names & {str(a) for a in e.get("accounts", [])}]
+        if not held:
+            raise Refused(
+                f"{f.id}: the assignment holds account {f.account} through its OU; change "
+                f"{IDENTITY_CENTER_FILE} by hand"
+            )
+        for e in held:
+            e["accounts"] = [a for a in e["accounts"] if str(a) not in names]
+            if not e["accounts"] and not e.get("ous"):
+                entries.remove(e)
+        return path
+    if same:
+        same[0].setdefault("accounts", CommentedSeq()).append(f.account)
+    else:
+        entries.append({kind: name, "permission_set": wanted, "accounts": [f.account]})
+    return path
 
 
 def _edge(edits: Edits, f: Finding) -> Path:

@@ -15,9 +15,9 @@ answer. Nothing here is used against real AWS.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
         role = iam.get_role(name)
         role.max_session_duration = _duration(ps.session_duration)
     else:
-        provider = state.saml.setdefault(account, f"AWSSSO_{secrets.token_hex(8)}_DO_NOT_DELETE")
+        provider = state.saml.setdefault(account, f"AWSSSO_{_hash(account)}_DO_NOT_DELETE")
         trust = {
             "Version": "2012-10-17",
             "Statement": [
@@ -82,7 +82,7 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
                 }
             ],
         }
-        name = f"AWSReservedSSO_{ps.name}_{secrets.token_hex(8)}"
+        name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name)}"
         iam.create_role(
             name, json.dumps(trust), ROLE_PATH, None, "", [], str(_duration(ps.session_duration))
         )
@@ -105,6 +105,11 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
         )
         iam.get_role(name).permissions_boundary_arn = arn
     state.provisioned[key] = state.version.get(set_arn, 0)
+
+
+def _hash(*parts: str) -> str:
+    """16 hex digits, the same for the same set in the same account (reports stay stable)."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
 def _empty(iam, name: str) -> None:

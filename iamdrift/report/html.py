@@ -4,6 +4,7 @@ value that came from AWS or a baseline goes through `e()` here.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from iamdrift.access.graph import AccessRow
@@ -268,8 +269,38 @@ def access_html(rows: list[AccessRow], risky_roles: set[str]) -> str:
     )
     return (
         f'<div class="iamdrift">{STYLE}<h3>Cross-account access</h3>'
-        f"<p>{len(rows)} edge(s): {counts}.</p>{body}</div>"
+        f"<p>{len(rows)} edge(s): {counts}.</p>{body}{identity_center_html(rows)}</div>"
     )
+
+
+_RESERVED = re.compile(r"AWSReservedSSO_(.+)_[0-9a-f]{16}$")
+
+
+def identity_center_html(rows: list[AccessRow]) -> str:
+    """Identity Center's assignments by group (or user): each permission set with the
+    accounts it signs in to, those identity_center.yaml does not declare marked."""
+    by: dict[tuple[str, str], list[AccessRow]] = {}
+    for r in rows:
+        if r.principal.startswith("identitycenter:"):
+            found = _RESERVED.search(r.role)
+            by.setdefault((r.principal, found.group(1) if found else r.role), []).append(r)
+    if not by:
+        return ""
+
+    def accounts(edges: list[AccessRow]) -> str:
+        return ", ".join(
+            e(r.role.split(":")[4]) + ("" if r.status == "expected" else " <b>(not declared)</b>")
+            for r in sorted(edges, key=lambda r: r.role)
+        )
+
+    table = _table(
+        ["Group or user", "Permission set", "Accounts"],
+        [
+            [e(p.removeprefix("identitycenter:")), e(s), accounts(edges)]
+            for (p, s), edges in sorted(by.items())
+        ],
+    )
+    return f"<h4>IAM Identity Center, by group</h4>{table}"
 
 
 def access_matrix_html(

@@ -70,6 +70,37 @@ def read(account):
         pass
 with ThreadPoolExecutor(int(sys.argv[2])) as pool:
     list(pool.map(read, accounts))
+if len(sys.argv) > 3:  # Identity Center: the same calls iamdrift makes, bare
+    sso = boto3.client("sso-admin", config=config)
+    store = boto3.client("identitystore", config=config)
+    def every(client, op, key, **kw):
+        return [x for p in client.get_paginator(op).paginate(**kw) for x in p[key]]
+    found = every(sso, "list_instances", "Instances")[0]
+    ins, sid = found["InstanceArn"], found["IdentityStoreId"]
+    for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=ins):
+        kw = {"InstanceArn": ins, "PermissionSetArn": arn}
+        sso.describe_permission_set(**kw)
+        sso.get_inline_policy_for_permission_set(**kw)
+        every(sso, "list_managed_policies_in_permission_set", "AttachedManagedPolicies", **kw)
+        every(sso, "list_customer_managed_policy_references_in_permission_set",
+              "CustomerManagedPolicyReferences", **kw)
+        try:
+            sso.get_permissions_boundary_for_permission_set(**kw)
+        except sso.exceptions.ResourceNotFoundException:
+            pass
+        every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
+              ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED", **kw)
+    every(store, "list_users", "Users", IdentityStoreId=sid)
+    for g in every(store, "list_groups", "Groups", IdentityStoreId=sid):
+        every(store, "list_group_memberships", "GroupMemberships", IdentityStoreId=sid,
+              GroupId=g["GroupId"])
+    def assigned(account):
+        for arn in every(sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
+                         InstanceArn=ins, AccountId=account):
+            every(sso, "list_account_assignments", "AccountAssignments", InstanceArn=ins,
+                  AccountId=account, PermissionSetArn=arn)
+    with ThreadPoolExecutor(int(sys.argv[2])) as pool:
+        list(pool.map(assigned, accounts))
 """
 
 
@@ -187,6 +218,62 @@ def _seed_account(iam, account: str, entities: int) -> None:
         )
         if r % 4 == 0:
             iam.attach_role_policy(READ_ONLY, name)
+
+
+IC_SETS = """identity center: {sets} permission sets ({admins} of them administrator),
+{groups} groups of 2 users, {per} assignments into every account"""
+
+
+def seed_identity_center(ids: list[str], sets: int, groups: int) -> str:
+    """An Identity Center instance through moto's backends and the emulator's provisioning:
+    `sets` permission sets (every tenth an administrator set), `groups` groups of two
+    users, and into every account 3 sets, each assigned to 2 groups (6 assignments)."""
+    from moto.identitystore.models import identitystore_backends
+    from moto.ssoadmin.models import ssoadmin_backends
+
+    from iamdrift.cli.emulator_sso import _provision
+
+    sso = ssoadmin_backends[MANAGEMENT]["us-east-1"]
+    instance = sso.instances[0]
+    store = identitystore_backends[MANAGEMENT]["us-east-1"]
+    arns = []
+    for n in range(sets):
+        arn = sso.create_permission_set(
+            f"set{n:02d}", "", instance.instance_arn, "PT1H", "", []
+        )["PermissionSetArn"]
+        admin = n % 10 == 0
+        sso.attach_managed_policy_to_permission_set(
+            instance.instance_arn, arn,
+            "arn:aws:iam::aws:policy/AdministratorAccess" if admin else READ_ONLY,
+        )  # fmt: skip
+        if not admin:
+            sso.put_inline_policy_to_permission_set(
+                instance.instance_arn, arn,
+                _doc({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}),
+            )  # fmt: skip
+        arns.append(arn)
+    group_ids = []
+    for g in range(groups):
+        gid, _ = store.create_group(instance.identity_store_id, f"team{g:03d}", "")
+        group_ids.append(gid)
+        for u in range(2):
+            uid, _ = store.create_user(
+                identity_store_id=instance.identity_store_id, user_name=f"person{g:03d}-{u}",
+                name={"GivenName": "p", "FamilyName": "q"}, display_name="p", nick_name="",
+                profile_url="", emails=[], addresses=[], phone_numbers=[], user_type="",
+                title="", preferred_language="", locale="", timezone="",
+            )  # fmt: skip
+            store.create_group_membership(instance.identity_store_id, gid, {"UserId": uid})
+    for i, account in enumerate(ids):
+        for k in range(3):
+            arn = arns[(i + 7 * k) % sets]
+            for j in range(2):
+                sso.create_account_assignment(
+                    instance.instance_arn, account, "AWS_ACCOUNT", arn, "GROUP",
+                    group_ids[(i * 3 + k * 2 + j) % groups],
+                )  # fmt: skip
+            _provision(sso, instance.instance_arn, arn, account)
+    return IC_SETS.format(sets=sets, admins=(sets + 9) // 10, groups=groups, per=6)
 
 
 def add_latency(seconds: float) -> None:
@@ -340,6 +427,10 @@ def main() -> None:
     parser.add_argument("--xdist", type=int, default=2, help="workers for the xdist run (0: skip)")
     parser.add_argument("--drift", type=int, default=50, help="accounts changed (0: skip)")
     parser.add_argument("--shards", type=int, default=2, help="shards for shard+merge (0: skip)")
+    parser.add_argument(
+        "--identity-center", type=int, nargs=2, metavar=("SETS", "GROUPS"), default=None,
+        help="an Identity Center instance with SETS permission sets and GROUPS groups",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
@@ -351,6 +442,8 @@ def main() -> None:
             f"latency {args.latency * 1000:.0f} ms per request, concurrency {args.concurrency}",
             flush=True,
         )
+        if args.identity_center:
+            print(seed_identity_center(ids, *args.identity_center), flush=True)
         add_latency(args.latency)
         env = {**os.environ, **emulator_env(endpoint), "CI": "1"}
         runner = [sys.executable, str(ROOT / "runner.py")]
@@ -360,7 +453,8 @@ def main() -> None:
 
         floor = measure(
             "floor",
-            [sys.executable, "-c", FLOOR, ",".join([MANAGEMENT, *ids]), str(args.concurrency)],
+            [sys.executable, "-c", FLOOR, ",".join([MANAGEMENT, *ids]), str(args.concurrency)]
+            + (["identity-center"] if args.identity_center else []),
             env,
         )
         print(_line(floor, None, total), flush=True)

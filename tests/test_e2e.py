@@ -498,7 +498,7 @@ def test_demo_runs_as_intended(tmp_path):
     # The seed's admin path (userA may assume any role; OAAR without MFA) is called out.
     assert "[high] 123456789012/group/SecurityAuditors/risk:assume_any_role" in proc.stdout
     assert "222222222222/role/OrganizationAccountAccessRole/risk:admin_without_mfa" in proc.stdout
-    assert len(list((tmp_path / "r").glob("2*/report.html"))) == 2
+    assert len(list((tmp_path / "r").glob("2*/report.html"))) == 3
     assert (tmp_path / "r" / "index.html").exists()
 
 
@@ -596,7 +596,14 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     chains = {c["start"]: c for c in json.loads(who.stdout)["chains"]}
     user_a, demo1 = f"arn:aws:iam::{MANAGEMENT}:user/userA", DEMO1
     oaar = f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole"
-    assert set(chains) == {oaar, user_a}  # the administrator role itself, and userA through it
+    sso_admin = next(c for c in chains if "AWSReservedSSO_AdministratorAccess_" in c)
+    # the administrator roles themselves, userA through OAAR, bob through PlatformAdmins
+    assert set(chains) == {
+        oaar, user_a, sso_admin, "identitycenter:group/PlatformAdmins", "identitycenter:user/bob"
+    }  # fmt: skip
+    assert [h["kind"] for h in chains["identitycenter:user/bob"]["hops"]] == [
+        "member", "sign-in", "admin"
+    ]  # fmt: skip
     assert [h["role"] for h in chains[user_a]["hops"]] == [oaar, f"admin@{DEMO}"]
     assert [h["kind"] for h in chains[user_a]["hops"]] == ["assume", "admin"]
     assert "group SecurityAuditors inline policy AssumeAnyRole" in chains[user_a]["hops"][0]["path"]
@@ -611,7 +618,9 @@ def test_who_can_become_administrator_answered_from_the_run(world):
         reach.code == 0 and "admin@" not in reach.stdout and "MemberReadOnlyAccess" in reach.stdout
     )
     report = (world.tmp / "reports" / "latest" / "report.html").read_text()
-    assert "Paths to administrator (1 principal(s))" in report and user_a in report
+    # userA; bob and PlatformAdmins, through Identity Center
+    assert "Paths to administrator (3 principal(s))" in report and user_a in report
+    assert "identitycenter:group/PlatformAdmins -&gt; role/aws-reserved/" in report
     bad = world.cli("access", "who-can-reach", "admin@Nowhere", *reports)
     assert bad.code == 2 and "not an account" in bad.stderr and "Traceback" not in bad.stderr
 
@@ -627,7 +636,11 @@ def test_who_can_reach_an_ou(world):
     who = world.cli("access", "who-can-reach", "Root/Sandbox", "--json", *reports)
     assert who.code == 0, who.stderr
     chains = json.loads(who.stdout)["chains"]  # each principal once, by its shortest chain
-    assert [c["start"] for c in chains] == [f"arn:aws:iam::{MANAGEMENT}:user/userA"]
+    assert [c["start"] for c in chains] == [
+        f"arn:aws:iam::{MANAGEMENT}:user/userA",
+        "identitycenter:group/SecurityAuditors",  # its read-only set is assigned there
+        "identitycenter:user/alice",
+    ]
     assert chains[0]["hops"][0]["role"].startswith(f"arn:aws:iam::{ACCOUNT_B}:role/")
     assert world.cli("access", "who-can-reach", "Root/Prod", *reports).code == 2
 
@@ -641,7 +654,9 @@ def test_a_reachability_rule_broken_by_a_change_and_kept_when_it_is_reverted(wor
         "  - name: only-userA-administers-demo\n"
         "    only:\n"
         f"      from: [{{principal: 'arn:aws:iam::{MANAGEMENT}:user/userA'}},\n"
-        "             {principal: 'arn:aws:iam::*:role/OrganizationAccountAccessRole'}]\n"
+        "             {principal: 'arn:aws:iam::*:role/OrganizationAccountAccessRole'},\n"
+        "             {principal: 'identitycenter:*'},\n"
+        "             {principal: 'arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*'}]\n"
         "      to: {account: DEMO, admin: true}\n"
     )
     run = ["run", "--baselines", str(baselines)]

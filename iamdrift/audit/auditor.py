@@ -71,6 +71,21 @@ def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None)
         raise AccountUnreadable(acct.id, None, str(exc)) from exc
 
 
+def read_assignments(
+    hub: Hub, acct: AccountBaseline, ctx: AuditContext
+) -> AccountAssignments | None:
+    """What Identity Center assigns in the account, when identity_center.yaml asks for it
+    and Identity Center was read; unreadable is AccountUnreadable, as for IAM."""
+    ic = ctx.identity_center
+    if ic is None or ic.read is None:
+        return None
+    try:
+        return hub.assignments(ic.read, acct.id)
+    except (ClientError, BotoCoreError, LookupError) as exc:
+        why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
+        raise AccountUnreadable(acct.id, None, f"Identity Center's assignments: {why}") from exc
+
+
 @dataclass
 class AuditContext:
     """What judging an account needs beyond its own state: the organization, the declared
@@ -96,14 +111,10 @@ def audit_account(
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
     ctx = context()
-    assigned = None
-    if ctx.identity_center is not None and ctx.identity_center.read is not None:
-        try:
-            assigned = hub.assignments(ctx.identity_center.read, acct.id)
-        except (ClientError, BotoCoreError, LookupError) as exc:
-            why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
-            error = f"account {acct.label}: Identity Center's assignments could not be read: {why}"
-            return AccountOutcome(id=acct.id, name=acct.name, error=error)
+    try:
+        assigned = read_assignments(hub, acct, ctx)
+    except AccountUnreadable as exc:
+        return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
     outcome = judge_account(hub, acct, state, ctx, assigned)
     outcome.seconds = round(time.monotonic() - began, 3)
     return outcome

@@ -16,7 +16,14 @@ from pathlib import Path
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.access.reach import LIVE
-from iamdrift.audit.auditor import AuditContext, Auditor, judge_account, read_account
+from iamdrift.audit.auditor import (
+    AuditContext,
+    Auditor,
+    judge_account,
+    read_account,
+    read_assignments,
+)
+from iamdrift.audit.identity_center import identity_center_context
 from iamdrift.audit.organization import (
     AccessJudgement,
     judge_access,
@@ -111,17 +118,18 @@ def predict(
             continue
         try:
             state = read_account(auditor.hub(), acct)
+            assigned = read_assignments(auditor.hub(), acct, ctx)
         except AccountUnreadable as exc:
             out.errors[account] = str(exc)
             continue
-        before[account] = judge_account(auditor.hub(), acct, state, ctx)
+        before[account] = judge_account(auditor.hub(), acct, state, ctx, assigned)
         known = [e for e in planned.effects if not isinstance(e, Unknown)]
         try:
             predicted = apply(state, known)
         except ValueError as exc:
             out.errors[account] = f"the planned state of account {account} is not valid IAM: {exc}"
             continue
-        after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after)
+        after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after, assigned)
         out.new += [unknown_finding(account, u) for u in planned.unknowns]
     missing = [baseline.accounts[a] for a in sorted(unstored)]
     if missing and not out.errors:
@@ -183,7 +191,11 @@ def _organization(
 
 def _context(baseline: Baseline, org: OrganizationRead) -> AuditContext:
     access = baseline.access
-    return AuditContext(org_context(baseline, org), access.third_parties if access else {})
+    return AuditContext(
+        org_context(baseline, org),
+        access.third_parties if access else {},
+        identity_center=identity_center_context(baseline, org),
+    )
 
 
 def _compare(out: Prediction, before: list[Finding], after: list[Finding]) -> None:

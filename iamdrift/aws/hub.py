@@ -34,7 +34,6 @@ class Hub:
         self._fetching = threading.Lock()
         self._bodies: dict[str, Canonical] = {}
         self._structure: tuple[str | None, Structure | None] | None = None
-        self._sso_region: str | None = None
 
     def account(self) -> str:
         with self._lock:
@@ -96,18 +95,18 @@ class Hub:
         """Identity Center's permission sets and identity store, read once by the caller
         (the hub must be the management account or Identity Center's delegated
         administrator); None when the hub sees no instance."""
-        self._sso_region = region
-        return read_identity_center(
+        read = read_identity_center(
             self.clients.hub("sso-admin", region), self.clients.hub("identitystore", region),
             instance,
         )  # fmt: skip
+        if read is not None:
+            read.region = region
+        return read
 
     def assignments(self, ic: IdentityCenterRead, account: str) -> AccountAssignments:
         """Who Identity Center assigns what in one account (hub credentials, not the
         account's role: Identity Center answers for every account)."""
-        return read_account_assignments(
-            self.clients.hub("sso-admin", self._sso_region), ic, account
-        )
+        return read_account_assignments(self.clients.hub("sso-admin", ic.region), ic, account)
 
 
 def _past(deadline: float, account: str):

@@ -122,7 +122,7 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
         )
         read.groups[group["DisplayName"]] = IdentityGroup(members=members)
         ids[group["GroupId"]] = f"group:{group['DisplayName']}"
-    read._principals.update(ids)
+    read.principals = ids
     return read
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from iamdrift.baselines.models import (
     IdentityPolicy,
@@ -121,11 +121,12 @@ class IdentityCenterRead(StrictModel):
     # Accounts where a set's latest version is not provisioned (changed since).
     outdated: dict[str, list[str]] = {}
     set_arns: dict[str, str] = {}  # ARN -> name
-    _principals: dict[str, str] = PrivateAttr(default_factory=dict)  # id -> group:/user:NAME
+    principals: dict[str, str] = {}  # identity store id -> `group:NAME` / `user:NAME`
+    region: str | None = None  # where the instance was read (the hub's when None)
 
     def principal(self, kind: Literal["GROUP", "USER"], ident: str) -> str:
         """`group:NAME` for an id; a principal deleted since is named by its id."""
-        return self._principals.get(ident) or f"{kind.lower()}:id:{ident}"
+        return self.principals.get(ident) or f"{kind.lower()}:id:{ident}"
 
 
 class AccountAssignments(StrictModel):
@@ -134,3 +135,11 @@ class AccountAssignments(StrictModel):
 
     provisioned: list[str] = []
     assignments: list[Assigned] = Field(default_factory=list)
+
+
+# Every key of identity_center.yaml, to suggest the nearest one for a typo.
+IC_FIELDS = {
+    name
+    for model in (IdentityCenterFile, PermissionSet, IdentityGroup, Assignment)
+    for name in model.model_fields
+}

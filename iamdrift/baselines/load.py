@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from iamdrift.baselines.identity_center import IdentityCenterFile
+from iamdrift.baselines.identity_center import IC_FIELDS, IdentityCenterFile
 from iamdrift.baselines.models import (
     PARTITION,
     AccessFile,
@@ -46,6 +46,13 @@ ACCOUNTS_DIR = "accounts"
 STRUCTURE_FILE = "structure.yaml"
 WAIVERS_FILE = "waivers.yaml"
 IDENTITY_CENTER_FILE = "identity_center.yaml"
+# The files of the organization, by the name the findings registry gives them.
+FILES = {
+    "structure": STRUCTURE_FILE,
+    "access": ACCESS_FILE,
+    "organization": ORGANIZATION_FILE,
+    "identity_center": IDENTITY_CENTER_FILE,
+}
 _PLACEHOLDER = re.compile(r"\$\{(management_account|account)\}")
 
 
@@ -406,7 +413,7 @@ def _load_model(path: Path, model: type[BaseModel], problems: list[Problem]):
 
 def problems_from(exc: ValidationError, filename: str, raw: Any, lines: dict) -> list[Problem]:
     out = []
-    known = all_field_names()
+    known = all_field_names() | IC_FIELDS
     for err in exc.errors(include_url=False):
         line, key = line_for(lines, raw, err["loc"])
         kind = err["type"]

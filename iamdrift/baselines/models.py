@@ -497,12 +497,9 @@ class Structure(StrictModel):
 
 
 def all_field_names() -> set[str]:
-    """Every key the format knows, to suggest the nearest one for a typo."""
-    from iamdrift.baselines import identity_center as ic  # it builds on this module
-
+    """Every key the format knows (but identity_center.yaml's), to suggest the nearest one
+    for a typo."""
     names: set[str] = set()
-    for model in (ic.IdentityCenterFile, ic.PermissionSet, ic.IdentityGroup, ic.Assignment):
-        names.update(model.model_fields)
     for model in (
         AccountFile,
         OrganizationFile,

@@ -24,8 +24,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from iamdrift.baselines.load import (
     ACCESS_FILE,
+    FILES,
     IDENTITY_CENTER_FILE,
-    STRUCTURE_FILE,
     Baseline,
     load_baselines,
 )
@@ -190,9 +190,6 @@ def _target_file(edits: Edits, f: Finding, file: str) -> _File:
     if not path.exists():
         raise Refused(f"{f.id}: there is no {FILES[file]} to write into")
     return edits.file(path)
-
-
-FILES = {"structure": STRUCTURE_FILE, "identity_center": IDENTITY_CENTER_FILE}
 
 
 def _assignment(edits: Edits, f: Finding) -> Path:

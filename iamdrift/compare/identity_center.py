@@ -2,6 +2,7 @@
 for the organization; per account, who is assigned what there, and whether the role
 Identity Center provisioned matches its set.
 
+>>> from iamdrift.baselines.identity_center import Assignment
 >>> expected_in(IdentityCenterFile(assignments=[Assignment(group="G", permission_set="S",
 ...     ous=["Root/Prod"])]), "222222222222", "DEMO", "Root/Prod/Web")
 {Assigned(principal='group:G', permission_set='S')}

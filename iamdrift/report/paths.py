@@ -36,7 +36,7 @@ def _via(chain: Chain) -> str:
     return (
         " -> ".join(
             describe(h.role)
-            if is_shared(h.role)
+            if is_shared(h.role) or not account_of(h.role)  # identitycenter:group/NAME
             else h.role.split(":", 5)[-1] + f"@{account_of(h.role)}"
             for h in chain.hops
             if h.kind != "admin"

@@ -8,7 +8,7 @@ from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any
 
-from iamdrift.baselines.load import ACCESS_FILE, ORGANIZATION_FILE, STRUCTURE_FILE, Baseline
+from iamdrift.baselines.load import FILES, Baseline
 from iamdrift.baselines.yamlio import load_yaml_text
 from iamdrift.compare.aspects import location, rule
 from iamdrift.compare.findings import Finding
@@ -16,7 +16,6 @@ from iamdrift.report.results import RunReport
 
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0"}
-_FILES = {"structure": STRUCTURE_FILE, "access": ACCESS_FILE, "organization": ORGANIZATION_FILE}
 
 
 def version() -> str:
@@ -49,7 +48,7 @@ class _Locator:
         acct = self.baseline.accounts.get(f.account)
         if file == "account" and acct is None:
             file, keys = "organization", ()
-        path = Path(acct.file) if file == "account" else root / _FILES[file]  # type: ignore[union-attr]
+        path = Path(acct.file) if file == "account" else root / FILES[file]  # type: ignore[union-attr]
         return path, self._line(path, keys)
 
 

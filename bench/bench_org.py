@@ -555,7 +555,8 @@ RULES = """rules:
       to: {ou: "Root/*", admin: true}
   - name: only-operators-and-members-own-roles-reach-ops
     only:
-      from: [{principal: "arn:aws:iam::123456789012:user/operator*"}, {ou: "Root/*"}]
+      from: [{principal: "arn:aws:iam::123456789012:user/operator*"}, {ou: "Root/*"},
+             {principal: "identitycenter:*"}]
       to: {principal: "arn:aws:iam::*:role/ops-*"}
 """
 

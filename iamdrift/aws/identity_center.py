@@ -14,6 +14,7 @@ empty list.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -95,33 +96,45 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
         return None
     instance, store_id = found
     read = IdentityCenterRead(instance=instance, store=store_id)
-    for arn in _all(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance):
+
+    def permission_set(arn: str) -> tuple[str, str, PermissionSet, list[str]]:
         name, content = _permission_set(sso, instance, arn)
-        read.permission_sets[name] = content
-        read.set_arns[arn] = name
         stale = _all(
             sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
             InstanceArn=instance, PermissionSetArn=arn, ProvisioningStatus=NOT_PROVISIONED,
         )  # fmt: skip
-        if stale:
-            read.outdated[name] = sorted(stale)
-    users = {
-        u["UserId"]: u["UserName"]
-        for u in _all(store, "list_users", "Users", IdentityStoreId=store_id)
-    }
-    read.users = sorted(users.values())
-    ids = {uid: f"user:{name}" for uid, name in users.items()}
-    for group in _all(store, "list_groups", "Groups", IdentityStoreId=store_id):
-        memberships = _all(
+        return arn, name, content, stale
+
+    def members(group: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        return group, _all(
             store, "list_group_memberships", "GroupMemberships",
             IdentityStoreId=store_id, GroupId=group["GroupId"],
         )  # fmt: skip
-        members = sorted(
-            users.get(m["MemberId"].get("UserId", ""), f"id:{m['MemberId'].get('UserId')}")
-            for m in memberships
-        )
-        read.groups[group["DisplayName"]] = IdentityGroup(members=members)
-        ids[group["GroupId"]] = f"group:{group['DisplayName']}"
+
+    # Each set and each group is a few calls of its own: made side by side, as accounts are.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sets = _all(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
+        for arn, name, content, stale in pool.map(permission_set, sets):
+            read.permission_sets[name] = content
+            read.set_arns[arn] = name
+            if stale:
+                read.outdated[name] = sorted(stale)
+        users = {
+            u["UserId"]: u["UserName"]
+            for u in _all(store, "list_users", "Users", IdentityStoreId=store_id)
+        }
+        read.users = sorted(users.values())
+        ids = {uid: f"user:{name}" for uid, name in users.items()}
+        groups = _all(store, "list_groups", "Groups", IdentityStoreId=store_id)
+        for group, memberships in pool.map(members, groups):
+            read.groups[group["DisplayName"]] = IdentityGroup(
+                members=sorted(
+                    users.get(uid, f"id:{uid}")
+                    for m in memberships
+                    if (uid := m["MemberId"].get("UserId", ""))
+                )
+            )
+            ids[group["GroupId"]] = f"group:{group['DisplayName']}"
     read.principals = ids
     return read
 

@@ -494,6 +494,10 @@ def test_demo_runs_as_intended(tmp_path):
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "Demo ran as intended" in proc.stdout
+    assert (  # step 3: the administrator set assigned to another group, in Identity Center
+        "[critical] NEW 222222222222/assignment/AdministratorAccess:group:SecurityAuditors"
+        "/existence" in proc.stdout
+    )
     assert "[critical] NEW 222222222222/role/MemberReadOnlyAccess/trust_policy" in proc.stdout
     # The seed's admin path (userA may assume any role; OAAR without MFA) is called out.
     assert "[high] 123456789012/group/SecurityAuditors/risk:assume_any_role" in proc.stdout

@@ -426,3 +426,23 @@ def test_unreadable_identity_center_fails_closed(world):
     result = world.cli("run", "--baselines", str(baselines), "--", "-p", "tests.faults", env=env)
     assert result.code == 1
     assert "ListPermissionSets" in result.account(MANAGEMENT)["error"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "aspect", "marker"),
+    [
+        ("permission_set", "SecurityAudit", "managed_policies", "managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]"),
+        ("sso_group", "PlatformAdmins", "members", "members: [bob]"),
+        ("assignment", "AdministratorAccess:group:SecurityAuditors", "existence", "assignments:"),
+    ],
+)  # fmt: skip
+def test_sarif_points_at_identity_center_yaml(kind, name, aspect, marker):
+    """A code-scanning alert opens identity_center.yaml at what the finding is about."""
+    from iamdrift.compare.findings import Finding
+    from iamdrift.report.sarif import _Locator
+
+    f = Finding(account=MANAGEMENT, resource_type=kind, resource=name, aspect=aspect,
+                change="changed", severity="high", message="m.")  # fmt: skip
+    path, line = _Locator(load_baselines(SHIPPED_BASELINES)).locate(f)
+    assert path.name == "identity_center.yaml"
+    assert marker in path.read_text().splitlines()[line - 1]

@@ -9,7 +9,7 @@ import pytest
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.projection import aws_policies_attached
 from iamdrift.access.risks import find_risks
-from iamdrift.audit.auditor import read_account
+from iamdrift.audit.account import read_account
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.load import load_baselines
 from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT

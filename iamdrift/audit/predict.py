@@ -16,13 +16,8 @@ from pathlib import Path
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.access.reach import LIVE
-from iamdrift.audit.auditor import (
-    AuditContext,
-    Auditor,
-    judge_account,
-    read_account,
-    read_assignments,
-)
+from iamdrift.audit.account import AuditContext, judge_account, read_account, read_assignments
+from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.identity_center import identity_center_context
 from iamdrift.audit.organization import (
     AccessJudgement,

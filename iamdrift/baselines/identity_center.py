@@ -9,7 +9,7 @@ into the same models.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -18,6 +18,7 @@ from iamdrift.baselines.models import (
     OuPath,
     PolicyArn,
     StrictModel,
+    as_baseline,
 )
 
 # IAM Identity Center's own limits: a permission set's name, a session of 1 to 12 hours.
@@ -135,6 +136,30 @@ class AccountAssignments(StrictModel):
 
     provisioned: list[str] = []
     assignments: list[Assigned] = Field(default_factory=list)
+
+
+def as_file(
+    ic: IdentityCenterRead, assigned: dict[str, AccountAssignments], region: str | None
+) -> dict[str, Any]:
+    """The live instance as identity_center.yaml declares it (what `snapshot` writes): every
+    set, every assignment (by principal and set, with its accounts), and the members of
+    every group that holds one."""
+    accounts: dict[tuple[str, str], list[str]] = {}
+    for account, here in sorted(assigned.items()):
+        for a in here.assignments:
+            accounts.setdefault((a.principal, a.permission_set), []).append(account)
+    holders = {p.split(":", 1)[1] for p, _ in accounts if p.startswith("group:")}
+    doc: dict[str, Any] = {"instance": ic.instance, **({"region": region} if region else {})}
+    doc["permission_sets"] = {n: as_baseline(p) for n, p in sorted(ic.permission_sets.items())}
+    doc["groups"] = {
+        n: {"members": g.members} for n, g in sorted(ic.groups.items()) if n in holders
+    }
+    doc["assignments"] = [
+        {kind: name, "permission_set": s, "accounts": ids}
+        for (principal, s), ids in sorted(accounts.items())
+        for kind, name in [principal.split(":", 1)]
+    ]
+    return doc
 
 
 # Every key of identity_center.yaml, to suggest the nearest one for a typo.

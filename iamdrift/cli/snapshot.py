@@ -20,13 +20,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import build_graph
 from iamdrift.access.projection import AccountProjection, aws_policies_attached, project
-from iamdrift.audit.auditor import read_account, tune_collector
+from iamdrift.audit.account import read_account
+from iamdrift.audit.auditor import tune_collector
 from iamdrift.aws.hub import Hub
-from iamdrift.baselines.identity_center import (
-    AccountAssignments,
-    IdentityCenterFile,
-    IdentityCenterRead,
-)
+from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead, as_file
 from iamdrift.baselines.load import (
     ACCESS_FILE,
     ACCOUNTS_DIR,
@@ -135,7 +132,9 @@ def take_snapshot(
     if not result.errors and not only:
         result.written += _organization_files(root, hub_account, structure, existing, projections)
         if ic is not None:
-            write_atomic(root / IDENTITY_CENTER_FILE, identity_center_yaml(ic, assigned, declared))
+            region = declared.region if declared else None
+            text = dump_yaml(as_file(ic, assigned, region))
+            write_atomic(root / IDENTITY_CENTER_FILE, IC_HEADER + text)
             result.written.append(root / IDENTITY_CENTER_FILE)
     return result
 
@@ -213,6 +212,9 @@ def _read_all(
 
 
 Read = tuple[AccountState, AccountAssignments]
+IC_HEADER = (
+    "# Written by `runner.py snapshot` from IAM Identity Center. Review before committing.\n"
+)
 
 
 def _read(
@@ -227,36 +229,6 @@ def _read(
     except (ClientError, BotoCoreError, LookupError) as exc:
         why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
         return AccountUnreadable(acct.id, None, f"Identity Center's assignments: {why}")
-
-
-def identity_center_yaml(
-    ic: IdentityCenterRead,
-    assigned: dict[str, AccountAssignments],
-    declared: IdentityCenterFile | None,
-) -> str:
-    """identity_center.yaml from the live instance: every set, every assignment (by principal
-    and set, with its accounts), and the members of every group that holds one."""
-    accounts: dict[tuple[str, str], list[str]] = {}
-    for account, here in sorted(assigned.items()):
-        for a in here.assignments:
-            accounts.setdefault((a.principal, a.permission_set), []).append(account)
-    holders = {p.split(":", 1)[1] for p, _ in accounts if p.startswith("group:")}
-    doc: dict[str, Any] = {"instance": ic.instance}
-    if declared is not None and declared.region:
-        doc["region"] = declared.region
-    doc["permission_sets"] = {n: as_baseline(p) for n, p in sorted(ic.permission_sets.items())}
-    doc["groups"] = {
-        n: {"members": g.members} for n, g in sorted(ic.groups.items()) if n in holders
-    }
-    doc["assignments"] = [
-        {principal.split(":", 1)[0]: principal.split(":", 1)[1], "permission_set": s,
-         "accounts": ids}
-        for (principal, s), ids in sorted(accounts.items())
-    ]  # fmt: skip
-    header = (
-        "# Written by `runner.py snapshot` from IAM Identity Center. Review before committing.\n"
-    )
-    return header + dump_yaml(doc)
 
 
 def _slug(name: str) -> str:

@@ -40,6 +40,7 @@ class Kind:
     # identity_center
     section: str  # its section in that file (`roles`), "" where it has none
     cloudformation: str  # the resource type OCSF and SARIF readers know
+    title: str = ""  # how a message names it, when not by its name (`sso_group`)
 
     def arn(self, account: str, name: str) -> str:
         if self.file == "account":
@@ -66,7 +67,8 @@ KINDS: dict[str, Kind] = {
         Kind("reach", "access", "rules", "AWS::IAM::Role"),
         Kind("permission_set", "identity_center", "permission_sets", "AWS::SSO::PermissionSet"),
         Kind("assignment", "identity_center", "assignments", "AWS::SSO::Assignment"),
-        Kind("sso_group", "identity_center", "groups", "AWS::IdentityStore::Group"),
+        Kind("sso_group", "identity_center", "groups", "AWS::IdentityStore::Group",
+             "Identity Center group"),
     )
 }
 ENTITY = ("user", "group", "role", "policy")  # kinds with a section in an account's file

@@ -115,7 +115,8 @@ def finding(
     baseline file writes it, which `accept` writes.
     """
     named = KINDS[where.kind].file != "access"  # edges and chains say what they are
-    subject = f"{where.kind.replace('_', ' ')} {where.name}" if named else ""
+    title = KINDS[where.kind].title or where.kind.replace("_", " ")
+    subject = f"{title} {where.name}" if named else ""
     text = f"{subject} {what}".strip()
     return Finding(
         account=where.account,

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import boto3
 
@@ -50,14 +50,15 @@ def moto_server() -> Iterator[str]:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     import moto.iam.models as moto_iam
-    from moto.server import ThreadedMotoServer
 
     # moto parses its ~1,300 AWS managed policies again for every account it creates;
     # keeping the few this world attaches makes a fresh account cheap.
+    import moto.ssoadmin.models as moto_sso
+    from moto.server import ThreadedMotoServer
+
     every = json.loads(moto_iam.aws_managed_policies_data)
-    moto_iam.aws_managed_policies_data = json.dumps(
-        {k: v for k, v in every.items() if k in EMULATED_MANAGED_POLICIES}
-    )
+    kept = json.dumps({k: v for k, v in every.items() if k in EMULATED_MANAGED_POLICIES})
+    moto_iam.aws_managed_policies_data = moto_sso.aws_managed_policies_data = kept
 
     from iamdrift.cli import emulator_sso
 
@@ -94,6 +95,8 @@ class Emulator:
     """Clients against the emulator, as the hub or inside a member account."""
 
     endpoint: str
+    # Clients made once per service and account: building one reloads botocore's models.
+    _clients: dict = field(default_factory=dict, repr=False, compare=False)
 
     def session(self, account: str | None = None) -> boto3.Session:
         env = emulator_env(self.endpoint)
@@ -116,7 +119,10 @@ class Emulator:
         )
 
     def client(self, service: str, account: str | None = None):
-        return self.session(account).client(service, endpoint_url=self.endpoint)
+        key = (service, account or MANAGEMENT)
+        if key not in self._clients:
+            self._clients[key] = self.session(account).client(service, endpoint_url=self.endpoint)
+        return self._clients[key]
 
     def iam(self, account: str | None = None):
         return self.client("iam", account)

@@ -446,3 +446,20 @@ def test_sarif_points_at_identity_center_yaml(kind, name, aspect, marker):
     path, line = _Locator(load_baselines(SHIPPED_BASELINES)).locate(f)
     assert path.name == "identity_center.yaml"
     assert marker in path.read_text().splitlines()[line - 1]
+
+
+def test_access_section_by_group_escapes_names():
+    """Identity store display names are anyone's to choose: escaped in the report."""
+    from iamdrift.access.graph import AccessRow
+    from iamdrift.report.html import access_html
+
+    role = f"arn:aws:iam::{DEMO}:role/aws-reserved/sso.amazonaws.com/{ROLE}"
+    rows = [
+        AccessRow(principal="identitycenter:group/<script>x</script>", role=role,
+                  status="unexpected"),
+        AccessRow(principal="identitycenter:group/Ops", role=role, status="expected"),
+    ]  # fmt: skip
+    html = access_html(rows, set())
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "IAM Identity Center, by group" in html and "(not declared)" in html
+    assert f"{DEMO}:SSO Admin" in html  # the provisioned role named by its set

@@ -232,8 +232,15 @@ _CELL = {
 }
 
 
+_RESERVED = re.compile(r"AWSReservedSSO_(.+)_[0-9a-f]{16}$")
+
+
 def _short_role(arn: str) -> str:
-    return f"{arn.split(':')[4]}:{arn.rsplit('/', 1)[-1]}"
+    """`222222222222:MemberReadOnlyAccess`; a role Identity Center provisioned by its set:
+    `222222222222:SSO AdministratorAccess` (its full ARN is the cell's title)."""
+    name = arn.rsplit("/", 1)[-1]
+    found = _RESERVED.fullmatch(name)
+    return f"{arn.split(':')[4]}:{f'SSO {found.group(1)}' if found else name}"
 
 
 MATRIX_LIMIT = 40  # principals or roles; beyond this a table reads better than a grid
@@ -272,8 +279,6 @@ def access_html(rows: list[AccessRow], risky_roles: set[str]) -> str:
         f"<p>{len(rows)} edge(s): {counts}.</p>{body}{identity_center_html(rows)}</div>"
     )
 
-
-_RESERVED = re.compile(r"AWSReservedSSO_(.+)_[0-9a-f]{16}$")
 
 
 def identity_center_html(rows: list[AccessRow]) -> str:

@@ -491,3 +491,25 @@ def test_the_comment_escapes_what_a_pull_request_wrote():
     )  # fmt: skip
     text = markdown(report, 1)
     assert "<img" not in text and "&lt;img src=x" in text
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    "plan",
+    [
+        tf_plan(tf_change("aws_ssoadmin_account_assignment.admins", "aws_ssoadmin_account_assignment",
+                          ["create"], None, {"target_id": DEMO, "principal_type": "GROUP"})),
+        {"StackId": f"arn:aws:cloudformation:us-east-1:{MANAGEMENT}:stack/sso/1", "Changes": [
+            {"Type": "Resource", "ResourceChange": {
+                "Action": "Add", "LogicalResourceId": "Admins", "ResourceType": "AWS::SSO::Assignment",
+                "AfterContext": "{}"}}]},
+    ],
+    ids=["terraform", "change set"],
+)  # fmt: skip
+def test_identity_center_changes_are_never_passed_unseen(world, plan):
+    """A plan cannot predict an assignment or a permission set: it fails as unknown, naming
+    the resource, rather than passing a new administrator unseen."""
+    out = world.cli("plan", _write(world.tmp, plan), "--account", DEMO,
+                    "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    assert out.code == 1, out.stdout + out.stderr
+    assert f"{MANAGEMENT}/account/{MANAGEMENT}/unknown:identity_center" in out.stdout

@@ -78,7 +78,7 @@ class LocalEdge(_Compact):
 
     principal: str
     target: str
-    kind: Literal["admin", "assume", "iam", "any", "member", "sign-in"]
+    kind: Literal["admin", "assume", "iam", "any", "member"]
     path: list[str] = []
     conditions: dict[str, Any] = {}
 

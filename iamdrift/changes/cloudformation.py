@@ -22,6 +22,7 @@ from iamdrift.changes.effects import (
     Member,
     PolicyVersion,
     Unknown,
+    identity_center_change,
     invalid,
 )
 from iamdrift.changes.references import PlanError
@@ -121,6 +122,9 @@ def _effects(
     return [Unknown("", address, "organization", address)]
 
 
+IDENTITY_CENTER = ("AWS::SSO::", "AWS::IdentityStore::")  # see identity_center_change
+
+
 def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]]:
     """Effects on the stack's account, and the resource types ignored. Raises PlanError."""
     found = _STACK.match(str(data.get("StackId", "")))
@@ -129,10 +133,14 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
     account = found.group(1)
     changes = AccountChanges(account)
     ignored: Counter[str] = Counter()
+    out: dict[str, AccountChanges] = {}
     for item in data.get("Changes") or []:
         rc = (item or {}).get("ResourceChange") or {}
         t, action = rc.get("ResourceType", ""), rc.get("Action", "")
         address = rc.get("LogicalResourceId", "?")
+        if t.startswith(IDENTITY_CENTER):
+            identity_center_change(out, address)
+            continue
         if t not in TYPES:
             ignored[t] += 1
             continue
@@ -163,4 +171,6 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
         wrong = invalid(changes.effects[start:])
         if wrong:
             raise PlanError(f"{address}: {wrong}")
-    return {account: changes} if changes.addresses else {}, ignored
+    if changes.addresses:
+        out[account] = changes
+    return out, ignored

@@ -145,6 +145,16 @@ class AccountChanges:
         return [e for e in self.effects if isinstance(e, Unknown)]
 
 
+def identity_center_change(out: dict[str, AccountChanges], address: str) -> None:
+    """A change to Identity Center (a permission set, an assignment, a group): not predicted
+    (the next run judges it), so one unknown of the organization's that fails the plan,
+    rather than a change to who may sign in where passing unseen."""
+    into = out.setdefault(ORGANIZATION, AccountChanges(ORGANIZATION))
+    if not any(u.attribute == "identity_center" for u in into.unknowns):
+        into.effects.append(Unknown("", address, "identity_center", address))
+    into.addresses.append(address)
+
+
 def document(value: Any) -> Any:
     """A policy as plans hold it (a JSON string, or already parsed) as a dict."""
     if isinstance(value, str):

@@ -30,6 +30,7 @@ from iamdrift.changes.effects import (
     PolicyVersion,
     Unknown,
     document,
+    identity_center_change,
     invalid,
 )
 from iamdrift.changes.organization import Parent, Scp, ScpTarget
@@ -61,6 +62,7 @@ _OWNER = {
     "aws_iam_policy_attachment": ("policies", "policy_arn"),
 }
 ENTITIES = {"aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_policy"}
+IDENTITY_CENTER = ("aws_ssoadmin_", "aws_identitystore_")  # see identity_center_change
 ORGANIZATIONS = {
     "aws_organizations_policy",
     "aws_organizations_policy_attachment",
@@ -252,10 +254,14 @@ def read_terraform(
         t, address = rc.get("type", ""), rc.get("address", "?")
         change = rc.get("change") or {}
         actions = change.get("actions") or []
+        changing = bool(set(actions) & {"create", "update", "delete"})
+        if t.startswith(IDENTITY_CENTER) and changing:
+            identity_center_change(out, address)
+            continue
         if t not in _OWNER and t not in ORGANIZATIONS:
             ignored[t] += 1
             continue
-        if not set(actions) & {"create", "update", "delete"}:
+        if not changing:
             continue
         before, after = change.get("before") or {}, change.get("after") or {}
         unknown = change.get("after_unknown") or {}

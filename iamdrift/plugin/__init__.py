@@ -16,7 +16,6 @@ from typing import NoReturn
 
 import pytest
 
-from iamdrift.audit.organization import AccessJudgement
 from iamdrift.aws import redact
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.html import HtmlReport
@@ -25,7 +24,6 @@ from iamdrift.plugin.recording import Recorder
 from iamdrift.plugin.session import FRAGMENT, RESULT, SUBJECTS, Preloaded, Session, record
 from iamdrift.plugin.targets import CHECKS, Target
 from iamdrift.plugin.xdist import Distributed
-from iamdrift.report.html import access_html
 from iamdrift.report.text import failure_text, waived_text
 
 
@@ -202,10 +200,7 @@ def _whole(request: pytest.FixtureRequest, check: str) -> Check:
     judged = session.judgement(check, session.wait_for_all())
     if judged.error:
         _error(request, judged.error, own=not judged.elsewhere)
-    result = request.node.stash[RESULT]
-    record(result, judged)
-    if isinstance(judged, AccessJudgement):
-        request.node.stash[FRAGMENT] = access_html(judged.rows, judged.risky_roles)
+    request.node.stash[FRAGMENT] = record(request.node.stash[RESULT], judged)
     return _check(request, judged.findings, SUBJECTS[check])
 
 

@@ -43,6 +43,7 @@ from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
 from iamdrift.plugin.targets import CHECKS, Target, account_groups, targets
+from iamdrift.report.html import access_html
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckResult, RunCollector, RunReport
 
@@ -309,8 +310,11 @@ def _today() -> date:
 SUBJECTS = {"access": "cross-account access", "identity_center": "Identity Center"}
 
 
-def record(result: CheckResult, judged: Judgement) -> None:
-    """What a whole-organization check carries besides findings: the access graph's edges,
-    rules and Identity Center's memberships, for the report and `iamdrift access`."""
-    if isinstance(judged, AccessJudgement):
-        result.access, result.rules, result.local = judged.rows, judged.rules, judged.local
+def record(result: CheckResult, judged: Judgement) -> str:
+    """What a whole-organization check carries besides findings (the access graph's edges,
+    rules and Identity Center's memberships, for the report and `iamdrift access`), and the
+    HTML its report row shows ("" for none)."""
+    if not isinstance(judged, AccessJudgement):
+        return ""
+    result.access, result.rules, result.local = judged.rows, judged.rules, judged.local
+    return access_html(judged.rows, judged.risky_roles)

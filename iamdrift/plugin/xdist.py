@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 from pytest import TestReport
 
-from iamdrift.audit.organization import AccessJudgement, Judgement
+from iamdrift.audit.organization import Judgement
 from iamdrift.plugin.recording import attach
 from iamdrift.plugin.session import SHARED_BASELINE, SUBJECTS, Session, record, target_of
-from iamdrift.report.html import access_html
 from iamdrift.report.results import CheckResult
 from iamdrift.report.text import failure_text, waived_text
 
@@ -88,14 +87,11 @@ class Distributed:
         result = CheckResult(
             account=acct.id, name=acct.name, check=check, findings=failing, waived=waived
         )
-        record(result, judged)
+        fragment = record(result, judged)
         if judged.error:
             result.error, result.elsewhere = (
                 (None, True) if judged.elsewhere else (judged.error, False)
             )
-        fragment = ""
-        if isinstance(judged, AccessJudgement):
-            fragment = access_html(judged.rows, judged.risky_roles)
         phases = [("setup", "failed" if judged.error else "passed")]
         if not judged.error:
             phases.append(("call", "failed" if failing else ("skipped" if waived else "passed")))

@@ -59,6 +59,11 @@ def guarded_session(profile: str | None = None) -> botocore.session.Session:
     if not core.get_config_variable("region"):
         core.set_config_variable("region", "us-east-1")
     core.register("before-call", _guard, unique_id="iamdrift-read-only-guard")
+    # Nothing iamdrift judges is a timestamp (CreateDate of every entity, LastUsed...), and
+    # botocore parses each one with dateutil: a fifth of a run's CPU at 200 accounts (py-spy
+    # --gil over bench_org.py). Kept as the strings AWS sent; credential providers parse
+    # their own expiry from a string as well.
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
     return core
 
 

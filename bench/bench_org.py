@@ -70,37 +70,41 @@ def read(account):
         pass
 with ThreadPoolExecutor(int(sys.argv[2])) as pool:
     list(pool.map(read, accounts))
-if len(sys.argv) > 3:  # Identity Center: the same calls iamdrift makes, bare
-    sso = boto3.client("sso-admin", config=config)
-    store = boto3.client("identitystore", config=config)
-    def every(client, op, key, **kw):
-        return [x for p in client.get_paginator(op).paginate(**kw) for x in p[key]]
-    found = every(sso, "list_instances", "Instances")[0]
-    ins, sid = found["InstanceArn"], found["IdentityStoreId"]
-    for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=ins):
-        kw = {"InstanceArn": ins, "PermissionSetArn": arn}
-        sso.describe_permission_set(**kw)
-        sso.get_inline_policy_for_permission_set(**kw)
-        every(sso, "list_managed_policies_in_permission_set", "AttachedManagedPolicies", **kw)
-        every(sso, "list_customer_managed_policy_references_in_permission_set",
-              "CustomerManagedPolicyReferences", **kw)
-        try:
-            sso.get_permissions_boundary_for_permission_set(**kw)
-        except sso.exceptions.ResourceNotFoundException:
-            pass
-        every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
-              ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED", **kw)
-    every(store, "list_users", "Users", IdentityStoreId=sid)
-    for g in every(store, "list_groups", "Groups", IdentityStoreId=sid):
-        every(store, "list_group_memberships", "GroupMemberships", IdentityStoreId=sid,
-              GroupId=g["GroupId"])
-    def assigned(account):
-        for arn in every(sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
-                         InstanceArn=ins, AccountId=account):
-            every(sso, "list_account_assignments", "AccountAssignments", InstanceArn=ins,
-                  AccountId=account, PermissionSetArn=arn)
-    with ThreadPoolExecutor(int(sys.argv[2])) as pool:
-        list(pool.map(assigned, accounts))
+"""
+# Identity Center, bare: the same calls iamdrift makes (with `accounts` and `config` set).
+FLOOR_IC = """
+from concurrent.futures import ThreadPoolExecutor
+import boto3
+sso = boto3.client("sso-admin", config=config)
+store = boto3.client("identitystore", config=config)
+def every(client, op, key, **kw):
+    return [x for p in client.get_paginator(op).paginate(**kw) for x in p[key]]
+found = every(sso, "list_instances", "Instances")[0]
+ins, sid = found["InstanceArn"], found["IdentityStoreId"]
+for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=ins):
+    kw = {"InstanceArn": ins, "PermissionSetArn": arn}
+    sso.describe_permission_set(**kw)
+    sso.get_inline_policy_for_permission_set(**kw)
+    every(sso, "list_managed_policies_in_permission_set", "AttachedManagedPolicies", **kw)
+    every(sso, "list_customer_managed_policy_references_in_permission_set",
+          "CustomerManagedPolicyReferences", **kw)
+    try:
+        sso.get_permissions_boundary_for_permission_set(**kw)
+    except sso.exceptions.ResourceNotFoundException:
+        pass
+    every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
+          ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED", **kw)
+every(store, "list_users", "Users", IdentityStoreId=sid)
+for g in every(store, "list_groups", "Groups", IdentityStoreId=sid):
+    every(store, "list_group_memberships", "GroupMemberships", IdentityStoreId=sid,
+          GroupId=g["GroupId"])
+def assigned(account):
+    for arn in every(sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
+                     InstanceArn=ins, AccountId=account):
+        every(sso, "list_account_assignments", "AccountAssignments", InstanceArn=ins,
+              AccountId=account, PermissionSetArn=arn)
+with ThreadPoolExecutor(8) as pool:
+    list(pool.map(assigned, accounts))
 """
 
 
@@ -453,8 +457,13 @@ def main() -> None:
 
         floor = measure(
             "floor",
-            [sys.executable, "-c", FLOOR, ",".join([MANAGEMENT, *ids]), str(args.concurrency)]
-            + (["identity-center"] if args.identity_center else []),
+            [
+                sys.executable,
+                "-c",
+                FLOOR + (FLOOR_IC if args.identity_center else ""),
+                ",".join([MANAGEMENT, *ids]),
+                str(args.concurrency),
+            ],
             env,
         )
         print(_line(floor, None, total), flush=True)

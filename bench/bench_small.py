@@ -10,7 +10,8 @@ moment of a shared machine falls on all of them alike):
   floor     a bare boto3 script making the same requests as `run` (the hub's identity,
             the organization, AssumeRole into each member, every page of
             GetAccountAuthorizationDetails and ListRoles in each account, the attached AWS
-            managed policies' default versions): the cost of the reads alone
+            managed policies' default versions, Identity Center's reads): the cost of the
+            reads alone
   run       `runner.py run` (writes the report, JUnit, findings JSON and history)
   snapshot  `runner.py snapshot` into a fresh directory
   validate  `runner.py validate`
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_org import REQUESTS, Measure, add_latency, measure  # noqa: E402
+from bench_org import FLOOR_IC, REQUESTS, Measure, add_latency, measure  # noqa: E402
 
 from iamdrift.cli.emulator import (  # noqa: E402
     Emulator,
@@ -91,6 +92,7 @@ iam = boto3.client("iam", config=config)
 for arn in sorted(aws_policies):
     version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
     iam.get_policy_version(PolicyArn=arn, VersionId=version)
+accounts = sys.argv[1].split(",")
 """
 
 
@@ -108,7 +110,7 @@ def main() -> None:
         env = {**emulator_env(endpoint), "PATH": "/usr/bin:/bin", "CI": "1"}
         ids = ",".join(accounts.values())
         commands = {
-            "floor": [sys.executable, "-c", FLOOR, ids],
+            "floor": [sys.executable, "-c", FLOOR + FLOOR_IC, ids],
             "run": [sys.executable, runner, "run", "--baselines", baselines,
                     "--report-dir", f"{tmp}/reports", "--json", f"{tmp}/findings.json"],
             "snapshot": [sys.executable, runner, "snapshot", "--baselines", f"{tmp}/snap"],

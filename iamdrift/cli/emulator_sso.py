@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from iamdrift.baselines.identity_center import seconds
 
 ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 INLINE_NAME = "AwsSSOInlinePolicy"
@@ -47,13 +48,6 @@ def _state(backend) -> _Provisioning:
     return backend.__dict__.setdefault("_iamdrift_provisioning", _Provisioning())
 
 
-def _duration(iso: str | None) -> int:
-    """`PT1H`, `PT8H30M` -> seconds (what IAM's MaxSessionDuration holds)."""
-    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", iso or "PT1H")
-    hours, minutes = (int(g or 0) for g in match.groups()) if match else (1, 0)
-    return hours * 3600 + minutes * 60 or 3600
-
-
 def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
     """Create or bring up to date the set's role in `account`, as Identity Center does."""
     from moto.iam.models import iam_backends
@@ -62,11 +56,12 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
     ps = backend._find_permission_set(instance_arn, set_arn)
     iam = iam_backends[account]["global"]
     key = (set_arn, account)
+    duration = seconds(ps.session_duration or "PT1H")
     name = state.roles.get(key)
     if name is not None:
         _empty(iam, name)
         role = iam.get_role(name)
-        role.max_session_duration = _duration(ps.session_duration)
+        role.max_session_duration = duration
     else:
         provider = state.saml.setdefault(account, f"AWSSSO_{_hash(account)}_DO_NOT_DELETE")
         trust = {
@@ -84,7 +79,7 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
         }
         name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name)}"
         iam.create_role(
-            name, json.dumps(trust), ROLE_PATH, None, "", [], str(_duration(ps.session_duration))
+            name, json.dumps(trust), ROLE_PATH, None, "", [], str(duration)
         )
         state.roles[key] = name
     for policy in ps.managed_policies:

@@ -463,3 +463,18 @@ def test_access_section_by_group_escapes_names():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "IAM Identity Center, by group" in html and "(not declared)" in html
     assert f"{DEMO}:SSO Admin" in html  # the provisioned role named by its set
+
+
+@pytest.mark.e2e
+def test_snapshot_with_identity_center_unreadable_is_an_error(world):
+    """identity_center.yaml asks for an instance the hub cannot see: snapshot says so and
+    rewrites nothing of the organization's, rather than dropping Identity Center."""
+    baselines = world.baselines_copy()
+    path = baselines / "identity_center.yaml"
+    pinned = "arn:aws:sso:::instance/ssoins-0000000000000000"
+    path.write_text(f"instance: {pinned}\n" + path.read_text())
+    before = path.read_text()
+    snap = world.cli("snapshot", "--baselines", str(baselines))
+    assert snap.code == 1, snap.stdout + snap.stderr
+    assert pinned in snap.stdout + snap.stderr
+    assert path.read_text() == before

@@ -19,7 +19,7 @@ from iamdrift.audit.identity_center import IdentityCenterContext, judge_assignme
 from iamdrift.audit.outcome import AccountOutcome
 from iamdrift.aws.hub import Hub
 from iamdrift.aws.iam import collect_account
-from iamdrift.baselines.identity_center import AccountAssignments
+from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.diff import Selection, compared, diff_account
@@ -46,18 +46,17 @@ def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None)
 
 
 def read_assignments(
-    hub: Hub, acct: AccountBaseline, ctx: AuditContext
+    hub: Hub, acct: AccountBaseline, ic: IdentityCenterRead | None
 ) -> AccountAssignments | None:
-    """What Identity Center assigns in the account, when identity_center.yaml asks for it
-    and Identity Center was read; unreadable is AccountUnreadable, as for IAM."""
-    ic = ctx.identity_center
-    if ic is None or ic.read is None:
+    """What Identity Center assigns in the account (None when Identity Center was not
+    read); unreadable is AccountUnreadable, as for IAM."""
+    if ic is None:
         return None
     try:
-        return hub.assignments(ic.read, acct.id)
+        return hub.assignments(ic, acct.id)
     except (ClientError, BotoCoreError, LookupError) as exc:
-        why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
-        raise AccountUnreadable(acct.id, None, f"Identity Center's assignments: {why}") from exc
+        why = f"Identity Center's assignments: {aws_error_text(exc)}"
+        raise AccountUnreadable(acct.id, None, why) from exc
 
 
 @dataclass
@@ -69,6 +68,10 @@ class AuditContext:
     third_parties: dict[str, str] = field(default_factory=dict)
     selection: Selection | None = None
     identity_center: IdentityCenterContext | None = None
+
+    @property
+    def identity_center_read(self) -> IdentityCenterRead | None:
+        return self.identity_center.read if self.identity_center else None
 
 
 def audit_account(
@@ -86,7 +89,7 @@ def audit_account(
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
     ctx = context()
     try:
-        assigned = read_assignments(hub, acct, ctx)
+        assigned = read_assignments(hub, acct, ctx.identity_center_read)
     except AccountUnreadable as exc:
         return AccountOutcome(id=acct.id, name=acct.name, error=str(exc))
     outcome = judge_account(hub, acct, state, ctx, assigned)

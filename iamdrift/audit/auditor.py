@@ -150,10 +150,8 @@ class Auditor:
                     "(run from the management account or its delegated administrator, in the "
                     "instance's region: `region:` in identity_center.yaml)"
                 )
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, LookupError) as exc:
             org.identity_center_error = aws_error_text(exc)
-        except LookupError as exc:
-            org.identity_center_error = str(exc)
 
     def organization_read(self) -> OrganizationRead | None:
         """The organization if it has been read already (no call made)."""

@@ -16,6 +16,7 @@ from iamdrift.baselines.identity_center import (
 )
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import AccountState
+from iamdrift.compare.aspects import KINDS
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.identity_center import (
     AccountIdentityCenter,
@@ -25,7 +26,8 @@ from iamdrift.compare.identity_center import (
     provisioned_role,
 )
 
-KINDS = ("permission_set", "assignment", "sso_group")  # the findings the check reports
+# The findings the check reports: those the registry places in identity_center.yaml.
+IC_KINDS = {k.name for k in KINDS.values() if k.file == "identity_center"}
 
 
 def node(principal: str) -> str:
@@ -118,5 +120,5 @@ def judge_identity_center(
     management = baseline.management_account or org.hub_account or ""
     findings = diff_organization(management, baseline.identity_center, org.identity_center)
     for a in accounts:
-        findings += [f for f in outcomes[a.id].findings if f.resource_type in KINDS]
+        findings += [f for f in outcomes[a.id].findings if f.resource_type in IC_KINDS]
     return Judgement(sort_findings(findings))

@@ -113,7 +113,7 @@ def predict(
             continue
         try:
             state = read_account(auditor.hub(), acct)
-            assigned = read_assignments(auditor.hub(), acct, ctx)
+            assigned = read_assignments(auditor.hub(), acct, ctx.identity_center_read)
         except AccountUnreadable as exc:
             out.errors[account] = str(exc)
             continue

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from iamdrift.aws.organizations import every_item
 from iamdrift.baselines.identity_center import (
     AccountAssignments,
     Assigned,
@@ -30,14 +31,10 @@ from iamdrift.baselines.identity_center import (
 NOT_PROVISIONED = "LATEST_PERMISSION_SET_NOT_PROVISIONED"
 
 
-def _all(client, operation: str, key: str, **kwargs) -> list[Any]:
-    return [x for page in client.get_paginator(operation).paginate(**kwargs) for x in page[key]]
-
-
 def find_instance(sso, pinned: str | None) -> tuple[str, str] | None:
     """(instance ARN, identity store id): the pinned one, else the only one; None when the
     hub sees no instance (Identity Center not enabled, or not administered from here)."""
-    instances = _all(sso, "list_instances", "Instances")
+    instances = every_item(sso, "list_instances", "Instances")
     if pinned is not None:
         found = [i for i in instances if i["InstanceArn"] == pinned]
         if not found:
@@ -68,11 +65,11 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
     described = sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
     described = described["PermissionSet"]
     inline = sso.get_inline_policy_for_permission_set(InstanceArn=instance, PermissionSetArn=arn)
-    managed = _all(
+    managed = every_item(
         sso, "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
         InstanceArn=instance, PermissionSetArn=arn,
     )  # fmt: skip
-    refs = _all(
+    refs = every_item(
         sso, "list_customer_managed_policy_references_in_permission_set",
         "CustomerManagedPolicyReferences", InstanceArn=instance, PermissionSetArn=arn,
     )  # fmt: skip
@@ -99,21 +96,21 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
 
     def permission_set(arn: str) -> tuple[str, str, PermissionSet, list[str]]:
         name, content = _permission_set(sso, instance, arn)
-        stale = _all(
+        stale = every_item(
             sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
             InstanceArn=instance, PermissionSetArn=arn, ProvisioningStatus=NOT_PROVISIONED,
         )  # fmt: skip
         return arn, name, content, stale
 
     def members(group: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return group, _all(
+        return group, every_item(
             store, "list_group_memberships", "GroupMemberships",
             IdentityStoreId=store_id, GroupId=group["GroupId"],
         )  # fmt: skip
 
     # Each set and each group is a few calls of its own: made side by side, as accounts are.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        sets = _all(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
+        sets = every_item(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
         for arn, name, content, stale in pool.map(permission_set, sets):
             read.permission_sets[name] = content
             read.set_arns[arn] = name
@@ -121,11 +118,11 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
                 read.outdated[name] = sorted(stale)
         users = {
             u["UserId"]: u["UserName"]
-            for u in _all(store, "list_users", "Users", IdentityStoreId=store_id)
+            for u in every_item(store, "list_users", "Users", IdentityStoreId=store_id)
         }
         read.users = sorted(users.values())
         ids = {uid: f"user:{name}" for uid, name in users.items()}
-        groups = _all(store, "list_groups", "Groups", IdentityStoreId=store_id)
+        groups = every_item(store, "list_groups", "Groups", IdentityStoreId=store_id)
         for group, memberships in pool.map(members, groups):
             read.groups[group["DisplayName"]] = IdentityGroup(
                 members=sorted(
@@ -142,7 +139,7 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
 def read_account_assignments(sso, ic: IdentityCenterRead, account: str) -> AccountAssignments:
     """The sets provisioned to one account, and who is assigned each there."""
     out = AccountAssignments()
-    for arn in _all(
+    for arn in every_item(
         sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
         InstanceArn=ic.instance, AccountId=account,
     ):  # fmt: skip
@@ -150,7 +147,7 @@ def read_account_assignments(sso, ic: IdentityCenterRead, account: str) -> Accou
         if name is None:  # created after the organization's read: read again next run
             raise LookupError(f"permission set {arn} appeared during the run")
         out.provisioned.append(name)
-        for a in _all(
+        for a in every_item(
             sso, "list_account_assignments", "AccountAssignments",
             InstanceArn=ic.instance, AccountId=account, PermissionSetArn=arn,
         ):  # fmt: skip

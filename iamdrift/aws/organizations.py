@@ -17,7 +17,8 @@ from iamdrift.baselines.models import Structure
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
 
 
-def _pages(client, operation: str, key: str, **kwargs) -> list[dict[str, Any]]:
+def every_item(client, operation: str, key: str, **kwargs) -> list[Any]:
+    """Every item of every page of a paginated read."""
     return [
         item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]
     ]
@@ -60,20 +61,20 @@ def _read(org) -> Structure:
     queue = [root["Id"]]
     while queue:
         parent = queue.pop()
-        for acct in _pages(org, "list_accounts_for_parent", "Accounts", ParentId=parent):
+        for acct in every_item(org, "list_accounts_for_parent", "Accounts", ParentId=parent):
             if acct.get("Status", "ACTIVE") == "ACTIVE":
                 accounts[acct["Id"]] = {"name": acct["Name"], "ou": paths[parent]}
-        for ou in _pages(
+        for ou in every_item(
             org, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent
         ):
             paths[ou["Id"]] = f"{paths[parent]}/{ou['Name']}"
             queue.append(ou["Id"])
     scps = {}
     ids = dict(paths)
-    for policy in _pages(org, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"):
+    for policy in every_item(org, "list_policies", "Policies", Filter="SERVICE_CONTROL_POLICY"):
         ids[policy["Id"]] = policy["Name"]
         content = org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"]
-        targets = _pages(org, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
+        targets = every_item(org, "list_targets_for_policy", "Targets", PolicyId=policy["Id"])
         scps[policy["Name"]] = {
             "document": json.loads(content),
             "targets": sorted(paths.get(t["TargetId"], t["TargetId"]) for t in targets),

@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import build_graph
 from iamdrift.access.projection import AccountProjection, aws_policies_attached, project
-from iamdrift.audit.account import read_account
+from iamdrift.audit.account import read_account, read_assignments
 from iamdrift.audit.auditor import tune_collector
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead, as_file
@@ -88,10 +88,11 @@ def take_snapshot(
             declared.instance if declared else None, declared.region if declared else None
         )
     except (ClientError, BotoCoreError, LookupError) as exc:
-        ic = None
-        if declared is not None:  # asked for, so unreadable is an error; else not in use here
-            reason = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
-            result.errors.append(AccountUnreadable("hub", None, f"Identity Center: {reason}"))
+        ic, reason = None, aws_error_text(exc)
+    else:
+        reason = "the hub sees no instance"
+    if ic is None and declared is not None:  # asked for, so unread is an error; else not in use
+        result.errors.append(AccountUnreadable("hub", None, f"Identity Center: {reason}"))
     if org is None and members is not None:
         org = OrganizationFile(management_account=hub_account)
         text = (
@@ -225,10 +226,9 @@ def _read(
     except AccountUnreadable as exc:
         return exc
     try:
-        return state, hub.assignments(ic, acct.id) if ic else AccountAssignments()
-    except (ClientError, BotoCoreError, LookupError) as exc:
-        why = aws_error_text(exc) if not isinstance(exc, LookupError) else str(exc)
-        return AccountUnreadable(acct.id, None, f"Identity Center's assignments: {why}")
+        return state, read_assignments(hub, acct, ic) or AccountAssignments()
+    except AccountUnreadable as exc:
+        return exc
 
 
 def _slug(name: str) -> str:

@@ -78,34 +78,9 @@ def diff_organization(
             have.permission_sets.get(name),
         )
     for name, group in sorted(want.groups.items()):
-        live = have.groups.get(name)
-        if group.members is None:
-            continue
-        where = _org(management, "sso_group", name)
-        if live is None:
-            out.append(
-                finding(where, "existence", "missing", "medium", "is declared but does not "
-                        "exist in the identity store", group.members)
-            )  # fmt: skip
-            continue
-        added = sorted(set(live.members or []) - set(group.members))
-        removed = sorted(set(group.members) - set(live.members or []))
-        if added or removed:
-            parts = [f"added {', '.join(added)}"] if added else []
-            parts += [f"removed {', '.join(removed)}"] if removed else []
-            out.append(
-                finding(
-                    where,
-                    "members",
-                    "changed",
-                    "high" if added else "low",
-                    f"members differ from the baseline: {'; '.join(parts)} (whoever is a "
-                    "member signs in with every set the group is assigned)",
-                    sorted(group.members),
-                    sorted(live.members or []),
-                    sorted(live.members or []),
-                )
-            )
+        if group.members is not None:  # members declared: exact, by the account diff's rules
+            where = _org(management, "sso_group", name)
+            out += diff_entity(where, "sso_group", group, have.groups.get(name))
     return sort_findings(out)
 
 

@@ -81,3 +81,45 @@ def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, wor
     demo = _in_empty_dir(installed, tmp_path, "iamdrift", "demo", "--report-dir", "demo-reports")
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
     assert "Demo ran as intended" in demo.stdout
+
+
+PLAN = {
+    "format_version": "1.2",
+    "resource_changes": [{
+        "address": "aws_iam_user.new", "mode": "managed", "type": "aws_iam_user",
+        "change": {"actions": ["create"], "before": None,
+                   "after": {"name": "new", "path": "/"}, "after_unknown": {"arn": True}},
+    }],
+    "configuration": {"root_module": {"resources": [
+        {"address": "aws_iam_user.new", "provider_config_key": "aws"}]}},
+}  # fmt: skip
+
+
+# Every command a user can type, each from the installed wheel in a directory that holds
+# only baselines: (arguments, the exit codes its documentation allows). A module the wheel
+# lacks is a traceback naming ModuleNotFoundError, whatever the exit code.
+COMMANDS = [
+    (("run", "--shard", "1/1", "--part", "part.gz"), {0}),
+    (("merge", "part.gz"), {0}),
+    (("access", "who-can-reach", "admin@DEMO"), {0}),
+    (("access", "reach", "arn:aws:iam::123456789012:user/userA", "--json"), {0}),
+    (("accept", "222222222222/role/Nothing/trust_policy"), {2}),
+    (("plan", "plan.json", "--account", "123456789012", "--markdown", "plan.md"), {1}),
+    (("schedule", "--once"), {0}),
+    (("snapshot", "--baselines", "snapshot"), {0}),
+    (("validate", "--baselines", "snapshot"), {0}),
+    (("schema", "--out", "schemas"), {0}),
+]
+
+
+def test_every_command_starts_from_the_wheel(installed, tmp_path, world):
+    import json
+
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "plan.json").write_text(json.dumps(PLAN))
+    for args, codes in COMMANDS:
+        done = _in_empty_dir(installed, tmp_path, "iamdrift", *args, env=world.env())
+        said = done.stdout[-2000:] + done.stderr[-2000:]
+        assert "ModuleNotFoundError" not in said and "Traceback" not in said, (args, said)
+        assert done.returncode in codes, (args, done.returncode, said)
+    assert "aws_iam_user.new" in (tmp_path / "work" / "plan.md").read_text()

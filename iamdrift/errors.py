@@ -36,6 +36,13 @@ def aws_error_text(exc: Exception) -> str:
     return str(exc)
 
 
+def call_error_text(exc: Exception) -> str:
+    """`Operation: Code: Message`: an AWS error with the call that failed, so that a missing
+    permission is named by its action."""
+    operation = getattr(exc, "operation_name", None)
+    return f"{operation}: {aws_error_text(exc)}" if operation else aws_error_text(exc)
+
+
 class AccountUnreadable(Exception):
     """An account whose IAM state could not be read completely."""
 

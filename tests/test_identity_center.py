@@ -93,7 +93,9 @@ def test_assignment_findings(live, expected, admin, want):
         assert w[2] in f.message and f.resource_type == "assignment"
 
 
-_PROVISIONED = {"managed_policies": [ADMIN], "max_session_duration": 28800}
+# As Identity Center makes it: a 12-hour role whatever the set's session (User Guide, "Set
+# session duration"); the set's own duration is judged on the set.
+_PROVISIONED = {"managed_policies": [ADMIN], "max_session_duration": 43200}
 
 
 @pytest.mark.parametrize(
@@ -101,8 +103,8 @@ _PROVISIONED = {"managed_policies": [ADMIN], "max_session_duration": 28800}
     [
         (_PROVISIONED, False, []),
         ({**_PROVISIONED, "managed_policies": [ADMIN, READ_ONLY]}, False, ("provisioned", "high")),
-        ({**_PROVISIONED, "max_session_duration": 3600}, False, ("provisioned", "low")),
-        ({**_PROVISIONED, "max_session_duration": 43200}, False, ("provisioned", "high")),
+        ({**_PROVISIONED, "max_session_duration": 3600}, False, []),
+        ({**_PROVISIONED, "max_session_duration": 28800}, False, []),
         (
             {**_PROVISIONED, "inline_policies": {"AwsSSOInlinePolicy": allow("s3:*", "*")}},
             False,
@@ -129,6 +131,57 @@ def test_provisioned_role_against_its_set(role, outdated, want):
         assert found[0].id == f"{DEMO}/permission_set/Admin/{want[0]}"
 
 
+CUSTOMER = PermissionSet(customer_managed_policies=["/team/Reader"], permissions_boundary="/Bound")
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_customer_managed_policies_are_looked_up_in_the_instances_partition(partition):
+    local = f"arn:{partition}:iam::{DEMO}:policy"
+    doc = allow("s3:GetObject", "*")
+    state = AccountState.model_validate({
+        "roles": {ROLE: {"path": "/aws-reserved/sso.amazonaws.com/", "trust_policy": SAML,
+                         "managed_policies": [f"{local}/team/Reader"],
+                         "permissions_boundary": f"{local}/Bound"}},
+        "policies": {"Reader": {"path": "/team/", "document": doc}, "Bound": {"document": doc}},
+    })  # fmt: skip
+    ic = _account([G], [G], (), ["Admin"], {"Admin": CUSTOMER})
+    ic.partition = partition
+    assert diff_account_assignments(ic, state, set()) == []
+
+
+@pytest.mark.parametrize(
+    ("assigned", "outdated", "want"),
+    [
+        # The assignment failed: declared, not there, and the message says why.
+        (False, False, ("assignment", "existence", "lacks the customer managed policy /Bound, /team/Reader")),
+        # A set changed to reference it: provisioning failed, the role keeps the old version.
+        (True, True, ("permission_set", "outdated", "lacks the customer managed policy /Bound, /team/Reader")),
+    ],
+)
+def test_a_customer_managed_policy_missing_in_the_account_is_a_finding(assigned, outdated, want):
+    state = AccountState(roles={ROLE: _role(**_PROVISIONED)} if assigned else {})
+    ic = _account([G] if assigned else [], [G], {"Admin"} if outdated else (), ["Admin"] if assigned else [],
+                  {"Admin": CUSTOMER})  # fmt: skip
+    found = diff_account_assignments(ic, state, set())
+    assert [(f.resource_type, f.aspect) for f in found] == [want[:2]]
+    assert want[2] in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [("PT1H", "PT1H"), ("PT60M", "PT1H"), ("PT3600S", "PT1H"), ("PT1H5M40S", "PT1H5M40S"),
+     ("PT12H", "PT12H"), ("P0DT8H", "PT8H"), ("PT1H30M", "PT1H30M"), ("PT90M", "PT1H30M")],
+)  # fmt: skip
+def test_every_iso_duration_the_api_allows(text, canonical):
+    assert PermissionSet(session_duration=text).session_duration == canonical
+
+
+@pytest.mark.parametrize("text", ["PT30M", "PT13H", "P1D", "1h", "PT", "P1Y", ""])
+def test_sessions_outside_one_to_twelve_hours_are_refused(text):
+    with pytest.raises(ValueError, match=r"session|ISO 8601"):
+        PermissionSet(session_duration=text)
+
+
 def test_role_of_resolves_references_in_the_account():
     content = PermissionSet(
         customer_managed_policies=["/audit/DenySecrets"], permissions_boundary="/Boundary",
@@ -138,7 +191,6 @@ def test_role_of_resolves_references_in_the_account():
         "managed_policies": [f"arn:aws:iam::{DEMO}:policy/audit/DenySecrets"],
         "inline_policy": None,
         "permissions_boundary": f"arn:aws:iam::{DEMO}:policy/Boundary",
-        "max_session_duration": 5400,
     }
 
 

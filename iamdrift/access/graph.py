@@ -32,6 +32,7 @@ from iamdrift.access.evaluate import (
 from iamdrift.access.projection import AccountProjection, TrustingRole
 from iamdrift.baselines.models import AccessFile
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
+from iamdrift.compare.identity_center import stable
 from iamdrift.compare.policy import normalize
 
 _ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
@@ -59,7 +60,7 @@ def node_label(key: str) -> str:
     if key.startswith("identitycenter:"):  # identitycenter:group/NAME
         kind, _, name = key.partition("/")
         return f"{kind}:{name.replace('/', '%2F')}"
-    match = _IAM_ARN.match(key)
+    match = _IAM_ARN.match(stable(key))
     if match:
         kind, _, name = match.group(2).partition("/")
         return f"{match.group(1)}:{kind}:{name.rsplit('/', 1)[-1]}" if name else match.group(1)
@@ -80,7 +81,8 @@ class Edge:
 
     @property
     def id(self) -> str:
-        return f"{self.principal.label}->{self.role_account}:{self.role_name}"
+        """Stable across runs: a role Identity Center makes again is the same edge."""
+        return f"{self.principal.label}->{self.role_account}:{stable(self.role).rsplit('/')[-1]}"
 
 
 @dataclass
@@ -317,17 +319,20 @@ def diff_access(
     """Findings for expected edges missing or stripped of conditions, and (when exclusive)
     for edges nobody declared; plus every edge with its status, for the matrix."""
     findings: list[Finding] = []
-    live = {(e.principal.key, e.role): e for e in graph.edges}
-    wanted = {(x.principal, x.role): x for x in expected.edges}
+    # By stable names: an edge accepted into a role Identity Center has made again since
+    # (a new suffix) is the same edge.
+    live = {(stable(e.principal.key), stable(e.role)): e for e in graph.edges}
+    wanted = {(stable(x.principal), stable(x.role)): x for x in expected.edges}
     rows: list[AccessRow] = []
 
     def add(edge: Edge, aspect, change, severity, want, have, what, live=None) -> None:
         where = Place(edge.role_account, "access", edge.id, f"Account {edge.role_account}")
         findings.append(finding(where, aspect, change, severity, what, want, have, live))
 
-    for (principal, role), x in sorted(wanted.items()):
+    for key, x in sorted(wanted.items()):
+        principal, role = x.principal, x.role
         account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
-        edge = live.get((principal, role))
+        edge = live.get(key)
         required = canonical_conditions(x.conditions)
         if edge is None:
             declared = Edge(Principal(principal, "declared"), role, account, name)

@@ -93,6 +93,25 @@ class AssignedEdge(_Compact):
     declared: bool  # identity_center.yaml declares the assignment
 
 
+def member_edges(groups: dict[str, list[str]]) -> list[LocalEdge]:
+    """Identity Center's users become their groups: a user signs in with every set its
+    groups are assigned.
+
+    >>> [e.principal for e in member_edges({"Ops": ["bob"]})]
+    ['identitycenter:user/bob']
+    """
+    return [
+        LocalEdge(
+            principal=f"identitycenter:user/{user}",
+            target=f"identitycenter:group/{name}",
+            kind="member",
+            path=[f"{user} is a member of Identity Center group {name}"],
+        )
+        for name, members in sorted(groups.items())
+        for user in members
+    ]
+
+
 class AccountProjection(_Compact):
     account: str
     roles: list[TrustingRole] = []
@@ -101,6 +120,9 @@ class AccountProjection(_Compact):
     administrators: list[str] = []  # ARNs of the principals that can do anything here
     local: list[LocalEdge] = []  # the ways in inside the account, for reachability
     assigned: list[AssignedEdge] = []  # Identity Center's ways in
+    # Members of groups assigned here, carried by the first account of its process that
+    # met each group (aws/identity_center.py's Memberships): the graph unions them.
+    members: list[LocalEdge] = []
 
 
 def arn_of(account: str, kind: str, path: str, name: str) -> str:

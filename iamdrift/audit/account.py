@@ -13,7 +13,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.local import local_edges
-from iamdrift.access.projection import AssignedEdge, aws_policies_attached, project
+from iamdrift.access.projection import (
+    AssignedEdge,
+    aws_policies_attached,
+    member_edges,
+    project,
+)
 from iamdrift.access.risks import find_risks
 from iamdrift.audit.identity_center import IdentityCenterContext, judge_assignments
 from iamdrift.audit.outcome import AccountOutcome
@@ -126,7 +131,12 @@ def judge_account(
             found, sso = judge_assignments(acct, state, ctx.identity_center, assigned, admins)
             outcome.findings = sort_findings([*outcome.findings, *found])
         outcome.projection = project(acct.id, state, bodies).model_copy(
-            update={"administrators": admins, "local": local, "assigned": sso}
+            update={
+                "administrators": admins,
+                "local": local,
+                "assigned": sso,
+                "members": member_edges(assigned.members) if assigned else [],
+            }
         )
     except (ClientError, BotoCoreError) as exc:
         outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"

@@ -22,7 +22,7 @@ from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.compare.diff import Selection
-from iamdrift.errors import AccountUnreadable, aws_error_text
+from iamdrift.errors import AccountUnreadable, aws_error_text, call_error_text
 
 DEFAULT_ACCOUNT_TIMEOUT = 180.0
 
@@ -143,7 +143,9 @@ class Auditor:
         if declared is None:
             return
         try:
-            org.identity_center = hub.identity_center(declared.instance, declared.region)
+            org.identity_center = hub.identity_center(
+                declared.instance, declared.region, declared.declared_members
+            )
             if org.identity_center is None:
                 org.identity_center_error = (
                     "identity_center.yaml exists but the hub sees no Identity Center instance "
@@ -151,7 +153,7 @@ class Auditor:
                     "instance's region: `region:` in identity_center.yaml)"
                 )
         except (ClientError, BotoCoreError, LookupError) as exc:
-            org.identity_center_error = aws_error_text(exc)
+            org.identity_center_error = call_error_text(exc)
 
     def organization_read(self) -> OrganizationRead | None:
         """The organization if it has been read already (no call made)."""

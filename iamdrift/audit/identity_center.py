@@ -23,6 +23,7 @@ from iamdrift.compare.identity_center import (
     diff_account_assignments,
     diff_organization,
     expected_in,
+    partition_of,
     provisioned_role,
 )
 
@@ -87,6 +88,7 @@ def judge_assignments(
         assigned.provisioned,
         ctx.read.permission_sets,
         {s for s, accounts in ctx.read.outdated.items() if acct.id in accounts},
+        partition_of(ctx.read.instance),
     )
     findings = diff_account_assignments(here, state, admin_sets)
     edges = [

@@ -8,12 +8,12 @@ does not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
-from iamdrift.access.projection import LocalEdge
+from iamdrift.access.projection import AccountProjection, LocalEdge, member_edges
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, RuleResult, check_rules
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
@@ -107,7 +107,7 @@ def judge_access(
     projections = {o.id: o.projection for o in present if o.projection}
     findings, rows = diff_access(baseline.access, build_graph(projections, ctx), ctx)
     risky = set().union(*(risky_role_arns(o.projection, o.risks) for o in present if o.projection))
-    members = memberships(org.identity_center) if org.identity_center else []
+    members = memberships(org.identity_center, projections.values()) if org.identity_center else []
     rules: list[RuleResult] = []
     if baseline.access.rules:
         graph = Reachability(
@@ -124,16 +124,11 @@ def judge_access(
     return AccessJudgement(findings, rows=rows, risky_roles=risky, rules=rules, local=members)
 
 
-def memberships(ic: IdentityCenterRead) -> list[LocalEdge]:
-    """Identity Center's users become their groups: a user signs in with every set its
-    groups are assigned."""
-    return [
-        LocalEdge(
-            principal=f"identitycenter:user/{user}",
-            target=f"identitycenter:group/{name}",
-            kind="member",
-            path=[f"{user} is a member of Identity Center group {name}"],
-        )
-        for name, group in sorted(ic.groups.items())
-        for user in group.members or []
-    ]
+def memberships(
+    ic: IdentityCenterRead, projections: Iterable[AccountProjection]
+) -> list[LocalEdge]:
+    """Identity Center's members of the groups judged: declared ones, read with the
+    organization, and those assigned somewhere, carried by the accounts' projections."""
+    declared = {n: g.members for n, g in ic.groups.items() if g.members is not None}
+    edges = [*member_edges(declared), *(e for p in projections for e in p.members)]
+    return [e for _, e in sorted({(e.principal, e.target): e for e in edges}.items())]

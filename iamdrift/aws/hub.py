@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.aws.iam import decode_document
-from iamdrift.aws.identity_center import read_account_assignments, read_identity_center
-from iamdrift.aws.organizations import collect_structure
+from iamdrift.aws.identity_center import (
+    Memberships,
+    find_instance,
+    read_account_assignments,
+    read_identity_center,
+)
+from iamdrift.aws.organizations import OrganizationFound, collect_structure
 from iamdrift.aws.session import Clients, session_name
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline
@@ -33,7 +39,9 @@ class Hub:
         self._lock = threading.Lock()
         self._fetching = threading.Lock()
         self._bodies: dict[str, Canonical] = {}
-        self._structure: tuple[str | None, Structure | None] | None = None
+        self._found: OrganizationFound | None = None
+        self._memberships = Memberships()
+        self.notes: list[str] = []  # what a reader skipped and the user should know
 
     def account(self) -> str:
         with self._lock:
@@ -76,37 +84,95 @@ class Hub:
 
     def structure(self) -> Structure | None:
         """Accounts, OUs and SCPs, when the hub may read them (management or delegated admin)."""
-        return self._organization()[1]
+        return self._organization().structure
 
     def organization_id(self) -> str | None:
         """The organization's id (`o-...`), when the hub is in one."""
-        return self._organization()[0]
+        return self._organization().org_id
 
-    def _organization(self) -> tuple[str | None, Structure | None]:
+    def management_account(self) -> str | None:
+        """The organization's management account, as DescribeOrganization names it to any
+        member (a hub that may not list the organization still knows it)."""
+        return self._organization().management
+
+    def _organization(self) -> OrganizationFound:
         with self._lock:
-            if self._structure is None:
+            if self._found is None:
                 account = self._account or self.clients.hub("sts").get_caller_identity()["Account"]
-                self._structure = collect_structure(self.clients.hub("organizations"), account)
-            return self._structure
+                self._found = collect_structure(self.clients.hub("organizations"), account)
+            return self._found
 
     def identity_center(
-        self, instance: str | None = None, region: str | None = None
-    ) -> IdentityCenterRead | None:
+        self, instance: str | None = None, region: str | None = None,
+        declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> IdentityCenterRead | None:  # fmt: skip
         """Identity Center's permission sets and identity store, read once by the caller
         (the hub must be the management account or Identity Center's delegated
-        administrator); None when the hub sees no instance."""
+        administrator); None when no region the hub can call has an instance. Without
+        `region`, the hub's region is asked first, then every other region of its
+        partition (a region the hub may not call is skipped and named in `notes`)."""
+        management = self.management_account() if instance is None else None
+        if region is None:
+            region = self._instance_region(instance, management)
+            if region is None:
+                return None
         read = read_identity_center(
             self.clients.hub("sso-admin", region), self.clients.hub("identitystore", region),
-            instance,
+            instance, management, declared_groups,
         )  # fmt: skip
-        if read is not None:
+        if read is not None and region != self.clients.region:
             read.region = region
         return read
 
+    def _instance_region(self, instance: str | None, management: str | None) -> str | None:
+        """The region whose ListInstances gives the instance to judge: the hub's, else the
+        first other region of the partition that has one."""
+        home = self.clients.region
+        if find_instance(self.clients.hub("sso-admin", home), instance, management):
+            return home
+        partition = self.clients.core.get_partition_for_region(home)
+        others = [r for r in self.clients.core.get_available_regions("sso-admin", partition)
+                  if r != home]  # fmt: skip
+
+        def ask(region: str) -> tuple[str, bool | str]:
+            try:
+                sso = self.clients.hub("sso-admin", region)
+                return region, find_instance(sso, instance, management) is not None
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in REGION_REFUSED:
+                    return region, aws_error_text(exc)  # opt-in region not enabled, or an SCP
+                raise
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(ask, others))
+        skipped = [f"{r} ({why})" for r, why in answers if isinstance(why, str)]
+        if skipped:
+            self.notes.append(
+                "Identity Center: regions the hub may not call were skipped: "
+                + "; ".join(skipped)
+                + ". If the instance is in one of them, name it with `region:` in "
+                "identity_center.yaml."
+            )
+        return next((r for r, found in answers if found is True), None)
+
     def assignments(self, ic: IdentityCenterRead, account: str) -> AccountAssignments:
         """Who Identity Center assigns what in one account (hub credentials, not the
-        account's role: Identity Center answers for every account)."""
-        return read_account_assignments(self.clients.hub("sso-admin", ic.region), ic, account)
+        account's role: Identity Center answers for every account), and the members of
+        the groups assigned there that this process meets first."""
+        return read_account_assignments(
+            self.clients.hub("sso-admin", ic.region), self.clients.hub("identitystore", ic.region),
+            ic, account, self._memberships,
+        )  # fmt: skip
+
+
+# Refusals that mean "this region is not for the hub": an opt-in region the account has not
+# enabled (the credentials are unknown there), or an SCP denying the region.
+REGION_REFUSED = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "AccessDeniedException",
+    "AccessDenied",
+}
 
 
 def _past(deadline: float, account: str):

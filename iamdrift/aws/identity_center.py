@@ -3,10 +3,12 @@ or Identity Center's delegated administrator).
 
 Once for the organization: the instance, each permission set (description, inline
 policy, managed policies, customer managed references, boundary, and the accounts where
-its latest version is not provisioned), and the identity store's groups, users and
-memberships. Per account: the sets provisioned to it, then the assignments of each
-(ListAccountAssignments needs both the account and the set). So the calls grow as
-6 per permission set + 1 per group + the pages of groups and users, once, plus
+its latest version is not provisioned), the identity store's groups and users, and the
+members of the groups identity_center.yaml declares members for. Per account: the sets
+provisioned to it, the assignments of each (ListAccountAssignments needs both the
+account and the set), and the members of each group assigned there that this process has
+not read yet: memberships are read only for the groups that are judged. So the calls grow
+as 6 per permission set + the pages of groups and users + 1 per judged group, once, plus
 1 + (sets provisioned there) per account. Anything that cannot be read raises: never an
 empty list.
 """
@@ -14,10 +16,12 @@ empty list.
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from iamdrift.aws.organizations import every_item
 from iamdrift.baselines.identity_center import (
@@ -31,19 +35,43 @@ from iamdrift.baselines.identity_center import (
 NOT_PROVISIONED = "LATEST_PERMISSION_SET_NOT_PROVISIONED"
 
 
-def find_instance(sso, pinned: str | None) -> tuple[str, str] | None:
-    """(instance ARN, identity store id): the pinned one, else the only one; None when the
-    hub sees no instance (Identity Center not enabled, or not administered from here)."""
-    instances = every_item(sso, "list_instances", "Instances")
+def choose_instance(
+    instances: list[dict[str, Any]], pinned: str | None, management: str | None
+) -> dict[str, Any] | None:
+    """The instance to judge among those ListInstances gave (pure): the pinned one; else
+    the only ACTIVE one, the organization's (owned by the management account) first when
+    there are several; None when none is ACTIVE. Raises LookupError when the choice is
+    not clear, saying how to pin one.
+
+    >>> one = {"InstanceArn": "arn:aws:sso:::instance/ssoins-1", "Status": "ACTIVE"}
+    >>> choose_instance([one, {**one, "Status": "CREATE_FAILED"}], None, None) == one
+    True
+    """
     if pinned is not None:
         found = [i for i in instances if i["InstanceArn"] == pinned]
         if not found:
             seen = ", ".join(i["InstanceArn"] for i in instances) or "none"
             raise LookupError(f"instance {pinned} is not among those the hub sees ({seen})")
-        instances = found
-    if not instances:
-        return None
-    return instances[0]["InstanceArn"], instances[0]["IdentityStoreId"]
+        if found[0].get("Status", "ACTIVE") != "ACTIVE":
+            raise LookupError(f"instance {pinned} is {found[0]['Status']}, not ACTIVE")
+        return found[0]
+    active = [i for i in instances if i.get("Status", "ACTIVE") == "ACTIVE"]
+    if len(active) > 1 and management:  # an account instance beside the organization's
+        active = [i for i in active if i.get("OwnerAccountId") == management] or active
+    if len(active) > 1:
+        seen = ", ".join(f"{i['InstanceArn']} (owner {i.get('OwnerAccountId')})" for i in active)
+        raise LookupError(
+            f"several Identity Center instances are ACTIVE: {seen}; name the one to judge "
+            "with `instance:` in identity_center.yaml"
+        )
+    return active[0] if active else None
+
+
+def find_instance(sso, pinned: str | None, management: str | None = None) -> tuple[str, str] | None:
+    """(instance ARN, identity store id) of the instance to judge in this client's region;
+    None when there is none (Identity Center not enabled there)."""
+    found = choose_instance(every_item(sso, "list_instances", "Instances"), pinned, management)
+    return (found["InstanceArn"], found["IdentityStoreId"]) if found else None
 
 
 def _boundary(sso, instance: str, arn: str) -> str | None:
@@ -74,21 +102,33 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
         "CustomerManagedPolicyReferences", InstanceArn=instance, PermissionSetArn=arn,
     )  # fmt: skip
     body = inline.get("InlinePolicy") or ""
-    content = PermissionSet.model_validate(
-        {
-            "session_duration": described.get("SessionDuration") or "PT1H",
-            "managed_policies": sorted(m["Arn"] for m in managed),
-            "customer_managed_policies": sorted(f"{r.get('Path') or '/'}{r['Name']}" for r in refs),
-            "inline_policy": json.loads(body) if body else None,
-            "permissions_boundary": _boundary(sso, instance, arn),
-        }
-    )
-    return described["Name"], content
+    name = described.get("Name") or arn
+    try:
+        content = PermissionSet.model_validate(
+            {
+                "session_duration": described.get("SessionDuration") or "PT1H",
+                "managed_policies": sorted(m["Arn"] for m in managed),
+                "customer_managed_policies": sorted(
+                    f"{r.get('Path') or '/'}{r['Name']}" for r in refs
+                ),
+                "inline_policy": json.loads(body) if body else None,
+                "permissions_boundary": _boundary(sso, instance, arn),
+            }
+        )
+    except (ValidationError, ValueError) as exc:  # never a pydantic traceback: say what
+        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
+        what = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}" if first else str(exc)
+        raise LookupError(f"permission set {name} ({arn}) cannot be judged: {what}") from None
+    return name, content
 
 
-def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCenterRead | None:
-    """Identity Center, once for the organization; None when the hub sees no instance."""
-    found = find_instance(sso, pinned)
+def read_identity_center(
+    sso, store, pinned: str | None = None, management: str | None = None,
+    declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
+) -> IdentityCenterRead | None:  # fmt: skip
+    """Identity Center, once for the organization; None when this region has no instance.
+    Members are read for `declared_groups` only (the rest where an account assigns them)."""
+    found = find_instance(sso, pinned, management)
     if found is None:
         return None
     instance, store_id = found
@@ -102,12 +142,6 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
         )  # fmt: skip
         return arn, name, content, stale
 
-    def members(group: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        return group, every_item(
-            store, "list_group_memberships", "GroupMemberships",
-            IdentityStoreId=store_id, GroupId=group["GroupId"],
-        )  # fmt: skip
-
     # Each set and each group is a few calls of its own: made side by side, as accounts are.
     with ThreadPoolExecutor(max_workers=8) as pool:
         sets = every_item(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
@@ -116,28 +150,74 @@ def read_identity_center(sso, store, pinned: str | None = None) -> IdentityCente
             read.set_arns[arn] = name
             if stale:
                 read.outdated[name] = sorted(stale)
+        # UserName and DisplayName are optional in the identity store's shapes: one without
+        # a name is named by its id.
         users = {
-            u["UserId"]: u["UserName"]
+            u["UserId"]: u.get("UserName") or f"id:{u['UserId']}"
             for u in every_item(store, "list_users", "Users", IdentityStoreId=store_id)
         }
         read.users = sorted(users.values())
         ids = {uid: f"user:{name}" for uid, name in users.items()}
-        groups = every_item(store, "list_groups", "Groups", IdentityStoreId=store_id)
-        for group, memberships in pool.map(members, groups):
-            read.groups[group["DisplayName"]] = IdentityGroup(
-                members=sorted(
-                    users.get(uid, f"id:{uid}")
-                    for m in memberships
-                    if (uid := m["MemberId"].get("UserId", ""))
-                )
-            )
-            ids[group["GroupId"]] = f"group:{group['DisplayName']}"
-    read.principals = ids
+        for group in every_item(store, "list_groups", "Groups", IdentityStoreId=store_id):
+            name = group.get("DisplayName") or f"id:{group['GroupId']}"
+            ids[group["GroupId"]] = f"group:{name}"
+            read.groups[name] = IdentityGroup()
+        read.principals = ids
+        wanted = {g: p[6:] for g, p in ids.items() if p.startswith("group:")}
+        wanted = {g: n for g, n in wanted.items() if n in declared_groups}
+        for gid, members in pool.map(lambda g: (g, members_of(store, store_id, g, users)), wanted):
+            read.groups[wanted[gid]] = IdentityGroup(members=members)
     return read
 
 
-def read_account_assignments(sso, ic: IdentityCenterRead, account: str) -> AccountAssignments:
-    """The sets provisioned to one account, and who is assigned each there."""
+def members_of(store, store_id: str, group_id: str, users: dict[str, str]) -> list[str]:
+    """The user names (`users`: id -> name) of a group's members (one deleted since is
+    named by its id)."""
+    found = every_item(
+        store, "list_group_memberships", "GroupMemberships",
+        IdentityStoreId=store_id, GroupId=group_id,
+    )  # fmt: skip
+    ids = [uid for m in found if (uid := m["MemberId"].get("UserId"))]
+    return sorted(users.get(uid, f"id:{uid}") for uid in ids)
+
+
+class Memberships:
+    """Members of the groups assigned somewhere, read once per process, by whichever
+    account's reader meets a group first; that account's outcome carries them to the
+    organization's judgement (so a thousand accounts assigning one group read it once and
+    carry it once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._read: set[str] = set()
+        self._users: dict[str, str] | None = None
+
+    def first(self, store, ic: IdentityCenterRead, group_id: str) -> list[str] | None:
+        """The group's members the first time it is asked for in this process; None after,
+        and for a group read with the organization (declared) or deleted since."""
+        kind, _, name = ic.principals.get(group_id, "").partition(":")
+        if kind != "group" or ic.groups.get(name, IdentityGroup()).members is not None:
+            return None
+        with self._lock:
+            lock = self._locks.setdefault(group_id, threading.Lock())
+            if self._users is None:
+                self._users = {
+                    i: p.partition(":")[2] for i, p in ic.principals.items() if p[:5] == "user:"
+                }
+        with lock:
+            if group_id in self._read:
+                return None
+            members = members_of(store, ic.store, group_id, self._users)
+            self._read.add(group_id)
+            return members
+
+
+def read_account_assignments(
+    sso, store, ic: IdentityCenterRead, account: str, memberships: Memberships
+) -> AccountAssignments:
+    """The sets provisioned to one account, who is assigned each there, and the members of
+    the groups assigned there that no other account of this process has carried yet."""
     out = AccountAssignments()
     for arn in every_item(
         sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
@@ -153,6 +233,10 @@ def read_account_assignments(sso, ic: IdentityCenterRead, account: str) -> Accou
         ):  # fmt: skip
             who = ic.principal(a["PrincipalType"], a["PrincipalId"])
             out.assignments.append(Assigned(principal=who, permission_set=name))
+            if a["PrincipalType"] == "GROUP":
+                members = memberships.first(store, ic, a["PrincipalId"])
+                if members is not None:
+                    out.members[who.partition(":")[2]] = members
     out.provisioned.sort()
     out.assignments.sort(key=lambda a: (a.permission_set, a.principal))
     return out

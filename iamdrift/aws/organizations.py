@@ -8,6 +8,7 @@ management account denied a read is an error that names the missing permission.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -38,20 +39,30 @@ def _describe(org) -> tuple[str, str] | None:
     return found["MasterAccountId"], found["Id"]
 
 
-def collect_structure(org, hub_account: str) -> tuple[str | None, Structure | None]:
-    """(organization id, structure): OUs, accounts and SCPs, read with read-only
-    Organizations calls. The structure is None when the hub is in no organization, or is
-    a member that is not a delegated administrator (which still learns the id)."""
+@dataclass(frozen=True)
+class OrganizationFound:
+    """What the hub learns of its organization: its id and management account (any member
+    may describe its organization), and the structure (None unless the hub may list it)."""
+
+    org_id: str | None = None
+    management: str | None = None
+    structure: Structure | None = None
+
+
+def collect_structure(org, hub_account: str) -> OrganizationFound:
+    """The organization, read with read-only Organizations calls: OUs, accounts and SCPs
+    when the hub is the management account or a delegated administrator; only the id and
+    the management account for a member; nothing outside any organization."""
     described = _describe(org)
     if described is None:
-        return None, None
+        return OrganizationFound()
     management, org_id = described
-    if hub_account == management:
-        return org_id, _read(org)  # denied here: a permission is missing, an error naming it
+    if hub_account == management:  # denied here: a permission is missing, an error naming it
+        return OrganizationFound(org_id, management, _read(org))
     try:
-        return org_id, _read(org)  # a delegated administrator may read it
-    except ClientError:
-        return org_id, None  # a member account: it may describe its organization, not list it
+        return OrganizationFound(org_id, management, _read(org))  # a delegated administrator
+    except ClientError:  # a member account: it may describe its organization, not list it
+        return OrganizationFound(org_id, management)
 
 
 def _read(org) -> Structure:

@@ -17,6 +17,7 @@ from typing import Any
 import botocore.session
 from botocore.config import Config
 
+from iamdrift.aws.quota import Quotas
 from iamdrift.aws.redact import remember
 from iamdrift.errors import ReadOnlyViolation
 
@@ -30,6 +31,11 @@ BOTO_CONFIG = Config(
     connect_timeout=10,
     read_timeout=30,
     max_pool_connections=32,
+)
+
+# Behind the limiters (aws/quota.py): botocore slows down on throttling by itself too.
+ADAPTIVE = Config(
+    retries={"mode": "adaptive", "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "8"))}
 )
 
 _READ_PREFIXES = ("Get", "List", "Describe")
@@ -83,17 +89,26 @@ class Clients:
     def __init__(self, core: botocore.session.Session | None = None, config: Config = BOTO_CONFIG):
         self.core = core or guarded_session()
         self.config = config
-        self._hub: dict[str, Any] = {}
+        self.quotas = Quotas()
+        self._hub: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
 
+    @property
+    def region(self) -> str:
+        """The hub's region (the session's)."""
+        return self.core.get_config_variable("region")
+
     def hub(self, service: str, region: str | None = None):
-        """The hub's client for a service (in `region`, else the session's)."""
+        """The hub's client for a service (in `region`, else the session's). A service with
+        a documented quota gets its limiter and botocore's adaptive retries."""
         with self._lock:
-            key = f"{service}@{region}" if region else service
+            key = (service, region or self.region)
             if key not in self._hub:
-                self._hub[key] = self.core.create_client(
-                    service, region_name=region, config=self.config
-                )
+                limited = service in self.quotas.quotas
+                config = self.config.merge(ADAPTIVE) if limited else self.config
+                client = self.core.create_client(service, region_name=key[1], config=config)
+                self.quotas.attach(client, service)
+                self._hub[key] = client
             return self._hub[key]
 
     def assumed(

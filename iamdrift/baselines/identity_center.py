@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from iamdrift.baselines.models import (
     IdentityPolicy,
@@ -21,26 +21,57 @@ from iamdrift.baselines.models import (
     as_baseline,
 )
 
-# IAM Identity Center's own limits: a permission set's name, a session of 1 to 12 hours.
+# IAM Identity Center's own limits: a permission set's name.
 SetName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,32}$")]
-Duration = Annotated[str, StringConstraints(pattern=r"^PT(?:(?:[1-9]|1[0-2])H)?(?:\d{1,3}M)?$")]
 # A customer managed policy by path and name, the same in every account: `/Path/Name`.
 PolicyRef = Annotated[str, StringConstraints(pattern=r"^/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$")]
 PrincipalName = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 AccountRef = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 INSTANCE = r"^arn:aws[\w-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$"
+# The API's `Duration` shape (botocore's sso-admin model): ISO 8601, seconds and days too.
+_ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+)
 
 
 def seconds(duration: str) -> int:
-    """`PT8H` -> 28800; the length of a session a set grants.
+    """The length of a session, from any ISO 8601 duration the API accepts.
 
-    >>> seconds("PT1H30M")
-    5400
+    >>> seconds("PT1H30M"), seconds("PT1H5M40S"), seconds("PT90M"), seconds("P0DT12H")
+    (5400, 3940, 5400, 43200)
     """
-    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", duration)
-    if not match:
-        raise ValueError(f"not an ISO 8601 duration of hours and minutes: {duration!r}")
-    return int(match.group(1) or 0) * 3600 + int(match.group(2) or 0) * 60
+    match = _ISO_DURATION.fullmatch(duration.strip()) if isinstance(duration, str) else None
+    if not match or match.group(1) or match.group(2):  # years and months have no fixed length
+        raise ValueError(f"expected an ISO 8601 duration such as PT8H or PT1H30M, got {duration!r}")
+    days = int(match.group(3) or 0) * (7 if match.group(4) == "W" else 1)
+    hours, minutes = int(match.group(5) or 0), int(match.group(6) or 0)
+    return round(days * 86400 + hours * 3600 + minutes * 60 + float(match.group(7) or 0))
+
+
+def canonical_duration(duration: str) -> str:
+    """One spelling per length, so that sets compare by meaning (`PT60M` is `PT1H`).
+
+    >>> canonical_duration("PT60M"), canonical_duration("PT1H5M40S"), canonical_duration("PT3600S")
+    ('PT1H', 'PT1H5M40S', 'PT1H')
+    """
+    total = seconds(duration)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n]
+    return "PT" + ("".join(parts) or "0S")
+
+
+def _session(duration: str) -> str:
+    # "You can set a session duration of 1 to 12 hours" (IAM Identity Center User Guide,
+    # "Set session duration"); CreatePermissionSet refuses anything else.
+    if not 3600 <= seconds(duration) <= 43200:
+        raise ValueError(f"expected a session of 1 to 12 hours, got {duration!r}")
+    return canonical_duration(duration)
+
+
+# As written in identity_center.yaml and as read from the API: compared by its length.
+Duration = Annotated[str, AfterValidator(_session)]
 
 
 class PermissionSet(StrictModel):
@@ -95,6 +126,11 @@ class IdentityCenterFile(StrictModel):
     groups: dict[PrincipalName, IdentityGroup] = {}
     assignments: list[Assignment] = []
 
+    @property
+    def declared_members(self) -> set[str]:
+        """The groups whose members are declared (read with the organization)."""
+        return {n for n, g in self.groups.items() if g.members is not None}
+
 
 class Assigned(StrictModel):
     """One assignment in one account: `group:NAME` or `user:NAME`, and the set."""
@@ -117,7 +153,9 @@ class IdentityCenterRead(StrictModel):
     instance: str
     store: str
     permission_sets: dict[str, PermissionSet] = {}
-    groups: dict[str, IdentityGroup] = {}  # every group, with its members
+    # Every group; with its members when identity_center.yaml declares them (the members of
+    # other groups are read where they are assigned: AccountAssignments.members).
+    groups: dict[str, IdentityGroup] = {}
     users: list[str] = []
     # Accounts where a set's latest version is not provisioned (changed since).
     outdated: dict[str, list[str]] = {}
@@ -136,6 +174,9 @@ class AccountAssignments(StrictModel):
 
     provisioned: list[str] = []
     assignments: list[Assigned] = Field(default_factory=list)
+    # Members of the groups assigned here that this account's process read first (each
+    # group's members travel once, with one account, to the organization's judgement).
+    members: dict[str, list[str]] = {}
 
 
 def as_file(
@@ -149,11 +190,12 @@ def as_file(
         for a in here.assignments:
             accounts.setdefault((a.principal, a.permission_set), []).append(account)
     holders = {p.split(":", 1)[1] for p, _ in accounts if p.startswith("group:")}
+    members = {n: g.members for n, g in ic.groups.items() if g.members is not None}
+    for here in assigned.values():
+        members.update(here.members)
     doc: dict[str, Any] = {"instance": ic.instance, **({"region": region} if region else {})}
     doc["permission_sets"] = {n: as_baseline(p) for n, p in sorted(ic.permission_sets.items())}
-    doc["groups"] = {
-        n: {"members": g.members} for n, g in sorted(ic.groups.items()) if n in holders
-    }
+    doc["groups"] = {n: {"members": members.get(n, [])} for n in sorted(holders)}
     doc["assignments"] = [
         {kind: name, "permission_set": s, "accounts": ids}
         for (principal, s), ids in sorted(accounts.items())

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import boto3
 
+from iamdrift.cli import emulator_sso
+
 MANAGEMENT = "123456789012"  # moto's default account: the hub's credentials act in it
 DEMO = "222222222222"
 ACCOUNT_B = "333333333333"
@@ -59,8 +61,6 @@ def moto_server() -> Iterator[str]:
     every = json.loads(moto_iam.aws_managed_policies_data)
     kept = json.dumps({k: v for k, v in every.items() if k in EMULATED_MANAGED_POLICIES})
     moto_iam.aws_managed_policies_data = moto_sso.aws_managed_policies_data = kept
-
-    from iamdrift.cli import emulator_sso
 
     emulator_sso.install()  # Identity Center's provisioning, which moto lacks
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -118,11 +118,18 @@ class Emulator:
             region_name="us-east-1",
         )
 
-    def client(self, service: str, account: str | None = None):
-        key = (service, account or MANAGEMENT)
+    def client(self, service: str, account: str | None = None, region: str | None = None):
+        key = (service, account or MANAGEMENT, region)
         if key not in self._clients:
-            self._clients[key] = self.session(account).client(service, endpoint_url=self.endpoint)
+            self._clients[key] = self.session(account).client(
+                service, endpoint_url=self.endpoint, region_name=region
+            )
         return self._clients[key]
+
+    def sso(self, service: str = "sso-admin"):
+        """The management account's client of Identity Center (`sso-admin` or
+        `identitystore`), in the region its instance lives in."""
+        return self.client(service, region=emulator_sso.HOME["region"])
 
     def iam(self, account: str | None = None):
         return self.client("iam", account)
@@ -142,8 +149,10 @@ def allow(action: str, resource: str) -> dict:
     }
 
 
-def build_seed_organization(emu: Emulator) -> dict[str, str]:
-    """The seed's organization: management with demo1 and userA, members DEMO and AccountB."""
+def build_seed_organization(emu: Emulator, ic_region: str = "us-east-1") -> dict[str, str]:
+    """The seed's organization: management with demo1 and userA, members DEMO and AccountB;
+    Identity Center enabled in `ic_region`."""
+    emulator_sso.HOME["region"] = ic_region
     org = emu.client("organizations")
     org.create_organization(FeatureSet="ALL")
     members = {"DEMO": DEMO, "AccountB": ACCOUNT_B}
@@ -185,14 +194,14 @@ def build_seed_organization(emu: Emulator) -> dict[str, str]:
 
 def identity_center(emu: Emulator) -> tuple[str, str]:
     """(instance ARN, identity store id) of the organization's Identity Center."""
-    found = emu.client("sso-admin").list_instances()["Instances"][0]
+    found = emu.sso().list_instances()["Instances"][0]
     return found["InstanceArn"], found["IdentityStoreId"]
 
 
 def ic_group(emu: Emulator, name: str, members: list[str] = ()) -> str:
     """Create an Identity Center group (and its users, as needed); its id."""
     _, store = identity_center(emu)
-    ids = emu.client("identitystore")
+    ids = emu.sso("identitystore")
     group = ids.create_group(IdentityStoreId=store, DisplayName=name)["GroupId"]
     for user in members:
         try:
@@ -214,7 +223,7 @@ def ic_group(emu: Emulator, name: str, members: list[str] = ()) -> str:
 def permission_set(emu: Emulator, name: str, managed: list[str], duration: str = "PT1H") -> str:
     """Create a permission set with these AWS managed policies; its ARN."""
     instance, _ = identity_center(emu)
-    sso = emu.client("sso-admin")
+    sso = emu.sso()
     arn = sso.create_permission_set(InstanceArn=instance, Name=name, SessionDuration=duration)[
         "PermissionSet"
     ]["PermissionSetArn"]
@@ -228,7 +237,7 @@ def permission_set(emu: Emulator, name: str, managed: list[str], duration: str =
 def assign(emu: Emulator, set_arn: str, principal: str, accounts: list[str], kind="GROUP") -> None:
     """Assign a permission set to a group (or user) in these accounts (provisions it)."""
     instance, _ = identity_center(emu)
-    sso = emu.client("sso-admin")
+    sso = emu.sso()
     for account in accounts:
         sso.create_account_assignment(
             InstanceArn=instance, TargetId=account, TargetType="AWS_ACCOUNT",
@@ -239,7 +248,7 @@ def assign(emu: Emulator, set_arn: str, principal: str, accounts: list[str], kin
 def set_arn(emu: Emulator, name: str) -> str:
     """The ARN of the permission set named `name`."""
     instance, _ = identity_center(emu)
-    sso = emu.client("sso-admin")
+    sso = emu.sso()
     for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]:
         found = sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)
         if found["PermissionSet"]["Name"] == name:
@@ -250,7 +259,7 @@ def set_arn(emu: Emulator, name: str) -> str:
 def group_id(emu: Emulator, name: str) -> str:
     """The id of the Identity Center group named `name`."""
     _, store = identity_center(emu)
-    return emu.client("identitystore").get_group_id(
+    return emu.sso("identitystore").get_group_id(
         IdentityStoreId=store,
         AlternateIdentifier={
             "UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": name}

@@ -3,14 +3,10 @@
 moto 5.2 keeps permission sets and assignments but provisions nothing: no
 `AWSReservedSSO_*` role appears in the member account, `ProvisionPermissionSet`
 ignores its target, `ListPermissionSetsProvisionedToAccount` ignores `AccountId` and
-`ProvisioningStatus`, and the permissions boundary operations are missing. AWS:
-creating an assignment provisions the set into the account (a role named
-`AWSReservedSSO_<set>_<hash>` under `/aws-reserved/sso.amazonaws.com/`); changing a
-set leaves the accounts on the old version until it is provisioned again; removing the
-last assignment of a set from an account removes the role
-(https://docs.aws.amazon.com/singlesignon/latest/userguide/referencingpermissionsets.html).
-The emulator adds exactly that, so the demo and the end-to-end tests read what AWS would
-answer. Nothing here is used against real AWS.
+`ProvisioningStatus`, the permissions boundary operations are missing, and every account
+has an instance in every region. The emulator adds what AWS documents, each behaviour
+with the sentence it follows beside it (tests/test_emulator_sso.py holds a contract test
+for each). Nothing here is used against real AWS.
 """
 
 from __future__ import annotations
@@ -20,10 +16,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamdrift.baselines.identity_center import seconds
-
 ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
 INLINE_NAME = "AwsSSOInlinePolicy"
+# "IAM Identity Center automatically creates IAM roles in each assigned account for each
+# permission set, and configures these roles with a maximum session duration of 12 hours"
+# (IAM Identity Center User Guide, "Set session duration").
+ROLE_SESSION = 43200
 _CHANGES = (
     "put_inline_policy_to_permission_set",
     "delete_inline_policy_from_permission_set",
@@ -33,6 +31,10 @@ _CHANGES = (
     "detach_customer_managed_policy_reference_from_permission_set",
     "update_permission_set",
 )
+# moto makes an instance in every region of every account; AWS: "You can create only one
+# instance per account and across all AWS Regions" (CloudFormation, AWS::SSO::Instance).
+# The region the emulator's one instance is answered in (its primary Region).
+HOME = {"region": "us-east-1"}
 
 
 @dataclass
@@ -40,12 +42,42 @@ class _Provisioning:
     version: dict[str, int] = field(default_factory=dict)  # set ARN -> its current version
     provisioned: dict[tuple[str, str], int] = field(default_factory=dict)  # (set, acct) -> v
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (set, acct) -> role
+    made: dict[tuple[str, str], int] = field(default_factory=dict)  # times each role was made
     boundary: dict[str, dict[str, Any]] = field(default_factory=dict)  # set ARN -> boundary
     saml: dict[str, str] = field(default_factory=dict)  # account -> provider name
 
 
 def _state(backend) -> _Provisioning:
     return backend.__dict__.setdefault("_iamdrift_provisioning", _Provisioning())
+
+
+def _customer_policies(backend, set_arn: str, ps, account: str) -> tuple[list[str], str | None]:
+    """The ARNs in `account` of the customer managed policies a set references, and of its
+    boundary (an AWS managed one, or a customer managed one looked up in the account)."""
+    local = f"arn:aws:iam::{account}:policy"
+    attached = [f"{local}{r.path or '/'}{r.name}" for r in ps.customer_managed_policies]
+    bound = _state(backend).boundary.get(set_arn)
+    if not bound:
+        return attached, None
+    ref = bound.get("CustomerManagedPolicyReference")
+    if not ref:
+        return attached, bound["ManagedPolicyArn"]
+    return attached, f"{local}{ref.get('Path') or '/'}{ref['Name']}"
+
+
+def _unprovisionable(backend, instance_arn: str, set_arn: str, account: str) -> str | None:
+    """Why the set cannot be provisioned into `account`, or None. "IAM Identity Center fails
+    to assign the permission set if the policy doesn't exist in your member account" (User
+    Guide, "Customer managed policies")."""
+    from moto.iam.models import iam_backends
+
+    ps = backend._find_permission_set(instance_arn, set_arn)
+    attached, boundary = _customer_policies(backend, set_arn, ps, account)
+    have = {p.arn for p in iam_backends[account]["global"].managed_policies.values()}
+    lacking = [a for a in [*attached, boundary] if a and ":iam::aws:" not in a and a not in have]
+    if lacking:
+        return f"Customer managed policy {', '.join(lacking)} does not exist in {account}"
+    return None
 
 
 def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
@@ -56,12 +88,9 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
     ps = backend._find_permission_set(instance_arn, set_arn)
     iam = iam_backends[account]["global"]
     key = (set_arn, account)
-    duration = seconds(ps.session_duration or "PT1H")
     name = state.roles.get(key)
     if name is not None:
         _empty(iam, name)
-        role = iam.get_role(name)
-        role.max_session_duration = duration
     else:
         provider = state.saml.setdefault(account, f"AWSSSO_{_hash(account)}_DO_NOT_DELETE")
         trust = {
@@ -77,33 +106,24 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
                 }
             ],
         }
-        name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name)}"
-        iam.create_role(
-            name, json.dumps(trust), ROLE_PATH, None, "", [], str(duration)
-        )
+        # A role made again after its last assignment was removed gets "a different, unique
+        # suffix" (User Guide, "Referencing permission sets in resource policies, Amazon EKS,
+        # and AWS KMS"): derived from how often it was made, so reports stay reproducible.
+        made = state.made[key] = state.made.get(key, 0) + 1
+        name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name, str(made))}"
+        iam.create_role(name, json.dumps(trust), ROLE_PATH, None, "", [], str(ROLE_SESSION))
         state.roles[key] = name
-    for policy in ps.managed_policies:
-        iam.attach_role_policy(policy.arn, name)
-    for ref in ps.customer_managed_policies:
-        arn = f"arn:aws:iam::{account}:policy{ref.path}{ref.name}"
-        if any(p.arn == arn for p in iam.managed_policies.values()):
-            iam.attach_role_policy(arn, name)
+    attached, boundary = _customer_policies(backend, set_arn, ps, account)
+    for arn in [*(p.arn for p in ps.managed_policies), *attached]:
+        iam.attach_role_policy(arn, name)
     if ps.inline_policy:
         iam.put_role_policy(name, INLINE_NAME, ps.inline_policy)
-    bound = state.boundary.get(set_arn)
-    if bound:
-        ref = bound.get("CustomerManagedPolicyReference")
-        arn = (
-            f"arn:aws:iam::{account}:policy{ref.get('Path', '/')}{ref['Name']}"
-            if ref
-            else bound["ManagedPolicyArn"]
-        )
-        iam.get_role(name).permissions_boundary_arn = arn
+    iam.get_role(name).permissions_boundary_arn = boundary
     state.provisioned[key] = state.version.get(set_arn, 0)
 
 
 def _hash(*parts: str) -> str:
-    """16 hex digits, the same for the same set in the same account (reports stay stable)."""
+    """16 hex digits, the same for the same parts (reports stay reproducible)."""
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:16]
 
 
@@ -139,12 +159,30 @@ def install() -> None:
     def params(self) -> dict[str, Any]:
         return json.loads(self.body or "{}")
 
-    create, delete = R.create_account_assignment, R.delete_account_assignment
+    create, delete, instances = (
+        R.create_account_assignment, R.delete_account_assignment, R.list_instances
+    )  # fmt: skip
 
     def create_account_assignment(self) -> str:
-        out = create(self)
         p = params(self)
-        _provision(self.ssoadmin_backend, p["InstanceArn"], p["PermissionSetArn"], p["TargetId"])
+        backend = self.ssoadmin_backend
+        why = _unprovisionable(backend, p["InstanceArn"], p["PermissionSetArn"], p["TargetId"])
+        if why is not None:  # the assignment is not made (DescribeAccountAssignmentCreation-
+            # Status: Status FAILED with its FailureReason)
+            return json.dumps(
+                {
+                    "AccountAssignmentCreationStatus": {
+                        "Status": "FAILED",
+                        "FailureReason": why,
+                        "TargetId": p["TargetId"],
+                        "PermissionSetArn": p["PermissionSetArn"],
+                        "PrincipalId": p["PrincipalId"],
+                        "PrincipalType": p["PrincipalType"],
+                    }
+                }
+            )
+        out = create(self)
+        _provision(backend, p["InstanceArn"], p["PermissionSetArn"], p["TargetId"])
         return out
 
     def delete_account_assignment(self) -> str:
@@ -159,22 +197,33 @@ def install() -> None:
             _deprovision(self.ssoadmin_backend, p["PermissionSetArn"], p["TargetId"])
         return out
 
+    def list_instances(self) -> str:
+        if self.region != HOME["region"]:
+            return json.dumps({"Instances": []})
+        return instances(self)
+
     def provision_permission_set(self) -> str:
+        """An account the set cannot be provisioned into keeps the previous version ("the
+        corresponding IAM policies attached to roles in your accounts will not be updated
+        automatically", CreateAccountAssignment, API Reference) and the request fails."""
         p = params(self)
         backend, set_arn = self.ssoadmin_backend, p["PermissionSetArn"]
         if p.get("TargetType") == "ALL_PROVISIONED_ACCOUNTS":
             accounts = sorted(a for s, a in _state(backend).provisioned if s == set_arn)
         else:
             accounts = [p["TargetId"]]
+        failed = []
         for account in accounts:
-            _provision(backend, p["InstanceArn"], set_arn, account)
+            why = _unprovisionable(backend, p["InstanceArn"], set_arn, account)
+            if why is None:
+                _provision(backend, p["InstanceArn"], set_arn, account)
+            else:
+                failed.append(why)
+        status = {"Status": "FAILED", "FailureReason": "; ".join(failed)} if failed else {
+            "Status": "SUCCEEDED"
+        }  # fmt: skip
         return json.dumps(
-            {
-                "PermissionSetProvisioningStatus": {
-                    "Status": "SUCCEEDED",
-                    "PermissionSetArn": set_arn,
-                }
-            }
+            {"PermissionSetProvisioningStatus": {**status, "PermissionSetArn": set_arn}}
         )
 
     def _status(self, set_arn: str, account: str) -> bool:
@@ -228,6 +277,7 @@ def install() -> None:
     for fn in (
         create_account_assignment,
         delete_account_assignment,
+        list_instances,
         provision_permission_set,
         list_permission_sets_provisioned_to_account,
         list_accounts_for_provisioned_permission_set,

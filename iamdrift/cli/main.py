@@ -253,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             result = take_snapshot(args.baselines, Hub(), args.accounts, args.concurrency)
             for path in result.written:
                 print(f"wrote {path}")
+            for note in result.notes:
+                print(f"note: {note}", file=sys.stderr)
             for err in result.errors:
                 print(f"error: {err}", file=sys.stderr)
             return 1 if result.errors else 0

@@ -47,13 +47,14 @@ from iamdrift.baselines.models import (
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
 from iamdrift.compare.diff import diff_account, is_ignored, wider_versions
 from iamdrift.compare.identity_center import is_reserved
-from iamdrift.errors import AccountUnreadable, aws_error_text
+from iamdrift.errors import AccountUnreadable, aws_error_text, call_error_text
 
 
 @dataclass
 class SnapshotResult:
     written: list[Path] = field(default_factory=list)
     errors: list[AccountUnreadable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was skipped, to say
 
 
 def _has_baselines(directory: Path) -> bool:
@@ -85,14 +86,22 @@ def take_snapshot(
     declared = existing.identity_center if existing else None
     try:
         ic = hub.identity_center(
-            declared.instance if declared else None, declared.region if declared else None
+            declared.instance if declared else None,
+            declared.region if declared else None,
+            declared.declared_members if declared else set(),
         )
     except (ClientError, BotoCoreError, LookupError) as exc:
-        ic, reason = None, aws_error_text(exc)
-    else:
-        reason = "the hub sees no instance"
-    if ic is None and declared is not None:  # asked for, so unread is an error; else not in use
-        result.errors.append(AccountUnreadable("hub", None, f"Identity Center: {reason}"))
+        # Only "no instance in any region the hub can call" means not in use: anything else
+        # is an error, before a file is written (no account file loses its Identity Center
+        # roles' context, no identity_center.yaml is left out unseen).
+        why = f"Identity Center could not be read: {call_error_text(exc)}"
+        return SnapshotResult(errors=[AccountUnreadable("hub", None, why)], notes=hub.notes)
+    result.notes = hub.notes
+    if ic is None and declared is not None:  # asked for, so none found is an error
+        result.errors.append(
+            AccountUnreadable("hub", None, "Identity Center: no instance in any region the hub "
+                              "can call, although identity_center.yaml exists")
+        )  # fmt: skip
     if org is None and members is not None:
         org = OrganizationFile(management_account=hub_account)
         text = (
@@ -133,7 +142,7 @@ def take_snapshot(
     if not result.errors and not only:
         result.written += _organization_files(root, hub_account, structure, existing, projections)
         if ic is not None:
-            region = declared.region if declared else None
+            region = ic.region or (declared.region if declared else None)
             text = dump_yaml(as_file(ic, assigned, region))
             write_atomic(root / IDENTITY_CENTER_FILE, IC_HEADER + text)
             result.written.append(root / IDENTITY_CENTER_FILE)

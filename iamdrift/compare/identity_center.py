@@ -18,7 +18,6 @@ from iamdrift.baselines.identity_center import (
     IdentityCenterFile,
     IdentityCenterRead,
     PermissionSet,
-    seconds,
 )
 from iamdrift.baselines.models import AccountState, Role
 from iamdrift.compare.diff import diff_entity
@@ -28,6 +27,28 @@ from iamdrift.compare.policy import normalize
 
 RESERVED_PATH = "/aws-reserved/sso.amazonaws.com/"
 INLINE_NAME = "AwsSSOInlinePolicy"  # the inline policy's name on a provisioned role
+
+
+# A provisioned role's suffix changes when Identity Center makes it again ("a different,
+# unique suffix", User Guide, "Referencing permission sets in resource policies, Amazon
+# EKS, and AWS KMS"): what identifies it is its set and account, never the suffix.
+_SUFFIX = re.compile(r"(AWSReservedSSO_[\w+=,.@-]+)_[0-9a-f]{16}")
+
+
+def stable(arn_or_name: str) -> str:
+    """A provisioned role's name or ARN with its suffix as `*` (no role name has one, so it
+    cannot meet another role's); anything else as it is.
+
+    >>> stable("arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123456789abcdef")
+    'arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_*'
+    >>> stable("AWSReservedSSO_Admin_0123456789abcdef"), stable("MemberReadOnlyAccess")
+    ('AWSReservedSSO_Admin_*', 'MemberReadOnlyAccess')
+    """  # noqa: E501
+    head, slash, name = arn_or_name.rpartition("/")
+    if slash and RESERVED_PATH not in f"{head}/".split(":role", 1)[-1]:
+        return arn_or_name
+    found = _SUFFIX.fullmatch(name)
+    return f"{head}{slash}{found.group(1)}_*" if found else arn_or_name
 
 
 def is_reserved(role: Role) -> bool:
@@ -95,6 +116,7 @@ class AccountIdentityCenter:
     provisioned: list[str]
     sets: dict[str, PermissionSet]
     outdated: set[str]  # sets whose latest version is not provisioned here
+    partition: str = "aws"  # the instance's: customer managed policies are looked up in it
 
 
 def diff_account_assignments(
@@ -128,13 +150,16 @@ def diff_account_assignments(
             )
         )
     for a in sorted(ic.expected - ic.live, key=lambda a: a.name):
+        content = ic.sets.get(a.permission_set)
+        lacking = missing_policies(content, state) if content is not None else []
+        why = f": Identity Center cannot assign it, {_lacks(lacking)}" if lacking else ""
         out.append(
             finding(
                 Place(ic.account, "assignment", a.name, context),
                 "existence",
                 "missing",
                 "medium",
-                f"is declared but {a.principal} is not assigned {a.permission_set} here",
+                f"is declared but {a.principal} is not assigned {a.permission_set} here{why}",
                 expected=a.model_dump(),
             )
         )
@@ -145,9 +170,22 @@ def diff_account_assignments(
     return sort_findings(out)
 
 
-def role_of(content: PermissionSet, account: str) -> dict:
-    """What Identity Center provisions for a set in an account, as comparable values."""
-    local = f"arn:aws:iam::{account}:policy"
+def partition_of(arn: str) -> str:
+    """`aws`, `aws-cn`, `aws-us-gov`: the partition an ARN is in.
+
+    >>> partition_of("arn:aws-cn:sso:::instance/ssoins-0123456789abcdef")
+    'aws-cn'
+    """
+    return arn.split(":")[1] if arn.count(":") >= 2 else "aws"
+
+
+def role_of(content: PermissionSet, account: str, partition: str = "aws") -> dict:
+    """What Identity Center provisions for a set in an account, as comparable values: its
+    policies and boundary. Not the session's length: Identity Center "automatically creates
+    IAM roles in each assigned account for each permission set, and configures these roles
+    with a maximum session duration of 12 hours" (IAM Identity Center User Guide, "Set
+    session duration"); the set's own duration is judged on the set."""
+    local = f"arn:{partition}:iam::{account}:policy"
     boundary = content.permissions_boundary
     return {
         "managed_policies": sorted(
@@ -157,7 +195,6 @@ def role_of(content: PermissionSet, account: str) -> dict:
         "permissions_boundary": local + boundary
         if boundary and boundary.startswith("/")
         else boundary,
-        "max_session_duration": seconds(content.session_duration),
     }
 
 
@@ -167,26 +204,51 @@ def _live_role(role: Role) -> dict:
         "managed_policies": sorted(role.managed_policies),
         "inline_policy": normalize(inline) if inline is not None else None,
         "permissions_boundary": role.permissions_boundary,
-        "max_session_duration": role.max_session_duration,
     }
 
 
 def _wider(want: dict, have: dict) -> bool:
-    """Does the role let a session do more (or for longer) than its set says?"""
+    """Does the role let a session do more than its set says?"""
     return bool(
         set(have["managed_policies"]) - set(want["managed_policies"])
         or widens(want["inline_policy"], have["inline_policy"])
         or (want["permissions_boundary"] and have["permissions_boundary"] is None)
-        or have["max_session_duration"] > want["max_session_duration"]
     )
+
+
+def missing_policies(content: PermissionSet, state: AccountState) -> list[str]:
+    """The customer managed policies (and boundary) a set references that this account lacks:
+    "IAM Identity Center fails to assign the permission set if the policy doesn't exist in
+    your member account" (IAM Identity Center User Guide, "Customer managed policies").
+
+    >>> missing_policies(PermissionSet(customer_managed_policies=["/team/Reader"]), AccountState())
+    ['/team/Reader']
+    """
+    have = {f"{p.path}{name}" for name, p in state.policies.items()}
+    refs = [*content.customer_managed_policies]
+    if content.permissions_boundary and content.permissions_boundary.startswith("/"):
+        refs.append(content.permissions_boundary)
+    return sorted({r for r in refs if r not in have})
+
+
+def _lacks(refs: list[str]) -> str:
+    return f"this account lacks the customer managed policy {', '.join(refs)} the set references"
 
 
 def _provisioning(
     ic: AccountIdentityCenter, context: str, name: str, content: PermissionSet, state: AccountState
 ) -> list[Finding]:
     where = Place(ic.account, "permission_set", name, context)
-    want = role_of(content, ic.account)
+    want = role_of(content, ic.account, ic.partition)
     found = provisioned_role(state, name)
+    lacking = missing_policies(content, state)
+    if lacking and name in ic.outdated:
+        why = _lacks(lacking)
+        return [
+            finding(where, "outdated", "changed", "medium",
+                    f"could not be provisioned here again: {why}; the role keeps the previous "
+                    "version until the policy is created and the set provisioned again", want)
+        ]  # fmt: skip
     if found is None:
         return [
             finding(where, "provisioned", "missing", "medium",
@@ -200,7 +262,6 @@ def _provisioning(
         want["managed_policies"] == have["managed_policies"]
         and equivalent(want["inline_policy"], have["inline_policy"])
         and want["permissions_boundary"] == have["permissions_boundary"]
-        and want["max_session_duration"] == have["max_session_duration"]
         and not extra
     )
     if same:

@@ -34,6 +34,7 @@ from iamdrift.cli.emulator import (
     ic_group,
     identity_center,
     set_arn,
+    trust,
 )
 from iamdrift.compare.identity_center import (
     AccountIdentityCenter,
@@ -530,3 +531,95 @@ def test_snapshot_with_identity_center_unreadable_is_an_error(world):
     assert snap.code == 1, snap.stdout + snap.stderr
     assert pinned in snap.stdout + snap.stderr
     assert path.read_text() == before
+
+
+@pytest.fixture
+def eu_world(moto_endpoint, tmp_path):
+    """The seed's organization with its Identity Center in eu-west-1 (the hub's region is
+    us-east-1), provisioned as AWS provisions: 12-hour roles for sets of 1 hour, sets of
+    ISO 8601 durations with seconds, a set with a customer managed policy and a boundary."""
+    import urllib.request
+
+    from iamdrift.cli.emulator import Emulator, build_seed_organization, permission_set
+    from tests.conftest import World
+
+    req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(req, timeout=30).close()
+    emu = Emulator(moto_endpoint)
+    build_seed_organization(emu, ic_region="eu-west-1")
+    instance, _ = identity_center(emu)
+    doc = json.dumps(allow("s3:GetObject", "*"))
+    for account in (DEMO, ACCOUNT_B):
+        for name, path in (("Reader", "/team/"), ("Bound", "/")):
+            emu.iam(account).create_policy(PolicyName=name, Path=path, PolicyDocument=doc)
+    scoped = permission_set(emu, "Scoped", [], "PT1H5M40S")
+    emu.sso().attach_customer_managed_policy_reference_to_permission_set(
+        InstanceArn=instance, PermissionSetArn=scoped,
+        CustomerManagedPolicyReference={"Name": "Reader", "Path": "/team/"},
+    )  # fmt: skip
+    emu.sso().put_permissions_boundary_to_permission_set(
+        InstanceArn=instance, PermissionSetArn=scoped,
+        PermissionsBoundary={"CustomerManagedPolicyReference": {"Name": "Bound"}},
+    )  # fmt: skip
+    assign(emu, scoped, group_id(emu, "SecurityAuditors"), [DEMO, ACCOUNT_B])
+    long = permission_set(emu, "LongSessions", [READ_ONLY], "PT12H")
+    assign(emu, long, group_id(emu, "PlatformAdmins"), [ACCOUNT_B])
+    # DEMO's administrator set's role may assume this: an edge out of a provisioned role.
+    emu.iam(ACCOUNT_B).create_role(
+        RoleName="FromDemo", AssumeRolePolicyDocument=json.dumps(trust(f"arn:aws:iam::{DEMO}:root"))
+    )
+    return World(emu, tmp_path)
+
+
+@pytest.mark.e2e
+def test_identity_center_as_aws_makes_it(eu_world):
+    """snapshot then run is clean; a role made again (new suffix) changes nothing; a
+    customer managed policy missing in one account is a finding there."""
+    world, emu = eu_world, eu_world.emu
+    target = world.tmp / "snap"
+    snap = world.cli("snapshot", "--baselines", str(target))
+    assert snap.code == 0, snap.stderr
+    written = (target / "identity_center.yaml").read_text()
+    assert "region: eu-west-1" in written and "PT1H5M40S" in written and "PT12H" in written
+    first = world.cli("run", "--baselines", str(target))
+    assert first.code == 0, sorted(_ids(first))
+    edges = {(r["principal"], r["role"]) for r in first.summary["access"]}
+
+    accepted = (target / "access.yaml").read_text()
+    assert "AWSReservedSSO_AdministratorAccess_" in accepted and "FromDemo" in accepted
+
+    # Unassigned, then assigned again: Identity Center makes the role with a new suffix.
+    # The edge access.yaml accepted out of it, and every id, stay the same.
+    instance, _ = identity_center(emu)
+    admin, group = set_arn(emu, "AdministratorAccess"), group_id(emu, "PlatformAdmins")
+    emu.sso().delete_account_assignment(
+        InstanceArn=instance, TargetId=DEMO, TargetType="AWS_ACCOUNT",
+        PermissionSetArn=admin, PrincipalType="GROUP", PrincipalId=group,
+    )  # fmt: skip
+    assign(emu, admin, group, [DEMO])
+    again = world.cli("run", "--baselines", str(target))
+    assert again.code == 0, sorted(_ids(again))
+    assert {(r["principal"], r["role"]) for r in again.summary["access"]} != edges  # new ARN
+    (target / "access.yaml").write_text(accepted.replace("FromDemo", "Elsewhere"))
+    unexpected = world.cli("run", "--baselines", str(target))
+    edge = f"{ACCOUNT_B}/access/{DEMO}:role:AWSReservedSSO_AdministratorAccess_*->{ACCOUNT_B}:"
+    assert {edge + "FromDemo/edge", edge + "Elsewhere/edge"} <= _ids(unexpected)
+
+    # A customer managed policy the set now references exists only in DEMO.
+    scoped = set_arn(emu, "Scoped")
+    emu.iam(DEMO).create_policy(
+        PolicyName="Extra", Path="/team/", PolicyDocument=json.dumps(allow("s3:ListBucket", "*"))
+    )
+    emu.sso().attach_customer_managed_policy_reference_to_permission_set(
+        InstanceArn=instance, PermissionSetArn=scoped,
+        CustomerManagedPolicyReference={"Name": "Extra", "Path": "/team/"},
+    )  # fmt: skip
+    emu.sso().provision_permission_set(
+        InstanceArn=instance, PermissionSetArn=scoped, TargetType="ALL_PROVISIONED_ACCOUNTS"
+    )
+    (target / "access.yaml").write_text(accepted)
+    drift = world.cli("run", "--baselines", str(target))
+    assert drift.code == 1
+    found = drift.finding(f"{ACCOUNT_B}/permission_set/Scoped/outdated")
+    assert "/team/Extra" in found["message"]
+    assert f"{DEMO}/permission_set/Scoped/outdated" not in _ids(drift)

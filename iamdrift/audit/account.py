@@ -30,7 +30,7 @@ from iamdrift.baselines.models import AccountState
 from iamdrift.compare.diff import Selection, compared, diff_account
 from iamdrift.compare.findings import sort_findings
 from iamdrift.compare.identity_center import is_reserved
-from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text
+from iamdrift.errors import AccountTimeout, AccountUnreadable, aws_error_text, call_error_text
 
 
 def read_account(hub: Hub, acct: AccountBaseline, deadline: float | None = None) -> AccountState:
@@ -60,7 +60,7 @@ def read_assignments(
     try:
         return hub.assignments(ic, acct.id)
     except (ClientError, BotoCoreError, LookupError) as exc:
-        why = f"Identity Center's assignments: {aws_error_text(exc)}"
+        why = f"Identity Center's assignments: {call_error_text(exc)}"
         raise AccountUnreadable(acct.id, None, why) from exc
 
 

@@ -131,4 +131,4 @@ def memberships(
     organization, and those assigned somewhere, carried by the accounts' projections."""
     declared = {n: g.members for n, g in ic.groups.items() if g.members is not None}
     edges = [*member_edges(declared), *(e for p in projections for e in p.members)]
-    return [e for _, e in sorted({(e.principal, e.target): e for e in edges}.items())]
+    return [e for _, e in sorted({(e.target, e.principal): e for e in edges}.items())]

@@ -110,7 +110,8 @@ def _provision(backend, instance_arn: str, set_arn: str, account: str) -> None:
         # suffix" (User Guide, "Referencing permission sets in resource policies, Amazon EKS,
         # and AWS KMS"): derived from how often it was made, so reports stay reproducible.
         made = state.made[key] = state.made.get(key, 0) + 1
-        name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name, str(made))}"
+        again = [str(made)] if made > 1 else []
+        name = f"AWSReservedSSO_{ps.name}_{_hash(account, ps.name, *again)}"
         iam.create_role(name, json.dumps(trust), ROLE_PATH, None, "", [], str(ROLE_SESSION))
         state.roles[key] = name
     attached, boundary = _customer_policies(backend, set_arn, ps, account)

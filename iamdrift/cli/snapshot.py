@@ -126,11 +126,12 @@ def take_snapshot(
             result.errors.append(read)
             continue
         state, assigned[acct.id] = read
+        own = state
         if ic is not None:  # Identity Center's roles are declared by their permission sets
             kept = {n: r for n, r in state.roles.items() if not is_reserved(r)}
-            state = state.model_copy(update={"roles": kept})
+            own = state.model_copy(update={"roles": kept})  # (the access graph keeps them)
         path = Path(acct.file)
-        write_atomic(path, _account_yaml(acct, state, _member_defaults(existing, acct), existing))
+        write_atomic(path, _account_yaml(acct, own, _member_defaults(existing, acct), existing))
         result.written.append(path)
         try:
             bodies = hub.aws_policy_bodies(aws_policies_attached(state))

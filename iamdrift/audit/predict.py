@@ -32,7 +32,7 @@ from iamdrift.changes.effects import (
     ORGANIZATION,
     AccountChanges,
     Unknown,
-    apply,
+    predict_state,
 )
 from iamdrift.changes.organization import apply_structure, scope
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
@@ -120,12 +120,14 @@ def predict(
         before[account] = judge_account(auditor.hub(), acct, state, ctx, assigned)
         known = [e for e in planned.effects if not isinstance(e, Unknown)]
         try:
-            predicted = apply(state, known)
+            predicted, untold = predict_state(state, known)
         except ValueError as exc:
             out.errors[account] = f"the planned state of account {account} is not valid IAM: {exc}"
             continue
         after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after, assigned)
-        out.new += [unknown_finding(account, u) for u in planned.unknowns]
+        said = {(u.section, u.entity) for u in planned.unknowns}
+        untold = [u for u in untold if (u.section, u.entity) not in said]
+        out.new += [unknown_finding(account, u) for u in [*planned.unknowns, *untold]]
     missing = [baseline.accounts[a] for a in sorted(unstored)]
     if missing and not out.errors:
         auditor.start(missing)  # no stored outcome for them: read them, as a run would

@@ -68,7 +68,7 @@ def _effects(
         if not name or _unknown(name):
             return [Unknown(section, address, key, address)]
         if not present:
-            return [Entity(section, name, None)]
+            return [Entity(section, name, None, address)]
         fields: dict[str, Any] = {"path": props.get("Path") or "/"}
         documents = {
             "roles": ("trust_policy", "AssumeRolePolicyDocument"),
@@ -91,7 +91,7 @@ def _effects(
             fields["inline_policies"] = inline
         if section == "users":
             fields["groups"] = list(props.get("Groups") or [])
-        out.insert(0, Entity(section, name, fields))
+        out.insert(0, Entity(section, name, fields, address))
         if section == "policies":
             path = props.get("Path") or "/"
             arn = (
@@ -120,6 +120,23 @@ def _effects(
     if t == "AWS::IAM::UserToGroupAddition":
         return [Member(u, props.get("GroupName", ""), present) for u in props.get("Users") or []]
     return [Unknown("", address, "organization", address)]
+
+
+def _known(t: str, props: dict, physical: str, address: str) -> tuple[dict, list[Effect]]:
+    """The properties CloudFormation knows before apply, and an Unknown for each it does not
+    (`{{changeSet:KNOWN_AFTER_APPLY}}` anywhere in it: a policy's Roles naming a role being
+    replaced, a trust naming a provider made in the same stack). An unknown name is left to
+    `_effects`, which cannot tell the entity then."""
+    section, key = _ENTITY.get(t) or _INLINE.get(t) or ("", "")
+    names = {key, "PolicyName", "GroupName"} if t != "AWS::IAM::Policy" else {"PolicyName"}
+    owner = props.get(key) if key and not _unknown(props.get(key)) else None
+    owner = owner or (physical.rsplit("/", 1)[-1] if physical and section else None)
+    unknown = [k for k, v in props.items() if k not in names and _unknown(v)]
+    where = "roles" if t == "AWS::IAM::Policy" else section
+    return (
+        {k: v for k, v in props.items() if k not in unknown},
+        [Unknown(where, owner or address, k, address) for k in unknown],
+    )
 
 
 IDENTITY_CENTER = ("AWS::SSO::", "AWS::IdentityStore::")  # see identity_center_change
@@ -156,6 +173,9 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
         replace = action == "Modify" and rc.get("Replacement") == "True"
         if action == "Remove" or replace:
             changes.effects += _effects(t, before, physical, False, address, account)
+        if action in ("Add", "Modify"):
+            after, untold = _known(t, after, physical, address)
+            changes.effects += untold
         if action == "Add" or replace:
             changes.effects += _effects(t, after, "", True, address, account)
         elif action == "Modify":

@@ -13,6 +13,7 @@ applies them to the account's live state, the same `AccountState` a run compares
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +31,12 @@ KIND = {"roles": "role", "users": "user", "groups": "group", "policies": "policy
 @dataclass(frozen=True)
 class Entity:
     """Create or update an entity's own fields (`path`, `trust_policy`, ...); `fields`
-    None deletes it."""
+    None deletes it. `address`: the plan's resource that does it."""
 
     section: str
     name: str
     fields: dict[str, Any] | None
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,21 +164,81 @@ def document(value: Any) -> Any:
     return value
 
 
-def apply(state: AccountState, effects: list[Effect]) -> AccountState:
-    """The state once every effect is applied, in order. The live state is not changed.
+def apply(
+    state: AccountState, effects: list[Effect], keep: set[tuple[str, str]] = frozenset()  # type: ignore[assignment]
+) -> AccountState:
+    """The state once every effect is applied, in order (but to the entities in `keep`,
+    which stay as they are live). The live state is not changed.
 
-    Raises ValueError for a result the models refuse (a policy that is not a policy)."""
+    Raises ValidationError for a result the models refuse (a policy that is not a policy)."""
     data = {
         s: {n: e.model_dump(mode="json") for n, e in getattr(state, s).items()} for s in SECTIONS
     }
+    live = {(s, n): copy.deepcopy(data[s][n]) for s, n in keep if n in data.get(s, {})}
     tags = {n: u.tags for n, u in state.users.items()}
     for effect in effects:
         _apply(data, effect)
+    for section, name in keep:
+        if (section, name) in live:
+            data[section][name] = live[(section, name)]
+        else:
+            data.get(section, {}).pop(name, None)
     out = AccountState.model_validate(data)
     for name, user in out.users.items():
         if tags.get(name) is not None:
             user.tags = tags[name]  # type: ignore[assignment]
     return out
+
+
+def predict_state(state: AccountState, effects: list[Effect]) -> tuple[AccountState, list[Unknown]]:
+    """The state once the effects are applied, and what of it cannot be told: an entity the
+    plan leaves incomplete (a new role whose trust policy is known only after apply) keeps
+    its live value, or stays out when it is new, and is an Unknown at its address, rather
+    than the whole account failing. Raises ValueError only for what is not that.
+
+    >>> after, unknown = predict_state(AccountState(), [Entity("roles", "r", {"path": "/"}, "aws_iam_role.r")])
+    >>> sorted(after.roles), [(u.entity, u.attribute, u.address) for u in unknown]
+    ([], [('r', 'trust_policy', 'aws_iam_role.r')])
+    """  # noqa: E501
+    unknown: list[Unknown] = []
+    reset: set[tuple[str, str]] = set()
+    for _ in range(len(effects) + 1):
+        try:
+            return apply(state, effects, reset), unknown
+        except ValidationError as exc:
+            # A value IAM would refuse is invalid, not unknown: one line, at its address.
+            refused = next((e for e in exc.errors() if e["type"] != "missing"), None)
+            if refused is not None:
+                raise ValueError(_where(effects, refused)) from None
+            found = [tuple(str(x) for x in e["loc"][:3]) for e in exc.errors()]
+            fresh = [f for f in found if len(f) == 3 and (f[0], f[1]) not in reset]
+            if not fresh:
+                raise ValueError(_where(effects, exc.errors()[0])) from None
+            for section, name, attribute in dict.fromkeys(fresh):
+                reset.add((section, name))
+                unknown.append(Unknown(section, name, attribute, _address(effects, section, name)))
+    raise ValueError("the planned state cannot be told")  # pragma: no cover (one reset each)
+
+
+def _address(effects: list[Effect], section: str, name: str) -> str:
+    """The plan's resource that makes the entity, as best told."""
+    for e in effects:
+        if isinstance(e, Entity) and (e.section, e.name) == (section, name) and e.address:
+            return e.address
+    return f"{section}.{name}"
+
+
+def _first(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
+
+
+def _where(effects: list[Effect], error: Any) -> str:
+    """`aws_iam_role.r: max_session_duration: Input should be ...`: one line."""
+    loc = [str(x) for x in error["loc"]]
+    if len(loc) < 3:
+        return f"{'.'.join(loc)}: {error['msg']}"
+    return f"{_address(effects, loc[0], loc[1])}: {'.'.join(loc[2:])}: {error['msg']}"
 
 
 def _entity(data: dict, section: str, name: str) -> dict:
@@ -266,7 +328,5 @@ def invalid(effects: list[Effect]) -> str | None:
             try:
                 adapter.validate_python(doc)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(x) for x in first["loc"])
-                return f"not a policy document: {where}: {first['msg']}"
+                return f"not a policy document: {_first(exc)}"
     return None

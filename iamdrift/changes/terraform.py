@@ -84,6 +84,16 @@ def _effects(c: Values, present: bool) -> list[Effect]:
             out.append(Unknown(section, owner, attribute, c.address))
         return document(value) if value is not None else None
 
+    def val(attribute: str) -> Any:
+        """A value the effect needs; unknown (and not told by a reference) is an Unknown."""
+        value = c.value(attribute)
+        if value is None and not c.known(attribute):
+            out.append(Unknown(section, owner, attribute, c.address))
+        return value
+
+    def told(attribute: str) -> bool:
+        return c.known(attribute) or c.value(attribute) is not None
+
     def arn(attribute: str = "policy_arn") -> str | None:
         value = c.value(attribute, "policy")
         if value is None:
@@ -92,16 +102,16 @@ def _effects(c: Values, present: bool) -> list[Effect]:
 
     t = c.type
     if t in ENTITIES and not present:
-        return [Entity(section, owner, None)]
+        return [Entity(section, owner, None, c.address)]
     if t == "aws_iam_role":
-        fields: dict[str, Any] = {"path": c.values.get("path") or "/"}
+        fields: dict[str, Any] = {"path": val("path") or "/"}
         trust = doc("assume_role_policy")
         if trust is not None:
             fields["trust_policy"] = trust
-        if c.values.get("max_session_duration"):
+        if val("max_session_duration"):
             fields["max_session_duration"] = c.values["max_session_duration"]
-        fields["permissions_boundary"] = c.value("permissions_boundary") or None
-        out.insert(0, Entity(section, owner, fields))
+        fields["permissions_boundary"] = val("permissions_boundary") or None
+        out.insert(0, Entity(section, owner, fields, c.address))
         if "managed_policy_arns" in c.configured:
             arns = c.value("managed_policy_arns")
             if arns is None:
@@ -121,14 +131,13 @@ def _effects(c: Values, present: bool) -> list[Effect]:
                     Inline(section, owner, b["name"], document(b.get("policy"))) for b in blocks
                 ]
     elif t in ("aws_iam_user", "aws_iam_group"):
-        fields = {"path": c.values.get("path") or "/"}
+        fields = {"path": val("path") or "/"}
         if t == "aws_iam_user":
-            fields["permissions_boundary"] = c.value("permissions_boundary") or None
-        out.insert(0, Entity(section, owner, fields))
+            fields["permissions_boundary"] = val("permissions_boundary") or None
+        out.insert(0, Entity(section, owner, fields, c.address))
     elif t == "aws_iam_policy":
-        out.append(
-            Entity(section, owner, {"path": c.values.get("path") or "/", "document": doc("policy")})
-        )
+        fields = {"path": val("path") or "/", "document": doc("policy")}
+        out.append(Entity(section, owner, fields, c.address))
     elif t in ("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy"):
         name = c.value("name")
         if name is None:
@@ -141,27 +150,23 @@ def _effects(c: Values, present: bool) -> list[Effect]:
         policy = arn()
         if policy is not None:
             out.append(Attached(section, owner, policy, present))
-    elif t.endswith("_policy_attachments_exclusive"):
-        if present:
-            out.append(
-                Exactly(
-                    section, owner, "managed_policies", tuple(c.values.get("policy_arns") or ())
-                )
-            )
-    elif t.endswith("_policies_exclusive"):
-        if present:
-            out.append(
-                Exactly(
-                    section, owner, "inline_policies", tuple(c.values.get("policy_names") or ())
-                )
-            )
+    elif t.endswith(("_policy_attachments_exclusive", "_policies_exclusive")):
+        attribute = "policy_arns" if t.endswith("attachments_exclusive") else "policy_names"
+        values = val(attribute)
+        if present and told(attribute):
+            kind = "managed_policies" if attribute == "policy_arns" else "inline_policies"
+            out.append(Exactly(section, owner, kind, tuple(values or ())))
     elif t == "aws_iam_user_group_membership":
-        out += [Member(owner, g, present) for g in c.values.get("groups") or []]
+        out += [Member(owner, g, present) for g in val("groups") or []]
     elif t == "aws_iam_group_membership":
-        users = tuple(c.values.get("users") or ())
+        users = tuple(val("users") or ())
+        if not told("users"):
+            return out  # who the group holds after apply is not known
         out += [GroupExactly(owner, users)] if present else [Member(u, owner, False) for u in users]
     elif t == "aws_iam_policy_attachment":
-        lists = [tuple(c.values.get(k) or ()) for k in ("users", "groups", "roles")]
+        lists = [tuple(val(k) or ()) for k in ("users", "groups", "roles")]
+        if not all(told(k) for k in ("users", "groups", "roles")):
+            return out
         if present:
             out.append(PolicyEverywhere(owner, *lists))
         else:
@@ -239,6 +244,7 @@ def read_terraform(
     if not isinstance(changes, list):
         raise PlanError("resource_changes: expected a list")
     config = Configuration.of(plan)
+    learned = provider_accounts(plan, config)
     planned = {
         rc.get("address", ""): (
             (rc.get("change") or {}).get("after") or (rc.get("change") or {}).get("before") or {}
@@ -268,7 +274,7 @@ def read_terraform(
         if t in ORGANIZATIONS:  # the organization's, whichever account the provider is in
             account = ORGANIZATION
         else:
-            account = _account(address, before, after, config, providers, default)
+            account = _account(address, before, after, config, providers, learned, default)
         expressions = config.expressions.get(bare(address), {})
         gone = Values(address, t, before, {}, expressions, planned, account)
         made = Values(address, t, after, unknown, expressions, planned, account)
@@ -285,21 +291,84 @@ def read_terraform(
     return out, ignored
 
 
+_OWN_ARN = re.compile(r"^arn:aws[\w-]*:[\w-]+:[\w-]*:(\d{12}):")
+
+
+def _alias(key: str) -> str:
+    """A provider configuration key without its module: `poc:aws.prod` -> `aws.prod`."""
+    return key.rsplit(":", 1)[-1]
+
+
+def provider_accounts(plan: dict, config: Configuration) -> dict[str, tuple[str, str]]:
+    """The account each provider configuration acts in, as the plan tells it: the ARN of
+    any resource made with it (before, after, or in `prior_state`), and the account id of
+    `data.aws_caller_identity`. {alias: (account, what told it)}. Two accounts for one
+    configuration raise PlanError naming both sources."""
+    out: dict[str, tuple[str, str]] = {}
+
+    def saw(address: str, values: Any) -> None:
+        if not isinstance(values, dict):
+            return
+        found = _OWN_ARN.match(str(values.get("arn") or ""))
+        account = found.group(1) if found else None
+        if ".aws_caller_identity." in f".{bare(address)}" and re.fullmatch(
+            r"\d{12}", str(values.get("account_id") or "")
+        ):
+            account = str(values["account_id"])
+        key = config.providers.get(bare(address))
+        if account is None or not key:
+            return
+        alias = _alias(key)
+        had = out.setdefault(alias, (account, address))
+        if had[0] != account:
+            raise PlanError(
+                f"provider {alias} acts in two accounts: {had[0]} (from {had[1]}) and "
+                f"{account} (from {address}); give --provider {alias}=ID for each alias"
+            )
+
+    for rc in plan.get("resource_changes") or []:
+        if isinstance(rc, dict):
+            change = rc.get("change") or {}
+            for values in (change.get("before"), change.get("after")):
+                saw(str(rc.get("address", "")), values)
+
+    def walk(module: Any) -> None:
+        if not isinstance(module, dict):
+            return
+        for r in module.get("resources") or []:
+            if isinstance(r, dict):
+                saw(str(r.get("address", "")), r.get("values"))
+        for child in module.get("child_modules") or []:
+            walk(child)
+
+    walk(((plan.get("prior_state") or {}).get("values") or {}).get("root_module"))
+    return out
+
+
 def _account(
     address: str, before: dict, after: dict, config: Configuration, providers: dict[str, str],
-    default: str | None,
+    learned: dict[str, tuple[str, str]], default: str | None,
 ) -> str:  # fmt: skip
-    """The account a change happens in: an ARN it holds, else its provider's, else
-    `--account`. Raises PlanError naming the resource when none tells."""
+    """The account a change happens in: an ARN it holds, else its provider's (given, or
+    told by the plan), else `--account`. Raises PlanError naming the resource when none
+    tells, or when what is given contradicts what the plan tells."""
     for values in (before, after):
         for key in ("arn", "policy_arn"):
             found = _ARN_ACCOUNT.match(str(values.get(key) or ""))
             if found:
                 return found.group(1)
     key = config.providers.get(bare(address), "")
+    told = learned.get(_alias(key)) if key else None
     for alias, account in providers.items():
-        if key == alias or key.rsplit(":", 1)[-1] == alias:
+        if key == alias or _alias(key) == alias:
+            if told and told[0] != account:
+                raise PlanError(
+                    f"{address}: --provider {alias}={account}, but the plan tells "
+                    f"{told[0]} (from {told[1]})"
+                )
             return account
+    if told:
+        return told[0]
     if default:
         return default
     raise PlanError(

@@ -590,6 +590,16 @@ def test_snapshot_then_run_is_clean_from_a_member_account(world, tmp_path):
     result = world.cli("run", "--baselines", str(target), env=env)
     assert result.code == 0, result.stdout[-3000:]
     assert [a["id"] for a in result.summary["accounts"]] == [DEMO]
+    # DEMO's OrganizationAccountAccessRole trusts the management account, which the
+    # organization names: inside it, whatever the hub may list.
+    outside = {"risk:trust_outside_organization", "risk:third_party_without_external_id"}
+    assert not [r["id"] for r in result.summary["risks"] if r["aspect"] in outside]
+    assert not [f["id"] for f in result.summary["findings"] if "/access/" in f["id"]]
+    (target / "organization.yaml").write_text(
+        f'management_account: "{MANAGEMENT}"\ndiscover_accounts: false\n'
+    )
+    named = world.cli("run", "--baselines", str(target), env=env)
+    assert named.code == 0, named.stdout[-3000:] + named.stderr
 
 
 def test_who_can_become_administrator_answered_from_the_run(world):

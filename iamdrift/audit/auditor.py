@@ -15,9 +15,9 @@ from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from iamdrift.access.evaluate import OrgContext
 from iamdrift.audit.account import AuditContext, audit_account
 from iamdrift.audit.identity_center import identity_center_context
+from iamdrift.audit.organization import org_context
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.load import AccountBaseline, Baseline
@@ -128,6 +128,7 @@ class Auditor:
                         hub_account=account,
                         structure=structure,
                         org_id=hub.organization_id(),
+                        management=hub.management_account(),
                         ids=structure.ids if structure else {},
                     )
                     self._read_identity_center(hub, self._org)
@@ -164,12 +165,7 @@ class Auditor:
             org = self.organization()
             access = self.baseline.access
             self._ctx = AuditContext(
-                OrgContext.of(
-                    self.baseline.management_account,
-                    org.structure,
-                    set(self.baseline.accounts),
-                    org.org_id,
-                ),
+                org_context(self.baseline, org),
                 access.third_parties if access else {},
                 self.selection,
                 identity_center_context(self.baseline, org),

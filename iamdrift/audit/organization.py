@@ -24,9 +24,11 @@ from iamdrift.compare.organization import diff_membership, diff_structure
 
 
 def org_context(baseline: Baseline, org: OrganizationRead) -> OrgContext:
-    return OrgContext.of(
-        baseline.management_account, org.structure, set(baseline.accounts), org.org_id
-    )
+    """Who is inside the organization: its live members when the hub may list them, else
+    the declared accounts and the management account the organization names."""
+    management = baseline.management_account or org.management
+    declared = set(baseline.accounts) | ({management} if management else set())
+    return OrgContext.of(management, org.structure, declared, org.org_id)
 
 
 def organization_findings(

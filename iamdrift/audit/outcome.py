@@ -65,6 +65,9 @@ class OrganizationRead(BaseModel):
     structure: Structure | None = None
     error: str | None = None
     org_id: str | None = None  # decides aws:PrincipalOrgID for the organization's principals
+    # As DescribeOrganization names it, to any member: inside the organization even when the
+    # hub may not list it.
+    management: str | None = None
     ids: dict[str, str] = {}  # Organizations' ids of root, OUs and SCPs: what plans name
     identity_center: IdentityCenterRead | None = None  # when identity_center.yaml exists
     identity_center_error: str | None = None

@@ -129,6 +129,13 @@ class Baseline:
     def management_account(self) -> str | None:
         return self.organization.management_account if self.organization else None
 
+    @property
+    def anchor(self) -> str:
+        """The account the checks over the whole organization are reported on: the
+        management account when it is audited, else the first audited account."""
+        management = self.management_account
+        return management if management in self.accounts else min(self.accounts)
+
     def whole(self, accounts: set[str]) -> None:
         """Parse whole the baselines of these accounts that were loaded by their header only
         (one pass for them all). Raises BaselineError for a file that does not validate."""
@@ -272,15 +279,8 @@ def _load(root: Path, only: set[str] | None = None) -> Baseline:
             is_management=acct.account == management,
             read_via_declared=acct.read_via is not None,
         )
-    if management and management not in seen and files:
-        problems.append(
-            Problem(
-                str(org_path),
-                org_lines.get(("management_account",), 1),
-                "management_account",
-                f"no account baseline declares the management account {management}",
-            )
-        )
+    # A management account without a baseline of its own is fine: a team auditing its own
+    # member accounts names it (it is inside the organization) without reading it.
     lines_of: dict[str, tuple[Any, dict]] = {}
     for name, model, attr in (
         (ACCESS_FILE, AccessFile, "access"),

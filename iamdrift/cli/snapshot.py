@@ -141,7 +141,8 @@ def take_snapshot(
             result.errors.append(AccountUnreadable(acct.id, None, f"access: {reason}"))
     result.written.sort()
     if not result.errors and not only:
-        result.written += _organization_files(root, hub_account, structure, existing, projections)
+        named = hub.management_account()  # as DescribeOrganization names it, to any member
+        result.written += _organization_files(root, named, structure, existing, projections)
         if ic is not None:
             region = ic.region or (declared.region if declared else None)
             text = dump_yaml(as_file(ic, assigned, region))
@@ -152,7 +153,7 @@ def take_snapshot(
 
 def _organization_files(
     root: Path,
-    hub_account: str,
+    named: str | None,
     structure: Structure | None,
     existing: Baseline | None,
     projections: dict[str, AccountProjection],
@@ -176,8 +177,9 @@ def _organization_files(
         )
         written.append(root / STRUCTURE_FILE)
     management = existing.management_account if existing and existing.organization else None
+    management = management or named
     org = OrgContext.of(
-        management or (hub_account if structure else None), structure, set(projections)
+        management, structure, set(projections) | ({management} if management else set())
     )
     graph = build_graph(projections, org)
     settings = existing.access if existing and existing.access else AccessFile()

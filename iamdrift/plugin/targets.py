@@ -53,13 +53,13 @@ def targets(
         ]
     if not whole:
         return []
-    management = baseline.management_account
     if check == "organization":
         org = baseline.organization
         wanted = org is not None and (org.discover_accounts or baseline.structure is not None)
-        return [Target(management, check, check)] if management and wanted else []
+        wanted = wanted and baseline.management_account is not None
+        return [Target(baseline.anchor, check, check)] if wanted else []
     if check == "access" and baseline.access is not None:
-        return [Target(management or min(baseline.accounts), check, check)]
+        return [Target(baseline.anchor, check, check)]
     if check == "identity_center" and baseline.identity_center is not None:
-        return [Target(management or min(baseline.accounts), check, check)]
+        return [Target(baseline.anchor, check, check)]
     return []

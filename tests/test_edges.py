@@ -138,10 +138,49 @@ def test_the_path_names_the_weakest_trust_statement():
     assert found.path[-1] == "trust statement 1 of R admits its account"
 
 
-def test_a_role_session_can_carry_tags_its_own_tags_decide_nothing():
-    facts = Facts(f"arn:aws:iam::{A}:role/X", "role", {"Team": "dev"})
+def test_unknown_tags_decide_nothing():
+    facts = Facts(f"arn:aws:iam::{A}:role/X", "role", None)
     cond = _canon({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})
     assert decide(cond, facts) == cond
+
+
+TEAM_OPS = {"StringEquals": {"aws:PrincipalTag/Team": "ops"}}
+TAG_SESSION = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+               "Action": ["sts:AssumeRole", "sts:TagSession"]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("trust", "tags", "expected"),
+    [
+        # Without sts:TagSession in its trust, a session's tags are the role's own ("Passing
+        # session tags in AWS STS"): decided by them.
+        ([_trust()], {"Team": "dev"}, None),
+        ([_trust()], {"Team": "ops"}, {}),
+        ([_trust()], {}, None),
+        # Whoever assumes it may tag the session: the condition travels.
+        ([TAG_SESSION], {"Team": "dev"}, TEAM_OPS),
+        ([{**TAG_SESSION, "Action": "sts:*"}], {"Team": "dev"}, TEAM_OPS),
+    ],
+    ids=["own tag differs", "own tag matches", "untagged", "TagSession allowed", "sts:*"],
+)
+def test_a_role_sessions_principal_tags(trust, tags, expected):
+    """The role X in A (its trust `trust`, its tags `tags`) may assume R in B when its
+    session's aws:PrincipalTag/Team is ops."""
+    x = {"RoleName": "X", "Path": "/", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": trust},
+         "RolePolicyList": [{"PolicyName": "P", "PolicyDocument": {
+             "Version": "2012-10-17", "Statement": [_allow(TEAM_OPS)]}}]}  # fmt: skip
+    source = state_from_responses([{"RoleDetailList": [x]}], [{"Roles": [{"RoleName": "X"}]}])
+    target = AccountState.model_validate(
+        {"roles": {"R": {"trust_policy": {"Version": "2012-10-17", "Statement": [_trust()]}}}}
+    )
+    org = OrgContext(management="999999999999", members={A, B}, scp_levels={})
+    g = build_graph({A: project(A, source, {}), B: project(B, target, {})}, org)
+    found = [e for e in g.edges if e.principal.key == f"arn:aws:iam::{A}:role/X"]
+    if expected is None:
+        assert found == []
+    else:
+        assert [e.conditions for e in found] == [_canon(expected) if expected else {}]
 
 
 # Property: the edge's conditions are exactly what every way in (a trust statement with an

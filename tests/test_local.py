@@ -118,6 +118,12 @@ CASES = {
     "may rewrite every role's trust, but an SCP protects this one": (
         _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", "*")}), _role()),
         [[ALLOW_ALL, _deny("iam:UpdateAssumeRolePolicy", R)]], ALICE, R, False),
+    "may rewrite the role's trust, but an SCP denies it sts:AssumeRole there": (
+        _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", R)}), _role()),
+        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]], ALICE, R, False),
+    "may rewrite every role's trust, but an SCP denies sts:AssumeRole on this one": (
+        _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", "*")}), _role()),
+        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]], ALICE, R, False),
     "may make access keys for another user": (
         _world(_user(inline_policies={"P": _doc("iam:CreateAccessKey", BOB)}), _user("bob")), None, ALICE, BOB, True),
     "may set another user's password": (

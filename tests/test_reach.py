@@ -24,6 +24,13 @@ TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::99
                         "Action": "sts:AssumeRole"}]}  # fmt: skip
 DENY_IAM = normalize({"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})
 ALLOW_ALL = normalize({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+IAM_ONLY = f"arn:aws:iam::{A}:policy/IamOnly"
+PUT_BOUNDARY = f"arn:aws:iam::{A}:policy/PutBoundary"
+BOUNDARIES = {
+    "IamOnly": {"document": {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}},
+    "PutBoundary": {"document": {"Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "iam:PutRolePermissionsBoundary"], "Resource": "*"}]}},
+}  # fmt: skip
 
 
 def _doc(action, resource="*", effect="Allow", **extra):
@@ -56,6 +63,23 @@ CASES = {
     "an SCP denying iam": ({"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], None, False),
     "the management account is not bound by SCPs": (
         {"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], A, True),
+    # A boundary holds only while its principal may not lift it (IAM User Guide's delegation
+    # example denies exactly these actions).
+    "a boundary allowing iam:*, on a principal allowed everything": (
+        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=IAM_ONLY),
+         "policies": BOUNDARIES}, [], None, True),
+    "a boundary it may replace with a wider one": (
+        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=PUT_BOUNDARY),
+         "policies": BOUNDARIES}, [], None, True),
+    "a boundary allowing iam:* but its removal denied": (
+        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=IAM_ONLY,
+                        inline_policies={"D": _doc(["iam:DeleteRolePermissionsBoundary",
+                                                    "iam:PutRolePermissionsBoundary"], effect="Deny")}),
+         "policies": BOUNDARIES}, [], None, False),
+    "a boundary it may lift, on a principal allowed little": (
+        {"roles": _role(managed_policies=[READ_ONLY], permissions_boundary=IAM_ONLY,
+                        inline_policies={"B": _doc("iam:DeleteRolePermissionsBoundary")}),
+         "policies": BOUNDARIES}, [], None, False),
     "a user through its group": (
         {"users": {"alice": {"groups": ["Admins"]}}, "groups": {"Admins": {"managed_policies": [ADMIN]}}},
         [], None, True),

@@ -23,6 +23,8 @@ The ways, as Principal Mapper judges them:
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from iamdrift.access.evaluate import Canonical, evaluate, scp_allows
 from iamdrift.access.principals import Who, mentions
 
@@ -66,10 +68,37 @@ def self_grants(who: Who) -> list[tuple[str, str, str]]:
     return out
 
 
+def _lifts_boundary(who: Who, scps: list) -> str | None:
+    """How `who` may remove or replace its own permissions boundary, or None: a boundary
+    limits only while the principal may not change it (IAM User Guide, "Permissions
+    boundaries for IAM entities", delegation example: the administrator denies
+    iam:DeleteUserPermissionsBoundary and allows iam:PutUserPermissionsBoundary only for
+    the boundary they chose). The identity policies, the boundary itself and the SCPs must
+    allow it, unconditionally."""
+    kind = "Role" if who.kind == "role" else "User"
+    policies = _unconditional(who.policies)
+    ceiling = _unconditional([("boundary", who.boundary or [])])
+    for action in (f"iam:Delete{kind}PermissionsBoundary", f"iam:Put{kind}PermissionsBoundary"):
+        if not mentions(who, action):
+            continue
+        decision = evaluate(policies, action, who.arn)
+        if (
+            decision.allowed
+            and evaluate(ceiling, action, who.arn).allowed
+            and scp_allows(scps, action, who.arn)
+        ):
+            return f"{decision.why[0]} allows {action} on itself, which its boundary allows"
+    return None
+
+
 def administrator_reason(who: Who, scps: list) -> str | None:
     """Why `who` may give itself any permission, or None (see the module's docstring)."""
     if who.boundary is not None and not _allows_everything(who.boundary):
-        return None
+        lifted = _lifts_boundary(who, scps)
+        if lifted is None:
+            return None
+        unbound = administrator_reason(replace(who, boundary=None, memo={}), scps)
+        return f"{lifted}; without it, {unbound}" if unbound else None
     policies = _unconditional(who.policies)
 
     def allowed(action: str, resource: str) -> list[str] | None:

@@ -60,9 +60,9 @@ class Facts:
         if key == "aws:username":
             return True, self.arn.rsplit("/", 1)[-1] if self.kind == "user" else None
         if key.startswith("aws:principaltag/"):
-            # A user's tags are all its requests carry; a role session may carry session
-            # tags set by whoever assumed it, so a role's tags decide nothing.
-            if self.kind != "user" or self.tags is None:
+            # Known only where they are all its requests carry (evaluate.principal_tags): a
+            # role whose trust allows sts:TagSession may be given others by whoever assumes it.
+            if self.tags is None:
                 return False, None
             tag = key.split("/", 1)[1]
             found = {k.lower(): v for k, v in self.tags.items()}.get(tag)

@@ -16,6 +16,7 @@ from iamdrift.baselines.models import Structure
 from iamdrift.compare.policy import normalize
 
 ASSUME = "sts:assumerole"
+TAG_SESSION = "sts:tagsession"
 SERVICE_ROLE_PATH = "/aws-service-role/"
 Canonical = dict[str, Any]
 
@@ -152,6 +153,20 @@ def statement_applies(stmt: Canonical, action: str, resource: str | None = None)
         if "NotResource" in stmt and iam_match(stmt["NotResource"], resource, case=True):
             return False
     return True
+
+
+def principal_tags(kind: str, entity: Any) -> dict[str, str] | None:
+    """The tags every request of a principal carries, when nothing else can be among them:
+    a user's own; a role's own when no statement of its trust allows sts:TagSession, for
+    "to pass session tags ... the role's trust policy must allow the sts:TagSession action"
+    (IAM User Guide, "Passing session tags in AWS STS") and without session tags a
+    session's principal tags are the role's. None: not known (a session may carry others).
+    """
+    if entity.tags is None or kind == "user":
+        return entity.tags
+    trust = normalize(entity.trust_policy)["Statement"]
+    tagging = any(s["Effect"] == "Allow" and statement_applies(s, TAG_SESSION) for s in trust)
+    return None if tagging else entity.tags
 
 
 @dataclass

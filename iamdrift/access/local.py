@@ -26,7 +26,13 @@ from __future__ import annotations
 
 from iamdrift.access.admin import administrator_reason
 from iamdrift.access.chaining import TrustedRole, assume_edges
-from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical, OrgContext, scp_allows
+from iamdrift.access.evaluate import (
+    ASSUME,
+    SERVICE_ROLE_PATH,
+    Canonical,
+    OrgContext,
+    scp_allows,
+)
 from iamdrift.access.principals import Who, may, mentions, principals, uniform
 from iamdrift.access.projection import LocalEdge, shared
 from iamdrift.baselines.models import AccountState
@@ -88,9 +94,16 @@ def local_edges(
             edges += [
                 LocalEdge(principal=shared(kind, account), target=m.arn, kind="any", path=[why])
                 for m in members
-                if any(scp_allows(scps, a, m.arn) for a in actions)
+                if any(scp_allows(scps, a, m.arn) for a in actions) and _usable(kind, m.arn, scps)
             ]
     return sorted(admins), edges
+
+
+def _usable(kind: str, arn: str, scps: list) -> bool:
+    """Taking a role over is rewriting its trust, then assuming it: worth nothing where the
+    SCPs deny the taker sts:AssumeRole on it (an SCP limits every principal of the account:
+    IAM User Guide, "Policy evaluation logic")."""
+    return kind != "roles" or scp_allows(scps, ASSUME, arn)
 
 
 def _take_over(account, roles, users, others, scps) -> list[LocalEdge]:
@@ -122,7 +135,7 @@ def _take_over(account, roles, users, others, scps) -> list[LocalEdge]:
                     continue
                 for action in mentioned:
                     allowed = may(who, action, arn, scps)
-                    if allowed is not None:
+                    if allowed is not None and _usable(kind, arn, scps):
                         edges.append(
                             LocalEdge(
                                 principal=who.arn,

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamdrift.access.conditions import Facts, combine, ways, weakest
-from iamdrift.access.evaluate import SERVICE_ROLE_PATH, Canonical, scp_allows, statement_applies
+from iamdrift.access.evaluate import (
+    SERVICE_ROLE_PATH,
+    Canonical,
+    principal_tags,
+    scp_allows,
+    statement_applies,
+)
 from iamdrift.access.projection import arn_of, managed_policy
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.policy import normalize
@@ -83,7 +89,7 @@ def principals(
         managed = [*entity.managed_policies]
         managed += [arn for g in member_of for arn in state.groups[g].managed_policies]
         boundary = entity.permissions_boundary
-        tags = entity.tags if kind == "user" else None
+        tags = principal_tags(kind, entity)
         found.append(
             Who(
                 arn=arn,
@@ -141,7 +147,9 @@ RELEVANT = tuple(
         "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PutUserPolicy",
         "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
         "iam:CreatePolicyVersion", "iam:PutGroupPolicy", "iam:AttachGroupPolicy",
-        "iam:CreateRole",
+        "iam:CreateRole", "iam:DeleteUserPermissionsBoundary",
+        "iam:PutUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+        "iam:PutRolePermissionsBoundary",
     )
 )  # fmt: skip
 

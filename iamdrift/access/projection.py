@@ -17,7 +17,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from iamdrift.access.evaluate import ASSUME, SERVICE_ROLE_PATH, Canonical, statement_applies
+from iamdrift.access.evaluate import (
+    ASSUME,
+    SERVICE_ROLE_PATH,
+    Canonical,
+    principal_tags,
+    statement_applies,
+)
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.policy import normalize
 
@@ -48,7 +54,9 @@ class Source(_Compact):
     kind: str  # user | role
     grants: list[Grant]
     boundary: str | None = None  # key into AccountProjection.policies
-    tags: dict[str, str] | None = None  # a user's tags, where collected: conditions on them
+    # Its tags where they are all its requests carry (evaluate.principal_tags): conditions
+    # on aws:PrincipalTag are decided by them.
+    tags: dict[str, str] | None = None
 
 
 # The nodes that stand for many principals of one account, so that an administrator, or a
@@ -248,7 +256,7 @@ def project(
                 kind=kind,
                 grants=mine,
                 boundary=boundary,
-                tags=getattr(entity, "tags", None) if kind == "user" else None,
+                tags=principal_tags(kind, entity),
             )
         )
     roles = []

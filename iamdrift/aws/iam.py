@@ -58,6 +58,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
     }
     users: dict[str, Any] = {}
     tags: dict[str, dict[str, str]] = {}
+    role_tags: dict[str, dict[str, str]] = {}
     groups: dict[str, Any] = {}
     roles: dict[str, Any] = {}
     policies: dict[str, Any] = {}
@@ -86,6 +87,7 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
                 "max_session_duration": durations.get(r["RoleName"], 3600),
                 "permissions_boundary": _boundary(r),
             }
+            role_tags[r["RoleName"]] = {t["Key"]: t["Value"] for t in r.get("Tags", [])}
         for p in page.get("Policies", []):
             if p["Arn"].split(":")[4] == "aws":
                 continue  # an AWS managed policy: compared by ARN only
@@ -109,6 +111,8 @@ def state_from_responses(gaad_pages: list[dict], role_pages: list[dict]) -> Acco
     )
     for name, user in state.users.items():
         user.tags = tags.get(name, {})
+    for name, role in state.roles.items():
+        role.tags = role_tags.get(name, {})
     return state
 
 

@@ -259,13 +259,8 @@ def as_baseline(entity: StrictModel) -> dict[str, Any]:
     return data
 
 
-class User(StrictModel):
-    path: IamPath = "/"
-    groups: list[GroupName] = []
-    managed_policies: list[PolicyArn] = []
-    inline_policies: dict[PolicyName, IdentityPolicy] = {}
-    permissions_boundary: PolicyArn | None = None
-    # Live only (not part of a baseline, not compared): the user's tags, which decide
+class _Tagged(StrictModel):
+    # Live only (not part of a baseline, not compared): the principal's tags, which decide
     # conditions on aws:PrincipalTag in the access graph. None: not read.
     _tags: dict[str, str] | None = PrivateAttr(default=None)
 
@@ -274,8 +269,16 @@ class User(StrictModel):
         return self._tags
 
     @tags.setter
-    def tags(self, value: dict[str, str]) -> None:
-        self._tags = dict(value)
+    def tags(self, value: dict[str, str] | None) -> None:
+        self._tags = dict(value) if value is not None else None
+
+
+class User(_Tagged):
+    path: IamPath = "/"
+    groups: list[GroupName] = []
+    managed_policies: list[PolicyArn] = []
+    inline_policies: dict[PolicyName, IdentityPolicy] = {}
+    permissions_boundary: PolicyArn | None = None
 
 
 class Group(StrictModel):
@@ -284,7 +287,7 @@ class Group(StrictModel):
     inline_policies: dict[PolicyName, IdentityPolicy] = {}
 
 
-class Role(StrictModel):
+class Role(_Tagged):
     path: IamPath = "/"
     trust_policy: TrustPolicy
     managed_policies: list[PolicyArn] = []

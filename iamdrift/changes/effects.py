@@ -175,7 +175,7 @@ def apply(
         s: {n: e.model_dump(mode="json") for n, e in getattr(state, s).items()} for s in SECTIONS
     }
     live = {(s, n): copy.deepcopy(data[s][n]) for s, n in keep if n in data.get(s, {})}
-    tags = {n: u.tags for n, u in state.users.items()}
+    tags = {(s, n): e.tags for s in ("users", "roles") for n, e in getattr(state, s).items()}
     for effect in effects:
         _apply(data, effect)
     for section, name in keep:
@@ -184,9 +184,9 @@ def apply(
         else:
             data.get(section, {}).pop(name, None)
     out = AccountState.model_validate(data)
-    for name, user in out.users.items():
-        if tags.get(name) is not None:
-            user.tags = tags[name]  # type: ignore[assignment]
+    for section in ("users", "roles"):
+        for name, entity in getattr(out, section).items():
+            entity.tags = tags.get((section, name))
     return out
 
 

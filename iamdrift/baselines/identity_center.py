@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from iamdrift.baselines.models import (
     IdentityPolicy,
@@ -71,7 +71,17 @@ def _session(duration: str) -> str:
 
 
 # As written in identity_center.yaml and as read from the API: compared by its length.
-Duration = Annotated[str, AfterValidator(_session)]
+Duration = Annotated[
+    str,
+    AfterValidator(_session),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^P(\d+[DW])?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$",
+            "description": "ISO 8601, 1 to 12 hours: PT8H, PT1H30M, PT1H5M40S",
+        }
+    ),
+]
 
 
 class PermissionSet(StrictModel):

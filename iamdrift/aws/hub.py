@@ -105,12 +105,14 @@ class Hub:
     def identity_center(
         self, instance: str | None = None, region: str | None = None,
         declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
+        accounts: int = 0,
     ) -> IdentityCenterRead | None:  # fmt: skip
         """Identity Center's permission sets and identity store, read once by the caller
         (the hub must be the management account or Identity Center's delegated
         administrator); None when no region the hub can call has an instance. Without
         `region`, the hub's region is asked first, then every other region of its
-        partition (a region the hub may not call is skipped and named in `notes`)."""
+        partition (a region the hub may not call is skipped and named in `notes`).
+        `accounts`: how many accounts will be judged (what the cheapest reads depend on)."""
         management = self.management_account() if instance is None else None
         if region is None:
             region = self._instance_region(instance, management)
@@ -118,7 +120,7 @@ class Hub:
                 return None
         read = read_identity_center(
             self.clients.hub("sso-admin", region), self.clients.hub("identitystore", region),
-            instance, management, declared_groups,
+            instance, management, declared_groups, accounts, self.account(),
         )  # fmt: skip
         if read is not None and region != self.clients.region:
             read.region = region

@@ -125,31 +125,43 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
 def read_identity_center(
     sso, store, pinned: str | None = None, management: str | None = None,
     declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
+    accounts: int = 0, caller: str | None = None,
 ) -> IdentityCenterRead | None:  # fmt: skip
     """Identity Center, once for the organization; None when this region has no instance.
-    Members are read for `declared_groups` only (the rest where an account assigns them)."""
-    found = find_instance(sso, pinned, management)
+    Members are read for `declared_groups` only (the rest where an account assigns them).
+    `accounts`: how many accounts this process judges, and `caller` the hub's account:
+    what decides the cheapest way to read who is assigned where (`plan_reads`)."""
+    instances = every_item(sso, "list_instances", "Instances")
+    found = choose_instance(instances, pinned, management)
     if found is None:
         return None
-    instance, store_id = found
+    instance, store_id = found["InstanceArn"], found["IdentityStoreId"]
     read = IdentityCenterRead(instance=instance, store=store_id)
+    sets = every_item(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
 
-    def permission_set(arn: str) -> tuple[str, str, PermissionSet, list[str]]:
+    def permission_set(arn: str) -> tuple[str, str, PermissionSet, list[str], list[str]]:
         name, content = _permission_set(sso, instance, arn)
         stale = every_item(
             sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
             InstanceArn=instance, PermissionSetArn=arn, ProvisioningStatus=NOT_PROVISIONED,
         )  # fmt: skip
-        return arn, name, content, stale
+        everywhere = every_item(
+            sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
+            InstanceArn=instance, PermissionSetArn=arn,
+        )  # fmt: skip
+        return arn, name, content, stale, everywhere
 
     # Each set and each group is a few calls of its own: made side by side, as accounts are.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        sets = every_item(sso, "list_permission_sets", "PermissionSets", InstanceArn=instance)
-        for arn, name, content, stale in pool.map(permission_set, sets):
+        provisioned: dict[str, list[str]] = {}
+        for arn, name, content, stale, everywhere in pool.map(permission_set, sets):
             read.permission_sets[name] = content
             read.set_arns[arn] = name
             if stale:
                 read.outdated[name] = sorted(stale)
+            for account in everywhere:
+                provisioned.setdefault(account, []).append(name)
+        read.provisioned_to = {a: sorted(n) for a, n in sorted(provisioned.items())}
         # UserName and DisplayName are optional in the identity store's shapes: one without
         # a name is named by its id.
         users = {
@@ -167,7 +179,52 @@ def read_identity_center(
         wanted = {g: n for g, n in wanted.items() if n in declared_groups}
         for gid, members in pool.map(lambda g: (g, members_of(store, store_id, g, users)), wanted):
             read.groups[wanted[gid]] = IdentityGroup(members=members)
+        owner = found.get("OwnerAccountId")
+        if plan_reads(read, accounts, caller is not None and caller == owner) == "principal":
+            principals = [(i, p.partition(":")[0].upper()) for i, p in ids.items()]
+            read.assigned = {}
+            for pairs in pool.map(lambda ip: _assigned_to(sso, read, *ip), principals):
+                for account, assigned in pairs:
+                    read.assigned.setdefault(account, []).append(assigned)
     return read
+
+
+def plan_reads(ic: IdentityCenterRead, accounts: int, management: bool) -> str:
+    """How to learn who is assigned what in each account, by counting calls (pure):
+    `account`, one ListAccountAssignments per account and set provisioned there, or
+    `principal`, one ListAccountAssignmentsForPrincipal per group and user of the identity
+    store, which only the management account may call ("This action must be called from
+    the management account", API Reference) and which needs the sets' accounts known.
+
+    >>> ic = IdentityCenterRead(instance="i", store="s", principals={"g": "group:G"},
+    ...                         provisioned_to={"1": ["A", "B"], "2": ["A"]})
+    >>> plan_reads(ic, 2, True), plan_reads(ic, 2, False), plan_reads(ic, 1, True)
+    ('principal', 'account', 'principal')
+    """
+    if not management or ic.provisioned_to is None:
+        return "account"
+    per_account = sum(len(sets) for sets in ic.provisioned_to.values())
+    # Each process reads only its accounts' assignments; the principals' are everyone's.
+    share = min(1.0, accounts / max(1, len(ic.provisioned_to)))
+    return "principal" if len(ic.principals) < per_account * share else "account"
+
+
+def _assigned_to(
+    sso, ic: IdentityCenterRead, principal: str, kind: str
+) -> list[tuple[str, Assigned]]:
+    """(account, assignment) of one principal, in every account."""
+    found = every_item(
+        sso, "list_account_assignments_for_principal", "AccountAssignments",
+        InstanceArn=ic.instance, PrincipalId=principal, PrincipalType=kind,
+    )  # fmt: skip
+    out = []
+    for a in found:
+        name = ic.set_arns.get(a["PermissionSetArn"])
+        if name is None:  # created after the organization's read: read again next run
+            raise LookupError(f"permission set {a['PermissionSetArn']} appeared during the run")
+        who = ic.principal(a["PrincipalType"], a["PrincipalId"])
+        out.append((a["AccountId"], Assigned(principal=who, permission_set=name)))
+    return out
 
 
 def members_of(store, store_id: str, group_id: str, users: dict[str, str]) -> list[str]:
@@ -217,26 +274,26 @@ def read_account_assignments(
     sso, store, ic: IdentityCenterRead, account: str, memberships: Memberships
 ) -> AccountAssignments:
     """The sets provisioned to one account, who is assigned each there, and the members of
-    the groups assigned there that no other account of this process has carried yet."""
-    out = AccountAssignments()
-    for arn in every_item(
-        sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
-        InstanceArn=ic.instance, AccountId=account,
-    ):  # fmt: skip
-        name = ic.set_arns.get(arn)
-        if name is None:  # created after the organization's read: read again next run
-            raise LookupError(f"permission set {arn} appeared during the run")
-        out.provisioned.append(name)
-        for a in every_item(
-            sso, "list_account_assignments", "AccountAssignments",
-            InstanceArn=ic.instance, AccountId=account, PermissionSetArn=arn,
-        ):  # fmt: skip
-            who = ic.principal(a["PrincipalType"], a["PrincipalId"])
-            out.assignments.append(Assigned(principal=who, permission_set=name))
-            if a["PrincipalType"] == "GROUP":
-                members = memberships.first(store, ic, a["PrincipalId"])
-                if members is not None:
-                    out.members[who.partition(":")[2]] = members
+    the groups assigned there that no other account of this process has carried yet (from
+    what the organization's read already learned, or with calls of this account's own)."""
+    out = AccountAssignments(provisioned=list((ic.provisioned_to or {}).get(account, [])))
+    if ic.assigned is not None:
+        out.assignments = sorted(set(ic.assigned.get(account, [])), key=lambda a: a.name)
+    else:
+        arns = {n: a for a, n in ic.set_arns.items()}
+        for name in out.provisioned:
+            for a in every_item(
+                sso, "list_account_assignments", "AccountAssignments",
+                InstanceArn=ic.instance, AccountId=account, PermissionSetArn=arns[name],
+            ):  # fmt: skip
+                who = ic.principal(a["PrincipalType"], a["PrincipalId"])
+                out.assignments.append(Assigned(principal=who, permission_set=name))
+    ids = {p: i for i, p in ic.principals.items()}
+    for a in out.assignments:
+        if a.principal.startswith("group:") and a.principal in ids:
+            members = memberships.first(store, ic, ids[a.principal])
+            if members is not None:
+                out.members[a.principal.partition(":")[2]] = members
     out.provisioned.sort()
     out.assignments.sort(key=lambda a: (a.permission_set, a.principal))
     return out

@@ -172,6 +172,11 @@ class IdentityCenterRead(StrictModel):
     set_arns: dict[str, str] = {}  # ARN -> name
     principals: dict[str, str] = {}  # identity store id -> `group:NAME` / `user:NAME`
     region: str | None = None  # where the instance was read (the hub's when None)
+    # What the organization's read learned of every account, when that was cheaper than
+    # asking per account (aws/identity_center.plan_reads): the sets provisioned to each,
+    # and who is assigned what in each. None: asked per account.
+    provisioned_to: dict[str, list[str]] | None = None
+    assigned: dict[str, list[Assigned]] | None = None
 
     def principal(self, kind: Literal["GROUP", "USER"], ident: str) -> str:
         """`group:NAME` for an id; a principal deleted since is named by its id."""

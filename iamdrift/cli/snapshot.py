@@ -89,6 +89,7 @@ def take_snapshot(
             declared.instance if declared else None,
             declared.region if declared else None,
             declared.declared_members if declared else set(),
+            len(members) if members else 1,
         )
     except (ClientError, BotoCoreError, LookupError) as exc:
         # Only "no instance in any region the hub can call" means not in use: anything else

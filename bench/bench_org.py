@@ -2,6 +2,7 @@
 
     python bench/bench_org.py [--accounts 100] [--entities 300] [--latency 0.05]
                               [--concurrency 8] [--xdist 2] [--drift 50] [--shards 2]
+                              [--identity-center SETS GROUPS] [--quota]
 
 Seeds moto's server (in this process, through moto's backends: seeding over HTTP
 takes minutes) with an organization of N member accounts, each holding E IAM
@@ -71,17 +72,29 @@ def read(account):
 with ThreadPoolExecutor(int(sys.argv[2])) as pool:
     list(pool.map(read, accounts))
 """
-# Identity Center, bare: the same calls iamdrift makes (with `accounts` and `config` set).
+# Identity Center, bare: the same calls iamdrift makes (with `accounts` and `config` set),
+# held to the same documented rate (20 requests per second per service) by a plain
+# limiter, as AWS would hold it.
 FLOOR_IC = """
+import threading, time
 from concurrent.futures import ThreadPoolExecutor
 import boto3
-sso = boto3.client("sso-admin", config=config)
-store = boto3.client("identitystore", config=config)
+def limited(client):
+    lock, nxt = threading.Lock(), [0.0]
+    def wait(**_):
+        with lock:
+            now = time.monotonic(); slot = max(nxt[0], now); nxt[0] = slot + 0.05
+        time.sleep(max(0.0, slot - now))
+    client.meta.events.register("before-send", wait)
+    return client
+sso = limited(boto3.client("sso-admin", config=config))
+store = limited(boto3.client("identitystore", config=config))
 def every(client, op, key, **kw):
     return [x for p in client.get_paginator(op).paginate(**kw) for x in p[key]]
 found = every(sso, "list_instances", "Instances")[0]
 ins, sid = found["InstanceArn"], found["IdentityStoreId"]
-for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=ins):
+provisioned = 0
+def one_set(arn):
     kw = {"InstanceArn": ins, "PermissionSetArn": arn}
     sso.describe_permission_set(**kw)
     sso.get_inline_policy_for_permission_set(**kw)
@@ -94,17 +107,19 @@ for arn in every(sso, "list_permission_sets", "PermissionSets", InstanceArn=ins)
         pass
     every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
           ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED", **kw)
-every(store, "list_users", "Users", IdentityStoreId=sid)
-for g in every(store, "list_groups", "Groups", IdentityStoreId=sid):
-    every(store, "list_group_memberships", "GroupMemberships", IdentityStoreId=sid,
-          GroupId=g["GroupId"])
-def assigned(account):
-    for arn in every(sso, "list_permission_sets_provisioned_to_account", "PermissionSets",
-                     InstanceArn=ins, AccountId=account):
-        every(sso, "list_account_assignments", "AccountAssignments", InstanceArn=ins,
-              AccountId=account, PermissionSetArn=arn)
+    return len(every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds", **kw))
 with ThreadPoolExecutor(8) as pool:
-    list(pool.map(assigned, accounts))
+    provisioned = sum(pool.map(one_set, every(sso, "list_permission_sets", "PermissionSets",
+                                              InstanceArn=ins)))
+    users = every(store, "list_users", "Users", IdentityStoreId=sid)
+    groups = every(store, "list_groups", "Groups", IdentityStoreId=sid)
+    principals = [(u["UserId"], "USER") for u in users] + [(g["GroupId"], "GROUP") for g in groups]
+    if len(principals) < provisioned:
+        list(pool.map(lambda p: every(sso, "list_account_assignments_for_principal",
+                                      "AccountAssignments", InstanceArn=ins, PrincipalId=p[0],
+                                      PrincipalType=p[1]), principals))
+    list(pool.map(lambda g: every(store, "list_group_memberships", "GroupMemberships",
+                                  IdentityStoreId=sid, GroupId=g["GroupId"]), groups))
 """
 
 
@@ -329,6 +344,9 @@ class Measure:
     tree_rss: int  # the largest sum over the process tree, bytes
     requests: Counter[str] = field(default_factory=Counter)
     stdout: str = ""
+    # With --quota, by throttled service: (requests answered, throttled, seconds from its
+    # first request to its last).
+    quota: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
 
 # A child forked from this process (which holds the emulator's whole organization) starts
@@ -345,6 +363,11 @@ sys.exit(code)
 
 
 def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
+    from iamdrift.cli import emulator_quota
+
+    emulator_quota.FIRST.clear()
+    emulator_quota.LAST.clear()
+    served, throttled = Counter(emulator_quota.SERVED), Counter(emulator_quota.THROTTLED)
     before = Counter(REQUESTS)
     started = time.perf_counter()
     fd, usage_file = tempfile.mkstemp(suffix=".json")
@@ -369,6 +392,14 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
     sampler.join(timeout=2)
     usage = json.loads(Path(usage_file).read_text())
     os.unlink(usage_file)
+    quota = {
+        service: (
+            emulator_quota.SERVED[service] - served[service],
+            emulator_quota.THROTTLED[service] - throttled[service],
+            emulator_quota.LAST[service] - emulator_quota.FIRST[service],
+        )
+        for service in emulator_quota.FIRST
+    }
     return Measure(
         name,
         proc.returncode,
@@ -378,6 +409,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
         max(peak[0], usage["maxrss"]),
         REQUESTS - before,
         b"".join(out).decode(errors="replace"),
+        quota,
     )
 
 
@@ -389,11 +421,21 @@ def _line(m: Measure, floor: Measure | None, accounts: int) -> str:
     ratio = f" = {m.cpu / floor.cpu:.2f}x the floor" if floor and floor.cpu else ""
     per_account = sum(m.requests.values()) / accounts
     ops = ", ".join(f"{k} {v / accounts:.2f}" for k, v in sorted(m.requests.items()))
-    return (
+    line = (
         f"{m.name:<9} exit {m.code}  wall {m.wall:7.1f} s  CPU {m.cpu:7.1f} s{ratio}  "
         f"max RSS {_mb(m.max_rss)} (tree {_mb(m.tree_rss)})  "
         f"requests/account {per_account:.2f} ({ops})"
     )
+    from iamdrift.cli.emulator_quota import TARGETS
+
+    rates = dict(TARGETS.values())
+    for service, (calls, throttled, span) in sorted(m.quota.items()):
+        bound = calls / rates[service]
+        line += (
+            f"\n          {service}: {calls} calls, {throttled} throttled, {span:.1f} s from "
+            f"first to last = {span / bound if bound else 0:.2f}x calls / quota ({bound:.1f} s)"
+        )
+    return line
 
 
 def _sizes(run_dir: Path) -> str:
@@ -435,6 +477,10 @@ def main() -> None:
         "--identity-center", type=int, nargs=2, metavar=("SETS", "GROUPS"), default=None,
         help="an Identity Center instance with SETS permission sets and GROUPS groups",
     )  # fmt: skip
+    parser.add_argument(
+        "--quota", action="store_true",
+        help="the emulator throttles Identity Center at AWS's documented rates (20/s)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
@@ -448,6 +494,11 @@ def main() -> None:
         )
         if args.identity_center:
             print(seed_identity_center(ids, *args.identity_center), flush=True)
+        if args.quota:
+            from iamdrift.cli import emulator_quota
+
+            emulator_quota.enforce()
+            print("quotas: Identity Center and the identity store at 20 requests/s", flush=True)
         add_latency(args.latency)
         env = {**os.environ, **emulator_env(endpoint), "CI": "1"}
         runner = [sys.executable, str(ROOT / "runner.py")]

@@ -114,24 +114,27 @@ class Hub:
         partition (a region the hub may not call is skipped and named in `notes`).
         `accounts`: how many accounts will be judged (what the cheapest reads depend on)."""
         management = self.management_account() if instance is None else None
-        if region is None:
-            region = self._instance_region(instance, management)
-            if region is None:
-                return None
-        read = read_identity_center(
-            self.clients.hub("sso-admin", region), self.clients.hub("identitystore", region),
-            instance, management, declared_groups, accounts, self.account(),
-        )  # fmt: skip
-        if read is not None and region != self.clients.region:
-            read.region = region
-        return read
+
+        def read(where: str) -> IdentityCenterRead | None:
+            return read_identity_center(
+                self.clients.hub("sso-admin", where), self.clients.hub("identitystore", where),
+                instance, management, declared_groups, accounts, self.account(),
+            )  # fmt: skip
+
+        found = read(region or self.clients.region)
+        if found is None and region is None:
+            elsewhere = self._instance_region(instance, management)
+            found = read(elsewhere) if elsewhere else None
+            if found is not None:
+                found.region = elsewhere
+        elif found is not None:
+            found.region = region
+        return found
 
     def _instance_region(self, instance: str | None, management: str | None) -> str | None:
-        """The region whose ListInstances gives the instance to judge: the hub's, else the
-        first other region of the partition that has one."""
+        """The first region of the hub's partition, other than its own, whose ListInstances
+        gives the instance to judge."""
         home = self.clients.region
-        if find_instance(self.clients.hub("sso-admin", home), instance, management):
-            return home
         partition = self.clients.core.get_partition_for_region(home)
         others = [r for r in self.clients.core.get_available_regions("sso-admin", partition)
                   if r != home]  # fmt: skip

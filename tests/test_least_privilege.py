@@ -36,7 +36,18 @@ def _authorization(endpoint: str, enforced: bool) -> None:
 
 
 def _deploy(world) -> dict:
-    """The audit role in every account from the template; the hub user with the policy."""
+    """The audit role in every account from the template; the hub user with the policy;
+    in DEMO, a help desk that may give one user a password or keys (so that whether it
+    would succeed is read: GetLoginProfile, ListAccessKeys)."""
+    demo = world.emu.iam(DEMO)
+    for user in ("helpdesk", "operator"):
+        demo.create_user(UserName=user)
+    demo.put_user_policy(
+        UserName="helpdesk", PolicyName="Reset", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": ["iam:CreateLoginProfile", "iam:CreateAccessKey"],
+                "Resource": f"arn:aws:iam::{DEMO}:user/operator"}]}),
+    )  # fmt: skip
     hub_arn = f"arn:aws:iam::{MANAGEMENT}:user/{HUB_USER}"
     iam = world.emu.iam()
     iam.create_user(UserName=HUB_USER)
@@ -98,7 +109,10 @@ def test_documented_permissions_are_enough_and_each_is_needed(world):
     key = _deploy(world)
     baselines = _baselines(world)
     hub_policy = json.loads((EXAMPLES / "hub-policy.json").read_text())
-    role_actions = ["iam:GetAccountAuthorizationDetails", "iam:ListRoles"]
+    role_actions = [
+        "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
+        "iam:GetLoginProfile", "iam:ListAccessKeys",
+    ]  # fmt: skip
     hub_actions = [
         (i, a)
         for i, s in enumerate(hub_policy["Statement"])

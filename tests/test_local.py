@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from iamdrift.access.evaluate import OrgContext, iam_match
-from iamdrift.access.local import local_edges
+from iamdrift.access.local import local_edges, take_over_candidates
 from iamdrift.access.reach import Reachability
-from iamdrift.baselines.models import AccountState
+from iamdrift.baselines.models import AccountState, Credentials
 from iamdrift.compare.policy import normalize
 
 A = "111111111111"
@@ -154,6 +154,39 @@ CASES = {
     "may grant another role only: not administrator": (
         _world(_user(inline_policies={"P": _doc("iam:PutRolePolicy", R)}), _role()), None, ALICE, f"admin@{A}", False),
 }  # fmt: skip
+
+
+# action alice may call on bob (or on every user), what bob holds, does alice reach bob
+TAKE_OVER = [
+    ("iam:CreateAccessKey", BOB, Credentials(False, 1), True),
+    ("iam:CreateAccessKey", BOB, Credentials(True, 2), False),  # at most two keys
+    ("iam:CreateLoginProfile", BOB, Credentials(True, 0), False),  # has a password already
+    ("iam:CreateLoginProfile", BOB, Credentials(False, 2), True),
+    ("iam:UpdateLoginProfile", BOB, Credentials(False, 0), False),  # no password to change
+    ("iam:UpdateLoginProfile", BOB, Credentials(True, 2), True),
+    ("iam:UpdateLoginProfile", "*", Credentials(False, 0), False),  # on every user alike
+    ("iam:CreateAccessKey", "*", Credentials(True, 1), True),
+    ("iam:CreateAccessKey", BOB, None, True),  # not read: assumed to succeed
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "held", "reaches"), TAKE_OVER)
+def test_a_take_over_only_where_its_call_would_succeed(action, resource, held, reaches):
+    data = _world(_user(inline_policies={"P": _doc(action, resource)}), _user("bob"))
+    state = AccountState.model_validate(data)
+    org = OrgContext(members={A})
+    _, edges = local_edges(A, state, BODIES, org)
+    # whose credentials are read: bob, or every user (alice too) for a take-over of any
+    assert take_over_candidates(edges, A) == ([BOB] if resource == BOB else [ALICE, BOB])
+    admins, edges = local_edges(A, state, BODIES, org, {BOB: held} if held else None)
+    reached = {c.target for c in Reachability([], edges, admins).reach(ALICE)}
+    assert (BOB in reached) is reaches, [(e.principal, e.target) for e in edges]
+
+
+def test_an_administrators_take_over_needs_no_credentials_read():
+    data = _world(_user(managed_policies=[ADMIN]), _user("bob"))
+    _, edges = local_edges(A, AccountState.model_validate(data), BODIES, OrgContext(members={A}))
+    assert take_over_candidates(edges, A) == []
 
 
 @pytest.mark.parametrize("case", CASES)

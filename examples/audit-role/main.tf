@@ -40,7 +40,10 @@ resource "aws_iam_role_policy" "read" {
     Version = "2012-10-17"
     Statement = [{
       Effect   = "Allow"
-      Action   = ["iam:GetAccountAuthorizationDetails", "iam:ListRoles"]
+      Action = [
+        "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
+        "iam:GetLoginProfile", "iam:ListAccessKeys",
+      ]
       Resource = "*"
     }]
   })

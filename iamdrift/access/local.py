@@ -16,7 +16,7 @@ a principal allowed `sts:AssumeRole` on every role of its account reaches `assum
 which reaches each role trusting the account. So an account of 300 principals, all
 allowed to assume any role and trusted by all, is 600 edges, not 90,000.
 
->>> from iamdrift.baselines.models import AccountState
+>>> from iamdrift.baselines.models import AccountState, Credentials
 >>> from iamdrift.access.evaluate import OrgContext
 >>> local_edges("222222222222", AccountState(), {}, OrgContext())
 ([], [])
@@ -35,17 +35,50 @@ from iamdrift.access.evaluate import (
 )
 from iamdrift.access.principals import Who, may, mentions, principals, uniform
 from iamdrift.access.projection import LocalEdge, shared
-from iamdrift.baselines.models import AccountState
+from iamdrift.baselines.models import AccountState, Credentials
 
 TAKE_ROLE = ("iam:UpdateAssumeRolePolicy",)
 TAKE_USER = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
 
 
+def succeeds(action: str, creds: Credentials | None) -> bool:
+    """Would the take-over call succeed on a user with these credentials (None: not read,
+    assumed to)? "A user can have at most two access keys" (IAM User Guide, "IAM object
+    quotas"); CreateLoginProfile fails for a user who has a password (EntityAlreadyExists)
+    and UpdateLoginProfile for one who has none (NoSuchEntity; IAM API Reference).
+
+    >>> succeeds("iam:CreateAccessKey", Credentials(False, 2)), succeeds("iam:UpdateLoginProfile", None)
+    (False, True)
+    """  # noqa: E501
+    if creds is None:
+        return True
+    action = action.lower()
+    if action == "iam:createaccesskey":
+        return creds.access_keys < 2
+    if action == "iam:createloginprofile":
+        return not creds.login_profile
+    if action == "iam:updateloginprofile":
+        return creds.login_profile
+    return True
+
+
+def take_over_candidates(edges: list[LocalEdge], account: str) -> list[str]:
+    """The users whose credentials decide a take-over edge: those a principal other than an
+    administrator (who may remove a key or password first) may take over, or every user
+    when one may take over any (ARNs)."""
+    users = {e.target for e in edges if e.kind == "iam" and ":user/" in e.target}
+    if any(e.kind == "iam" and e.target == shared("users", account) for e in edges):
+        users |= {e.target for e in edges if e.principal == shared("users", account)}
+    return sorted(users)
+
+
 def local_edges(
-    account: str, state: AccountState, aws: dict[str, Canonical], org: OrgContext
-) -> tuple[list[str], list[LocalEdge]]:
+    account: str, state: AccountState, aws: dict[str, Canonical], org: OrgContext,
+    credentials: dict[str, Credentials] | None = None,
+) -> tuple[list[str], list[LocalEdge]]:  # fmt: skip
     """The account's administrators and its edges inside it (raises KeyError for a
-    managed policy whose body was not collected)."""
+    managed policy whose body was not collected). `credentials`, by user ARN, where read:
+    a take-over edge only where its call would succeed."""
     scps = [] if account == org.management else org.scp_levels.get(account, [])
     org_id = org.org_id if account in org.members else None
     found = principals(account, state, aws, org_id)
@@ -84,7 +117,7 @@ def local_edges(
                 )
             )
     edges += assume_edges(account, roles, found, others, root, scps)
-    edges += _take_over(account, roles, users, others, scps)
+    edges += _take_over(account, roles, users, others, scps, credentials or {})
     used = {e.target for e in edges}
     for kind, actions, members, why in (
         ("roles", TAKE_ROLE, roles, "iam:UpdateAssumeRolePolicy, then sts:AssumeRole"),
@@ -106,8 +139,9 @@ def _usable(kind: str, arn: str, scps: list) -> bool:
     return kind != "roles" or scp_allows(scps, ASSUME, arn)
 
 
-def _take_over(account, roles, users, others, scps) -> list[LocalEdge]:
-    """Principals that may rewrite a role's trust or make themselves a user's credentials."""
+def _take_over(account, roles, users, others, scps, credentials) -> list[LocalEdge]:
+    """Principals that may rewrite a role's trust or make themselves a user's credentials
+    (where the call would succeed on that user's credentials, when they were read)."""
     edges: list[LocalEdge] = []
     for actions, kind, targets in (
         (TAKE_ROLE, "roles", [(r.arn, r.name) for r in roles]),
@@ -118,6 +152,8 @@ def _take_over(account, roles, users, others, scps) -> list[LocalEdge]:
             if not mentioned:
                 continue
             every = next(((a, u) for a in mentioned if (u := uniform(who, a, kind[:-1]))), None)
+            if every is not None and kind == "users" and credentials:
+                every = None  # which users it can take depends on their credentials: each
             if every is not None:
                 action, (conditions, labels) = every
                 edges.append(
@@ -134,6 +170,8 @@ def _take_over(account, roles, users, others, scps) -> list[LocalEdge]:
                 if arn == who.arn:
                     continue
                 for action in mentioned:
+                    if not succeeds(action, credentials.get(arn)):
+                        continue
                     allowed = may(who, action, arn, scps)
                     if allowed is not None and _usable(kind, arn, scps):
                         edges.append(

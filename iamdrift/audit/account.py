@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iamdrift.access.evaluate import OrgContext
-from iamdrift.access.local import local_edges
+from iamdrift.access.local import local_edges, take_over_candidates
 from iamdrift.access.projection import (
     AssignedEdge,
     aws_policies_attached,
@@ -126,6 +126,10 @@ def judge_account(
         risks = find_risks(acct.id, state, ctx.org, ctx.third_parties, bodies)
         outcome.risks = [r for r in risks if ctx.selection is None or ctx.selection.has(r)]
         admins, local = local_edges(acct.id, state, bodies, ctx.org)
+        users = take_over_candidates(local, acct.id)
+        if users:  # a few users, where a take-over depends on what they hold
+            held = hub.credentials(acct, users)
+            admins, local = local_edges(acct.id, state, bodies, ctx.org, held)
         sso: list[AssignedEdge] = []
         if ctx.identity_center is not None and assigned is not None:
             found, sso = judge_assignments(acct, state, ctx.identity_center, assigned, admins)
@@ -139,7 +143,8 @@ def judge_account(
             }
         )
     except (ClientError, BotoCoreError) as exc:
-        outcome.error = f"account {acct.label}: access could not be judged: {aws_error_text(exc)}"
+        why = call_error_text(exc)
+        outcome.error = f"account {acct.label}: access could not be judged: {why}"
     except KeyError as exc:
         outcome.error = f"account {acct.label}: access could not be judged: {exc.args[0]}"
     return outcome

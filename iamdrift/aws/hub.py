@@ -16,11 +16,11 @@ from iamdrift.aws.identity_center import (
     read_account_assignments,
     read_identity_center,
 )
-from iamdrift.aws.organizations import OrganizationFound, collect_structure
+from iamdrift.aws.organizations import OrganizationFound, collect_structure, every_item
 from iamdrift.aws.session import Clients, session_name
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
 from iamdrift.baselines.load import AccountBaseline
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.models import Credentials, Structure
 from iamdrift.compare.policy import Canonical, normalize
 from iamdrift.errors import AccountTimeout, aws_error_text
 
@@ -71,6 +71,30 @@ class Hub:
         if deadline is not None:
             iam.meta.events.register("before-send", _past(deadline, acct.id))
         return iam, role_arn
+
+    def credentials(self, acct: AccountBaseline, users: list[str]) -> dict[str, Credentials]:
+        """Whether each user (by ARN) has a password and how many access keys, through the
+        account's role: read only for the users a take-over depends on. A user that does
+        not exist (yet: a plan creates it) has neither."""
+        iam, _ = self.iam_for(acct)
+        out = {}
+        for arn in users:
+            name = arn.rsplit("/", 1)[-1]
+            try:
+                iam.get_login_profile(UserName=name)
+                profile = True
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "NoSuchEntity":
+                    raise
+                profile = False
+            try:
+                keys = len(every_item(iam, "list_access_keys", "AccessKeyMetadata", UserName=name))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "NoSuchEntity":
+                    raise
+                keys = 0
+            out[arn] = Credentials(profile, keys)
+        return out
 
     def aws_policy_bodies(self, arns: set[str]) -> dict[str, Canonical]:
         """Documents of AWS managed policies (the same in every account), fetched once each."""

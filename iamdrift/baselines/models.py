@@ -7,6 +7,7 @@ reviewer can paste what the console shows.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -257,6 +258,15 @@ def as_baseline(entity: StrictModel) -> dict[str, Any]:
                 n: d.as_json() if isinstance(d, PolicyDocument) else d for n, d in value.items()
             }
     return data
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Live only: what a user holds that decides whether taking it over succeeds (a
+    password, access keys), read where a take-over depends on it."""
+
+    login_profile: bool
+    access_keys: int
 
 
 class _Tagged(StrictModel):

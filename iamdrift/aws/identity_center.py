@@ -151,8 +151,9 @@ def read_identity_center(
         )  # fmt: skip
         return arn, name, content, stale, everywhere
 
-    # Each set and each group is a few calls of its own: made side by side, as accounts are.
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    # Each set, principal and group is a few calls of its own: made side by side, enough of
+    # them at once that the quota (aws/quota.py), not each call's round trip, sets the pace.
+    with ThreadPoolExecutor(max_workers=16) as pool:
         provisioned: dict[str, list[str]] = {}
         for arn, name, content, stale, everywhere in pool.map(permission_set, sets):
             read.permission_sets[name] = content
@@ -175,10 +176,7 @@ def read_identity_center(
             ids[group["GroupId"]] = f"group:{name}"
             read.groups[name] = IdentityGroup()
         read.principals = ids
-        wanted = {g: p[6:] for g, p in ids.items() if p.startswith("group:")}
-        wanted = {g: n for g, n in wanted.items() if n in declared_groups}
-        for gid, members in pool.map(lambda g: (g, members_of(store, store_id, g, users)), wanted):
-            read.groups[wanted[gid]] = IdentityGroup(members=members)
+        judged = set(declared_groups)
         owner = found.get("OwnerAccountId")
         if plan_reads(read, accounts, caller is not None and caller == owner) == "principal":
             principals = [(i, p.partition(":")[0].upper()) for i, p in ids.items()]
@@ -186,6 +184,13 @@ def read_identity_center(
             for pairs in pool.map(lambda ip: _assigned_to(sso, read, *ip), principals):
                 for account, assigned in pairs:
                     read.assigned.setdefault(account, []).append(assigned)
+            # Every group assigned anywhere is known now: its members read here, side by
+            # side, rather than by whichever account meets it first.
+            judged |= {a.principal[6:] for held in read.assigned.values() for a in held
+                       if a.principal.startswith("group:")}  # fmt: skip
+        wanted = {g: p[6:] for g, p in ids.items() if p.startswith("group:") and p[6:] in judged}
+        for gid, members in pool.map(lambda g: (g, members_of(store, store_id, g, users)), wanted):
+            read.groups[wanted[gid]] = IdentityGroup(members=members)
     return read
 
 

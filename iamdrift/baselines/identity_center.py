@@ -163,8 +163,9 @@ class IdentityCenterRead(StrictModel):
     instance: str
     store: str
     permission_sets: dict[str, PermissionSet] = {}
-    # Every group; with its members when identity_center.yaml declares them (the members of
-    # other groups are read where they are assigned: AccountAssignments.members).
+    # Every group; with its members when identity_center.yaml declares them, or (reading
+    # per principal) when it is assigned somewhere; the members of other groups are read
+    # where an account assigns them (AccountAssignments.members).
     groups: dict[str, IdentityGroup] = {}
     users: list[str] = []
     # Accounts where a set's latest version is not provisioned (changed since).

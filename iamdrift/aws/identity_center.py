@@ -2,15 +2,15 @@
 or Identity Center's delegated administrator).
 
 Once for the organization: the instance, each permission set (description, inline
-policy, managed policies, customer managed references, boundary, and the accounts where
-its latest version is not provisioned), the identity store's groups and users, and the
-members of the groups identity_center.yaml declares members for. Per account: the sets
-provisioned to it, the assignments of each (ListAccountAssignments needs both the
-account and the set), and the members of each group assigned there that this process has
-not read yet: memberships are read only for the groups that are judged. So the calls grow
-as 6 per permission set + the pages of groups and users + 1 per judged group, once, plus
-1 + (sets provisioned there) per account. Anything that cannot be read raises: never an
-empty list.
+policy, managed policies, customer managed references, boundary, the accounts it is
+provisioned to and those where its latest version is not), the identity store's groups
+and users, and the members of the groups identity_center.yaml declares members for.
+Who is assigned what is read the cheaper way (`plan_reads`): per principal, once (then
+the members of every assigned group too), or per account, one ListAccountAssignments
+per set provisioned there, in that account's reader, which also reads the members of
+the groups assigned there that this process has not read yet. So memberships are read
+only for the groups that are judged. Every call waits for its slot under AWS's quota
+(aws/quota.py). Anything that cannot be read raises: never an empty list.
 """
 
 from __future__ import annotations

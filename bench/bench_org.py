@@ -347,6 +347,7 @@ class Measure:
     # With --quota, by throttled service: (requests answered, throttled, seconds from its
     # first request to its last).
     quota: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    quota_span: float = 0.0  # from the first throttled service's request to the last's
 
 
 # A child forked from this process (which holds the emulator's whole organization) starts
@@ -392,6 +393,11 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
     sampler.join(timeout=2)
     usage = json.loads(Path(usage_file).read_text())
     os.unlink(usage_file)
+    span = (
+        max(emulator_quota.LAST.values()) - min(emulator_quota.FIRST.values())
+        if emulator_quota.FIRST
+        else 0.0
+    )
     quota = {
         service: (
             emulator_quota.SERVED[service] - served[service],
@@ -410,6 +416,7 @@ def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
         REQUESTS - before,
         b"".join(out).decode(errors="replace"),
         quota,
+        span,
     )
 
 
@@ -434,6 +441,14 @@ def _line(m: Measure, floor: Measure | None, accounts: int) -> str:
         line += (
             f"\n          {service}: {calls} calls, {throttled} throttled, {span:.1f} s from "
             f"first to last = {span / bound if bound else 0:.2f}x calls / quota ({bound:.1f} s)"
+        )
+    if m.quota_span:
+        # The two quotas run side by side: the part is bound by the busier one.
+        bound = max(calls / rates[s] for s, (calls, _, _) in m.quota.items())
+        line += (
+            f"\n          Identity Center part: {m.quota_span:.1f} s from its first request to "
+            f"its last = {m.quota_span / bound:.2f}x the busier quota's calls / rate "
+            f"({bound:.1f} s)"
         )
     return line
 

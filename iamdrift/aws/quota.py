@@ -9,7 +9,6 @@ Identity Center APIs and the identity store APIs allow 20 transactions per secon
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -20,11 +19,11 @@ QUOTAS = {"sso-admin": 20.0, "identitystore": 20.0}
 
 
 class RateLimiter:
-    """Spaces requests `1 / rate` seconds apart, across threads (each waits for its slot,
-    so the rate holds however many threads ask).
+    """A token bucket: a second's worth of requests at once, then `rate` a second, across
+    threads (each waits for its slot, so the rate holds however many threads ask).
 
     >>> limiter, start = RateLimiter(1000.0), time.monotonic()
-    >>> for _ in range(50):
+    >>> for _ in range(1050):
     ...     limiter.acquire()
     >>> time.monotonic() - start >= 0.049
     True
@@ -32,22 +31,22 @@ class RateLimiter:
 
     def __init__(self, rate: float):
         self.interval = 1.0 / rate
+        self.burst = max(1.0, rate) * self.interval  # seconds of credit: one second's worth
         self._next = 0.0
         self._lock = threading.Lock()
 
     def acquire(self, **_kwargs) -> None:
         with self._lock:
             now = time.monotonic()
-            slot = max(self._next, now)
+            slot = max(self._next, now - self.burst + self.interval)
             self._next = slot + self.interval
         if slot > now:
             time.sleep(slot - now)
 
 
-def share() -> int:
-    """How many processes of this run share each quota: pytest-xdist's workers each read
-    some of the accounts, so each keeps its part of the rate."""
-    return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
+# How many processes of this run share each quota: pytest-xdist's workers each read some
+# of the accounts, so each keeps its part (set by the plugin in each worker).
+PROCESSES = {"count": 1}
 
 
 class Quotas:
@@ -65,7 +64,7 @@ class Quotas:
         with self._lock:
             key = (service, region)
             if key not in self._limiters:
-                self._limiters[key] = RateLimiter(rate / share())
+                self._limiters[key] = RateLimiter(rate / PROCESSES["count"])
             return self._limiters[key]
 
     def attach(self, client, service: str) -> None:

@@ -37,6 +37,7 @@ from iamdrift.audit.outcome import (
     read_part,
     select,
 )
+from iamdrift.aws import quota
 from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
 from iamdrift.compare.diff import Selection
 from iamdrift.compare.findings import Finding
@@ -85,6 +86,8 @@ class Session:
         self._baseline = baseline
         self._source = source
         self.is_worker = hasattr(config, "workerinput")
+        if self.is_worker:  # each xdist worker keeps its share of AWS's request quotas
+            quota.PROCESSES["count"] = int(config.workerinput.get("workercount", 1))
         self.collector = RunCollector(run_id=config.getoption("iamdrift_run_id"))
         self._report: RunReport | None = None
         previous = config.getoption("iamdrift_previous")

@@ -107,17 +107,23 @@ def one_set(arn):
         pass
     every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
           ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED", **kw)
-    return len(every(sso, "list_accounts_for_provisioned_permission_set", "AccountIds", **kw))
-with ThreadPoolExecutor(8) as pool:
-    provisioned = sum(pool.map(one_set, every(sso, "list_permission_sets", "PermissionSets",
-                                              InstanceArn=ins)))
+    return [(arn, a) for a in every(sso, "list_accounts_for_provisioned_permission_set",
+                                    "AccountIds", **kw)]
+with ThreadPoolExecutor(16) as pool:
+    pairs = [p for found in pool.map(one_set, every(sso, "list_permission_sets",
+                                                    "PermissionSets", InstanceArn=ins))
+             for p in found]
     users = every(store, "list_users", "Users", IdentityStoreId=sid)
     groups = every(store, "list_groups", "Groups", IdentityStoreId=sid)
     principals = [(u["UserId"], "USER") for u in users] + [(g["GroupId"], "GROUP") for g in groups]
-    if len(principals) < provisioned:
+    if len(principals) < len(pairs):  # the cheaper way, as iamdrift chooses it
         list(pool.map(lambda p: every(sso, "list_account_assignments_for_principal",
                                       "AccountAssignments", InstanceArn=ins, PrincipalId=p[0],
                                       PrincipalType=p[1]), principals))
+    else:
+        list(pool.map(lambda p: every(sso, "list_account_assignments", "AccountAssignments",
+                                      InstanceArn=ins, PermissionSetArn=p[0], AccountId=p[1]),
+                      pairs))
     list(pool.map(lambda g: every(store, "list_group_memberships", "GroupMemberships",
                                   IdentityStoreId=sid, GroupId=g["GroupId"]), groups))
 """

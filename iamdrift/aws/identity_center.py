@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -152,10 +153,16 @@ def read_identity_center(
         return arn, name, content, stale, everywhere
 
     # Each set, principal and group is a few calls of its own: made side by side, enough of
-    # them at once that the quota (aws/quota.py), not each call's round trip, sets the pace.
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    # them at once that the quotas (aws/quota.py), not round trips, set the pace; Identity
+    # Center's and the identity store's in pools of their own, so that each quota is used
+    # while the other's calls wait.
+    with ThreadPoolExecutor(16) as admin, ThreadPoolExecutor(8) as directory:
+        listed_users = directory.submit(every_item, store, "list_users", "Users",
+                                        IdentityStoreId=store_id)  # fmt: skip
+        listed_groups = directory.submit(every_item, store, "list_groups", "Groups",
+                                         IdentityStoreId=store_id)  # fmt: skip
         provisioned: dict[str, list[str]] = {}
-        for arn, name, content, stale, everywhere in pool.map(permission_set, sets):
+        for arn, name, content, stale, everywhere in admin.map(permission_set, sets):
             read.permission_sets[name] = content
             read.set_arns[arn] = name
             if stale:
@@ -166,31 +173,40 @@ def read_identity_center(
         # UserName and DisplayName are optional in the identity store's shapes: one without
         # a name is named by its id.
         users = {
-            u["UserId"]: u.get("UserName") or f"id:{u['UserId']}"
-            for u in every_item(store, "list_users", "Users", IdentityStoreId=store_id)
+            u["UserId"]: u.get("UserName") or f"id:{u['UserId']}" for u in listed_users.result()
         }
         read.users = sorted(users.values())
         ids = {uid: f"user:{name}" for uid, name in users.items()}
-        for group in every_item(store, "list_groups", "Groups", IdentityStoreId=store_id):
+        for group in listed_groups.result():
             name = group.get("DisplayName") or f"id:{group['GroupId']}"
             ids[group["GroupId"]] = f"group:{name}"
             read.groups[name] = IdentityGroup()
         read.principals = ids
-        judged = set(declared_groups)
+        group_ids = {n[6:]: g for g, n in ids.items() if n.startswith("group:")}
+        members: dict[str, Future[list[str]]] = {}
+
+        def judge(names: Iterable[str]) -> None:
+            for name in names:
+                if name in group_ids and name not in members:
+                    members[name] = directory.submit(
+                        members_of, store, store_id, group_ids[name], users
+                    )
+
+        judge(sorted(declared_groups))
         owner = found.get("OwnerAccountId")
         if plan_reads(read, accounts, caller is not None and caller == owner) == "principal":
-            principals = [(i, p.partition(":")[0].upper()) for i, p in ids.items()]
             read.assigned = {}
-            for pairs in pool.map(lambda ip: _assigned_to(sso, read, *ip), principals):
-                for account, assigned in pairs:
-                    read.assigned.setdefault(account, []).append(assigned)
-            # Every group assigned anywhere is known now: its members read here, side by
-            # side, rather than by whichever account meets it first.
-            judged |= {a.principal[6:] for held in read.assigned.values() for a in held
-                       if a.principal.startswith("group:")}  # fmt: skip
-        wanted = {g: p[6:] for g, p in ids.items() if p.startswith("group:") and p[6:] in judged}
-        for gid, members in pool.map(lambda g: (g, members_of(store, store_id, g, users)), wanted):
-            read.groups[wanted[gid]] = IdentityGroup(members=members)
+            # Groups first: their members (the identity store's quota) are read while the
+            # users' assignments (Identity Center's) are.
+            for kind in ("group", "user"):
+                principals = [(i, kind.upper()) for i, p in ids.items() if p.startswith(f"{kind}:")]
+                for pairs in admin.map(lambda ip: _assigned_to(sso, read, *ip), principals):
+                    for account, assigned in pairs:
+                        read.assigned.setdefault(account, []).append(assigned)
+                        if assigned.principal.startswith("group:"):
+                            judge([assigned.principal[6:]])
+        for name, found_members in members.items():
+            read.groups[name] = IdentityGroup(members=found_members.result())
     return read
 
 

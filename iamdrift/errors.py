@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -34,6 +35,18 @@ def aws_error_text(exc: Exception) -> str:
         err = response["Error"]
         return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
     return str(exc)
+
+
+def problem_text(error: Any) -> str:
+    """`roles.R.trust_policy: Field required`: one pydantic error (`ValidationError.errors()`
+    item, or the first of a ValidationError) as one line.
+
+    >>> problem_text({"loc": ("roles", "R", "trust_policy"), "msg": "Field required"})
+    'roles.R.trust_policy: Field required'
+    """
+    if hasattr(error, "errors"):
+        error = error.errors()[0]
+    return f"{'.'.join(str(x) for x in error['loc'])}: {error['msg']}"
 
 
 def call_error_text(exc: Exception) -> str:

@@ -16,7 +16,7 @@ a principal allowed `sts:AssumeRole` on every role of its account reaches `assum
 which reaches each role trusting the account. So an account of 300 principals, all
 allowed to assume any role and trusted by all, is 600 edges, not 90,000.
 
->>> from iamdrift.baselines.models import AccountState, Credentials
+>>> from iamdrift.baselines.models import AccountState
 >>> from iamdrift.access.evaluate import OrgContext
 >>> local_edges("222222222222", AccountState(), {}, OrgContext())
 ([], [])

@@ -22,6 +22,7 @@ from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import Structure
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import Finding
+from iamdrift.errors import problem_text
 
 Status = Literal["compliant", "drift", "error"]
 PART_FORMAT = 1
@@ -97,9 +98,7 @@ def read_part(path: Path) -> Part:
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ValueError(f"{path}: not a readable iamdrift part file ({exc})") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ValueError(f"{path}: not an iamdrift part file: {where}: {first['msg']}") from None
+        raise ValueError(f"{path}: not an iamdrift part file: {problem_text(exc)}") from None
 
 
 def in_shard(account: str, index: int, count: int) -> bool:

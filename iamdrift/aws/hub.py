@@ -41,6 +41,7 @@ class Hub:
         self._bodies: dict[str, Canonical] = {}
         self._found: OrganizationFound | None = None
         self._memberships = Memberships()
+        self._credentials: dict[tuple[str, str], Credentials] = {}  # (account, user ARN)
         self.notes: list[str] = []  # what a reader skipped and the user should know
 
     def account(self) -> str:
@@ -74,27 +75,21 @@ class Hub:
 
     def credentials(self, acct: AccountBaseline, users: list[str]) -> dict[str, Credentials]:
         """Whether each user (by ARN) has a password and how many access keys, through the
-        account's role: read only for the users a take-over depends on. A user that does
-        not exist (yet: a plan creates it) has neither."""
-        iam, _ = self.iam_for(acct)
-        out = {}
-        for arn in users:
+        account's role: read only for the users a take-over depends on, once each (`plan`
+        judges an account before and after). A user that does not exist (yet: a plan
+        creates it) has neither."""
+        with self._lock:
+            wanted = [a for a in users if (acct.id, a) not in self._credentials]
+        iam = self.iam_for(acct)[0] if wanted else None
+        for arn in wanted:
             name = arn.rsplit("/", 1)[-1]
-            try:
-                iam.get_login_profile(UserName=name)
-                profile = True
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "NoSuchEntity":
-                    raise
-                profile = False
-            try:
-                keys = len(every_item(iam, "list_access_keys", "AccessKeyMetadata", UserName=name))
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "NoSuchEntity":
-                    raise
-                keys = 0
-            out[arn] = Credentials(profile, keys)
-        return out
+            profile = _unless_missing(iam.get_login_profile, None, UserName=name)
+            keys = _unless_missing(
+                every_item, [], iam, "list_access_keys", "AccessKeyMetadata", UserName=name
+            )
+            with self._lock:
+                self._credentials[(acct.id, arn)] = Credentials(profile is not None, len(keys))
+        return {a: self._credentials[(acct.id, a)] for a in users}
 
     def aws_policy_bodies(self, arns: set[str]) -> dict[str, Canonical]:
         """Documents of AWS managed policies (the same in every account), fetched once each."""
@@ -202,6 +197,17 @@ REGION_REFUSED = {
     "AccessDeniedException",
     "AccessDenied",
 }
+
+
+def _unless_missing(call, default, *args, **kwargs):
+    """What `call(...)` returns, or `default` where IAM answers NoSuchEntity (the only
+    answer that means "none"; any other error is raised)."""
+    try:
+        return call(*args, **kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        return default
 
 
 def _past(deadline: float, account: str):

@@ -32,6 +32,7 @@ from iamdrift.baselines.identity_center import (
     IdentityGroup,
     PermissionSet,
 )
+from iamdrift.errors import problem_text
 
 NOT_PROVISIONED = "LATEST_PERMISSION_SET_NOT_PROVISIONED"
 
@@ -116,9 +117,8 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
                 "permissions_boundary": _boundary(sso, instance, arn),
             }
         )
-    except (ValidationError, ValueError) as exc:  # never a pydantic traceback: say what
-        first = exc.errors()[0] if isinstance(exc, ValidationError) else None
-        what = f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}" if first else str(exc)
+    except ValueError as exc:  # a ValidationError too: never a pydantic traceback, say what
+        what = problem_text(exc) if isinstance(exc, ValidationError) else str(exc)
         raise LookupError(f"permission set {name} ({arn}) cannot be judged: {what}") from None
     return name, content
 
@@ -230,6 +230,15 @@ def plan_reads(ic: IdentityCenterRead, accounts: int, management: bool) -> str:
     return "principal" if len(ic.principals) < per_account * share else "account"
 
 
+def _assigned(ic: IdentityCenterRead, answer: dict[str, Any]) -> Assigned:
+    """An assignment as ListAccountAssignments(ForPrincipal) answers it."""
+    name = ic.set_arns.get(answer["PermissionSetArn"])
+    if name is None:  # created after the organization's read: read again next run
+        raise LookupError(f"permission set {answer['PermissionSetArn']} appeared during the run")
+    who = ic.principal(answer["PrincipalType"], answer["PrincipalId"])
+    return Assigned(principal=who, permission_set=name)
+
+
 def _assigned_to(
     sso, ic: IdentityCenterRead, principal: str, kind: str
 ) -> list[tuple[str, Assigned]]:
@@ -238,14 +247,7 @@ def _assigned_to(
         sso, "list_account_assignments_for_principal", "AccountAssignments",
         InstanceArn=ic.instance, PrincipalId=principal, PrincipalType=kind,
     )  # fmt: skip
-    out = []
-    for a in found:
-        name = ic.set_arns.get(a["PermissionSetArn"])
-        if name is None:  # created after the organization's read: read again next run
-            raise LookupError(f"permission set {a['PermissionSetArn']} appeared during the run")
-        who = ic.principal(a["PrincipalType"], a["PrincipalId"])
-        out.append((a["AccountId"], Assigned(principal=who, permission_set=name)))
-    return out
+    return [(a["AccountId"], _assigned(ic, a)) for a in found]
 
 
 def members_of(store, store_id: str, group_id: str, users: dict[str, str]) -> list[str]:
@@ -307,8 +309,7 @@ def read_account_assignments(
                 sso, "list_account_assignments", "AccountAssignments",
                 InstanceArn=ic.instance, AccountId=account, PermissionSetArn=arns[name],
             ):  # fmt: skip
-                who = ic.principal(a["PrincipalType"], a["PrincipalId"])
-                out.assignments.append(Assigned(principal=who, permission_set=name))
+                out.assignments.append(_assigned(ic, a))
     ids = {p: i for i, p in ic.principals.items()}
     for a in out.assignments:
         if a.principal.startswith("group:") and a.principal in ids:

@@ -23,20 +23,16 @@ from iamdrift.errors import ReadOnlyViolation
 
 # Standard retry mode backs off on throttling and transient errors; AWS_MAX_ATTEMPTS
 # (botocore's own variable) tunes how long a throttled account is retried.
+_ATTEMPTS = int(os.environ.get("AWS_MAX_ATTEMPTS", "8"))
 BOTO_CONFIG = Config(
-    retries={
-        "mode": "standard",
-        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "8")),
-    },
+    retries={"mode": "standard", "total_max_attempts": _ATTEMPTS},
     connect_timeout=10,
     read_timeout=30,
     max_pool_connections=32,
 )
 
 # Behind the limiters (aws/quota.py): botocore slows down on throttling by itself too.
-ADAPTIVE = Config(
-    retries={"mode": "adaptive", "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS", "8"))}
-)
+ADAPTIVE = Config(retries={"mode": "adaptive", "total_max_attempts": _ATTEMPTS})
 
 _READ_PREFIXES = ("Get", "List", "Describe")
 _ALLOWED_WRITES = {("sts", "AssumeRole")}

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from iamdrift.baselines.models import AccountState, IdentityPolicy, TrustPolicy
 from iamdrift.changes.organization import OrgEffect, Scp
+from iamdrift.errors import problem_text
 
 # The sections of AccountState, and the field of an entity that holds each list.
 SECTIONS = ("users", "groups", "roles", "policies")
@@ -228,17 +229,12 @@ def _address(effects: list[Effect], section: str, name: str) -> str:
     return f"{section}.{name}"
 
 
-def _first(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    return f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}"
-
-
 def _where(effects: list[Effect], error: Any) -> str:
     """`aws_iam_role.r: max_session_duration: Input should be ...`: one line."""
     loc = [str(x) for x in error["loc"]]
     if len(loc) < 3:
-        return f"{'.'.join(loc)}: {error['msg']}"
-    return f"{_address(effects, loc[0], loc[1])}: {'.'.join(loc[2:])}: {error['msg']}"
+        return problem_text(error)
+    return f"{_address(effects, loc[0], loc[1])}: {problem_text({**error, 'loc': loc[2:]})}"
 
 
 def _entity(data: dict, section: str, name: str) -> dict:
@@ -328,5 +324,5 @@ def invalid(effects: list[Effect]) -> str | None:
             try:
                 adapter.validate_python(doc)
             except ValidationError as exc:
-                return f"not a policy document: {_first(exc)}"
+                return f"not a policy document: {problem_text(exc)}"
     return None

@@ -26,6 +26,7 @@ from iamdrift.baselines.models import Waiver
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding, WaiverStatus, sort_findings
 from iamdrift.compare.waivers import waiver_for, waiver_status
+from iamdrift.errors import problem_text
 
 
 class CheckResult(BaseModel):
@@ -129,9 +130,7 @@ class RunReport(BaseModel):
         try:
             return cls.model_validate_json(Path(path).read_bytes())
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise ValueError(f"{where}: {first['msg']}") from None
+            raise ValueError(problem_text(exc)) from None
 
 
 def judge_history(

@@ -44,7 +44,7 @@ from urllib.parse import parse_qs
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from iamdrift.cli.emulator import emulator_env, moto_server  # noqa: E402
+from iamdrift.emulator import emulator_env, moto_server  # noqa: E402
 
 MANAGEMENT = "123456789012"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -256,7 +256,7 @@ def seed_identity_center(ids: list[str], sets: int, groups: int) -> str:
     from moto.identitystore.models import identitystore_backends
     from moto.ssoadmin.models import ssoadmin_backends
 
-    from iamdrift.cli.emulator_sso import _provision
+    from iamdrift.emulator.sso import _provision
 
     sso = ssoadmin_backends[MANAGEMENT]["us-east-1"]
     instance = sso.instances[0]
@@ -370,7 +370,7 @@ sys.exit(code)
 
 
 def measure(name: str, cmd: list[str], env: dict[str, str]) -> Measure:
-    from iamdrift.cli import emulator_quota
+    from iamdrift.emulator import quota as emulator_quota
 
     emulator_quota.FIRST.clear()
     emulator_quota.LAST.clear()
@@ -439,7 +439,7 @@ def _line(m: Measure, floor: Measure | None, accounts: int) -> str:
         f"max RSS {_mb(m.max_rss)} (tree {_mb(m.tree_rss)})  "
         f"requests/account {per_account:.2f} ({ops})"
     )
-    from iamdrift.cli.emulator_quota import TARGETS
+    from iamdrift.emulator.quota import TARGETS
 
     rates = dict(TARGETS.values())
     for service, (calls, throttled, span) in sorted(m.quota.items()):
@@ -516,7 +516,7 @@ def main() -> None:
         if args.identity_center:
             print(seed_identity_center(ids, *args.identity_center), flush=True)
         if args.quota:
-            from iamdrift.cli import emulator_quota
+            from iamdrift.emulator import quota as emulator_quota
 
             emulator_quota.enforce()
             print("quotas: Identity Center and the identity store at 20 requests/s", flush=True)

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_org import FLOOR_IC, REQUESTS, Measure, add_latency, measure  # noqa: E402
 
-from iamdrift.cli.emulator import (  # noqa: E402
+from iamdrift.emulator import (  # noqa: E402
     Emulator,
     build_seed_organization,
     emulator_env,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.cli.emulator import Emulator, build_seed_organization, emulator_env, moto_server
+from iamdrift.emulator import Emulator, build_seed_organization, emulator_env, moto_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 RUNNER = PROJECT / "runner.py"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+from iamdrift.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
 
 pytestmark = pytest.mark.e2e
 MEMBER = f"{DEMO}/role/MemberReadOnlyAccess"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
+from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
 
 pytestmark = pytest.mark.e2e
 # Screenshots go where IAMDRIFT_TEST_ARTIFACTS says (CI can keep them), never into the repo.

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.cli.emulator import DEMO
+from iamdrift.emulator import DEMO
 from tests.conftest import PROJECT, RUNNER
 
 pytestmark = pytest.mark.e2e

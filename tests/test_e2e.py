@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+from iamdrift.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
 
 pytestmark = pytest.mark.e2e
 MGMT_ROOT = f"arn:aws:iam::{MANAGEMENT}:root"
@@ -558,7 +558,7 @@ def test_snapshot_then_run_is_clean_on_a_standalone_account(moto_endpoint, tmp_p
     """No organization at all: snapshot writes no organization.yaml, and the run is clean."""
     import urllib.request
 
-    from iamdrift.cli.emulator import Emulator
+    from iamdrift.emulator import Emulator
     from tests.conftest import World
 
     req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")

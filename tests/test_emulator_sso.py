@@ -1,5 +1,5 @@
 """The emulator's Identity Center against AWS's documentation: one contract test per
-documented behaviour the emulator adds to moto (iamdrift/cli/emulator_sso.py cites each)."""
+documented behaviour the emulator adds to moto (iamdrift/emulator/sso.py cites each)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from iamdrift.cli.emulator import (
+from iamdrift.emulator import (
     ACCOUNT_B,
     DEMO,
     MANAGEMENT,

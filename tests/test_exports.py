@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from py_ocsf_models.events.findings.detection_finding import DetectionFinding
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO
+from iamdrift.emulator import ACCOUNT_B, DEMO
 
 pytestmark = pytest.mark.e2e
 SESSION = f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
+from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT, allow, trust
 
 pytestmark = pytest.mark.e2e
 GOLDEN = Path(__file__).parent / "data" / "golden"

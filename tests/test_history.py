@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from iamdrift.cli.emulator import DEMO, MANAGEMENT, trust
 from iamdrift.compare.findings import Place, finding
+from iamdrift.emulator import DEMO, MANAGEMENT, trust
 from iamdrift.report import history
 from iamdrift.report.results import RunReport, judge_history
 

@@ -22,7 +22,14 @@ from iamdrift.baselines.identity_center import (
 )
 from iamdrift.baselines.load import load_baselines
 from iamdrift.baselines.models import AccountState, Role
-from iamdrift.cli.emulator import (
+from iamdrift.compare.identity_center import (
+    AccountIdentityCenter,
+    diff_account_assignments,
+    diff_organization,
+    expected_in,
+    role_of,
+)
+from iamdrift.emulator import (
     ACCOUNT_B,
     ADMIN,
     DEMO,
@@ -35,13 +42,6 @@ from iamdrift.cli.emulator import (
     identity_center,
     set_arn,
     trust,
-)
-from iamdrift.compare.identity_center import (
-    AccountIdentityCenter,
-    diff_account_assignments,
-    diff_organization,
-    expected_in,
-    role_of,
 )
 from iamdrift.errors import BaselineError
 from tests.conftest import SHIPPED_BASELINES
@@ -540,7 +540,7 @@ def eu_world(moto_endpoint, tmp_path):
     ISO 8601 durations with seconds, a set with a customer managed policy and a boundary."""
     import urllib.request
 
-    from iamdrift.cli.emulator import Emulator, build_seed_organization, permission_set
+    from iamdrift.emulator import Emulator, build_seed_organization, permission_set
     from tests.conftest import World
 
     req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT
+from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT
 from tests.conftest import PROJECT
 
 pytestmark = pytest.mark.e2e
@@ -189,7 +189,7 @@ BY_SHAPE = {"sso:ListAccountAssignmentsForPrincipal"}
 def _needed_by_shape(world, env, hub_policy: dict) -> list:
     """More sets provisioned than there are principals: assignments are read per principal
     (aws/identity_center.plan_reads), which then needs its action."""
-    from iamdrift.cli.emulator import READ_ONLY, assign, group_id, permission_set
+    from iamdrift.emulator import READ_ONLY, assign, group_id, permission_set
 
     group = group_id(world.emu, "PlatformAdmins")
     for n in range(3):

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from iamdrift.cli.emulator import DEMO
+from iamdrift.emulator import DEMO
 from iamdrift.report.notify import notify
 from iamdrift.report.results import RunReport
 

@@ -17,7 +17,7 @@ from iamdrift.changes.effects import Attached, Entity, Inline, Member, Unknown
 from iamdrift.changes.organization import Scp, ScpTarget
 from iamdrift.changes.read import read_changes
 from iamdrift.changes.references import PlanError
-from iamdrift.cli.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
+from iamdrift.emulator import ACCOUNT_B, ADMIN, DEMO, MANAGEMENT, READ_ONLY, allow, trust
 
 ASSUME = "sts:AssumeRole"
 MEMBER_READ = f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess"

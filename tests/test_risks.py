@@ -12,7 +12,7 @@ from iamdrift.access.risks import find_risks
 from iamdrift.audit.account import read_account
 from iamdrift.aws.hub import Hub
 from iamdrift.baselines.load import load_baselines
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT
+from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT
 from tests.conftest import SHIPPED_BASELINES
 
 pytestmark = pytest.mark.e2e

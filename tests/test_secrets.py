@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO
+from iamdrift.emulator import ACCOUNT_B, DEMO
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from iamdrift.cli.emulator import DEMO, MANAGEMENT
+from iamdrift.emulator import DEMO, MANAGEMENT
 
 pytestmark = pytest.mark.e2e
 DENY_ASSUME = json.dumps(

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO, MANAGEMENT
+from iamdrift.emulator import ACCOUNT_B, DEMO, MANAGEMENT
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from iamdrift.cli.emulator import ACCOUNT_B, DEMO
+from iamdrift.emulator import ACCOUNT_B, DEMO
 
 pytestmark = pytest.mark.e2e
 SESSION = f"{DEMO}/role/MemberReadOnlyAccess/max_session_duration"

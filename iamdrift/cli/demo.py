@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from iamdrift.cli.emulator import (
+from iamdrift.emulator import (
     DEMO,
     MANAGEMENT,
     Emulator,

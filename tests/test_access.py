@@ -10,8 +10,9 @@ import pytest
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.graph import build_graph, canonical_conditions, diff_access
 from iamdrift.access.projection import project
+from iamdrift.baselines.access_file import AccessFile
 from iamdrift.baselines.load import load_baselines
-from iamdrift.baselines.models import AccessFile, AccountState
+from iamdrift.baselines.models import AccountState
 from iamdrift.compare.policy import normalize
 from tests.conftest import SHIPPED_BASELINES
 

@@ -218,7 +218,7 @@ def test_conditions_are_what_every_way_needs(trusts, identities):
 
 def test_an_expected_edge_whose_required_conditions_are_gone_is_reported():
     from iamdrift.access.graph import Graph, diff_access
-    from iamdrift.baselines.models import AccessFile
+    from iamdrift.baselines.access_file import AccessFile
 
     required = AccessFile.model_validate(
         {"edges": [{"principal": ALICE, "role": ROLE, "conditions": EXTERNAL_ID}]}

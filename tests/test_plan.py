@@ -536,7 +536,7 @@ def test_a_policys_new_version_predicted_as_iam_keeps_versions(world):
 
 
 def test_the_organizations_changes_applied_by_its_ids():
-    from iamdrift.baselines.models import Structure
+    from iamdrift.baselines.structure import Structure
     from iamdrift.changes.organization import Parent, apply_structure, scope
 
     org = Structure.model_validate({

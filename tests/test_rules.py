@@ -12,7 +12,7 @@ import pytest
 from iamdrift.access.graph import AccessRow
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, check_rules
-from iamdrift.baselines.models import AccessFile
+from iamdrift.baselines.access_file import AccessFile
 
 SANDBOX, PROD, SHARED_SVC = "111111111111", "222222222222", "333333333333"
 DEV = f"arn:aws:iam::{SANDBOX}:user/dev"

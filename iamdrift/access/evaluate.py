@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.structure import Structure
 from iamdrift.compare.policy import normalize
 
 ASSUME = "sts:assumerole"

@@ -30,7 +30,7 @@ from iamdrift.access.evaluate import (
     scp_allows,
 )
 from iamdrift.access.projection import AccountProjection, TrustingRole
-from iamdrift.baselines.models import AccessFile
+from iamdrift.baselines.access_file import AccessFile
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 from iamdrift.compare.identity_center import stable
 from iamdrift.compare.policy import normalize

@@ -20,7 +20,7 @@ from iamdrift.access.evaluate import iam_match
 from iamdrift.access.graph import node_label
 from iamdrift.access.projection import is_shared
 from iamdrift.access.reach import Chain, Reachability, account_of, describe
-from iamdrift.baselines.models import ReachRule, Selector
+from iamdrift.baselines.access_file import ReachRule, Selector
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 
 MAX_HOPS = 20  # longer chains than any organization's trust graph needs

@@ -24,8 +24,8 @@ from iamdrift.audit.identity_center import IdentityCenterContext, judge_assignme
 from iamdrift.audit.outcome import AccountOutcome
 from iamdrift.aws.hub import Hub
 from iamdrift.aws.iam import collect_account
+from iamdrift.baselines.baseline import AccountBaseline
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
-from iamdrift.baselines.load import AccountBaseline
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.diff import Selection, compared, diff_account
 from iamdrift.compare.findings import sort_findings

@@ -20,7 +20,7 @@ from iamdrift.audit.identity_center import identity_center_context
 from iamdrift.audit.organization import org_context
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.aws.hub import Hub
-from iamdrift.baselines.load import AccountBaseline, Baseline
+from iamdrift.baselines.baseline import AccountBaseline, Baseline
 from iamdrift.compare.diff import Selection
 from iamdrift.errors import AccountUnreadable, aws_error_text, call_error_text
 

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from iamdrift.access.projection import AssignedEdge, arn_of
 from iamdrift.audit.organization import Judgement, missing_outcomes
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
+from iamdrift.baselines.baseline import AccountBaseline, Baseline
 from iamdrift.baselines.identity_center import (
     AccountAssignments,
     IdentityCenterFile,
     IdentityCenterRead,
 )
-from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.baselines.models import AccountState
 from iamdrift.compare.aspects import KINDS
 from iamdrift.compare.findings import Finding, sort_findings

@@ -17,8 +17,8 @@ from iamdrift.access.projection import AccountProjection, LocalEdge, member_edge
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, RuleResult, check_rules
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
+from iamdrift.baselines.baseline import AccountBaseline, Baseline
 from iamdrift.baselines.identity_center import IdentityCenterRead
-from iamdrift.baselines.load import AccountBaseline, Baseline
 from iamdrift.compare.findings import Finding, sort_findings
 from iamdrift.compare.organization import diff_membership, diff_structure
 

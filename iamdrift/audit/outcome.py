@@ -17,9 +17,10 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ValidationError
 
 from iamdrift.access.projection import AccountProjection
+from iamdrift.baselines.baseline import AccountBaseline, Baseline
 from iamdrift.baselines.identity_center import IdentityCenterRead
-from iamdrift.baselines.load import AccountBaseline, Baseline
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.kinds import by_section
+from iamdrift.baselines.structure import Structure
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import Finding
 from iamdrift.errors import problem_text
@@ -54,8 +55,8 @@ class AccountOutcome(BaseModel):
 
     def of_kind(self, kind: str) -> list[Finding]:
         """The findings about one kind of entity (`roles`: resource_type `role`)."""
-        singular = kind.removesuffix("s").replace("policie", "policy")
-        return [f for f in self.findings if f.resource_type == singular]
+        name = by_section(kind).name
+        return [f for f in self.findings if f.resource_type == name]
 
 
 class OrganizationRead(BaseModel):

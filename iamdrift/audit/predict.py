@@ -26,9 +26,10 @@ from iamdrift.audit.organization import (
     organization_findings,
 )
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead, Part, read_part
-from iamdrift.baselines.load import Baseline
+from iamdrift.baselines.baseline import Baseline
+from iamdrift.baselines.kinds import SECTIONS, by_section
+from iamdrift.baselines.load import load_whole
 from iamdrift.changes.effects import (
-    KIND,
     ORGANIZATION,
     AccountChanges,
     Unknown,
@@ -74,7 +75,7 @@ def stored_part(run_dir: Path | None) -> tuple[Part | None, Basis | None]:
 
 
 def unknown_finding(account: str, u: Unknown) -> Finding:
-    kind = KIND.get(u.section, "account")
+    kind = by_section(u.section).name if u.section in SECTIONS else "account"
     name = u.entity if u.section else account
     where = Place(account, kind, name, f"Account {account}")
     return finding(
@@ -105,7 +106,7 @@ def predict(
     before: dict[str, AccountOutcome] = {}
     after: dict[str, AccountOutcome] = {}
     unstored = {a.id for a in accounts if a.id not in changes and a.id not in stored}
-    baseline.whole({*changes, *unstored})  # the only account files parsed whole
+    load_whole(baseline, {*changes, *unstored})  # the only account files parsed whole
     for account, planned in sorted(changes.items()):
         acct = baseline.accounts.get(account)
         if acct is None:

@@ -18,9 +18,10 @@ from iamdrift.aws.identity_center import (
 )
 from iamdrift.aws.organizations import OrganizationFound, collect_structure, every_item
 from iamdrift.aws.session import Clients, session_name
+from iamdrift.baselines.baseline import AccountBaseline
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead
-from iamdrift.baselines.load import AccountBaseline
-from iamdrift.baselines.models import Credentials, Structure
+from iamdrift.baselines.models import Credentials
+from iamdrift.baselines.structure import Structure
 from iamdrift.compare.policy import Canonical, normalize
 from iamdrift.errors import AccountTimeout, aws_error_text
 

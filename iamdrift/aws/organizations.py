@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.structure import Structure
 
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
 

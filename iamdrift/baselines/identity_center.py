@@ -13,13 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
-from iamdrift.baselines.models import (
-    IdentityPolicy,
-    OuPath,
-    PolicyArn,
-    StrictModel,
-    as_baseline,
-)
+from iamdrift.baselines.models import as_baseline
+from iamdrift.baselines.policy import IdentityPolicy, PolicyArn, StrictModel
+from iamdrift.baselines.structure import OuPath
 
 # IAM Identity Center's own limits: a permission set's name.
 SetName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{1,32}$")]

@@ -1,243 +1,38 @@
-"""The one model both sides share: a baseline loads into it, live IAM is normalized into it.
-
-Policy documents keep IAM's own key names (Version, Statement, Effect, ...), so a
-reviewer can paste what the console shows.
+"""The one model both sides share: a baseline loads into it, live IAM is normalized into it:
+the entities of an account, its baseline file, and organization.yaml.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
     PrivateAttr,
     StringConstraints,
-    model_validator,
 )
 
-PARTITION = r"arn:aws(?:-[a-z]+)*"
-ACCOUNT_ID_RE = re.compile(r"^\d{12}$")
-_NAME = r"[\w+=,.@-]"
-
-ACCOUNT_PRINCIPAL_RE = re.compile(
-    rf"^(\*|\d{{12}}|{PARTITION}:iam::\d{{12}}:(root|(user|role|group|federated-user)/\S+)"
-    rf"|{PARTITION}:sts::\d{{12}}:assumed-role/\S+|A[A-Z0-9]{{15,127}})$"
+from iamdrift.baselines.access_file import AccessFile, ExpectedEdge
+from iamdrift.baselines.kinds import SECTIONS
+from iamdrift.baselines.policy import (
+    AccountId,
+    GroupName,
+    IamPath,
+    IdentityPolicy,
+    PolicyArn,
+    PolicyDocument,
+    PolicyName,
+    PrincipalMap,
+    RoleName,
+    RoleRef,
+    Statement,
+    StrictModel,
+    TrustPolicy,
+    UserName,
 )
-_CONDITION_OPERATORS = {
-    "StringEquals",
-    "StringNotEquals",
-    "StringEqualsIgnoreCase",
-    "StringNotEqualsIgnoreCase",
-    "StringLike",
-    "StringNotLike",
-    "NumericEquals",
-    "NumericNotEquals",
-    "NumericLessThan",
-    "NumericLessThanEquals",
-    "NumericGreaterThan",
-    "NumericGreaterThanEquals",
-    "DateEquals",
-    "DateNotEquals",
-    "DateLessThan",
-    "DateLessThanEquals",
-    "DateGreaterThan",
-    "DateGreaterThanEquals",
-    "Bool",
-    "BinaryEquals",
-    "IpAddress",
-    "NotIpAddress",
-    "ArnEquals",
-    "ArnLike",
-    "ArnNotEquals",
-    "ArnNotLike",
-    "Null",
-}
-
-
-def _account_id(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError('expected a 12-digit account id in quotes, such as "222222222222"')
-    return value
-
-
-AccountId = Annotated[
-    str,
-    BeforeValidator(_account_id),
-    StringConstraints(pattern=r"^\d{12}$"),
-]
-PolicyArn = Annotated[
-    str, StringConstraints(pattern=rf"^{PARTITION}:iam::(aws|\d{{12}}):policy/([\w+=,.@/-]+)$")
-]
-RoleRef = Annotated[
-    str,
-    StringConstraints(pattern=rf"^({_NAME}{{1,64}}|{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]+)$"),
-]
-IamPath = Annotated[str, StringConstraints(pattern=r"^/([\x21-\x7e]*/)?$")]
-UserName = Annotated[str, StringConstraints(pattern=rf"^{_NAME}{{1,64}}$")]
-RoleName = UserName
-GroupName = Annotated[str, StringConstraints(pattern=rf"^{_NAME}{{1,128}}$")]
-PolicyName = GroupName
-
-
-def _one_or_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-def _single_if_one(value: list[str]) -> str | list[str]:
-    return value[0] if len(value) == 1 else value
-
-
-# IAM accepts a string or a list of strings; both load into a list, and a
-# one-item list is written back as a string, as the console shows it.
-StrOrList = Annotated[
-    list[Annotated[str, StringConstraints(min_length=1)]],
-    BeforeValidator(_one_or_list),
-    PlainSerializer(_single_if_one),
-]
-
-
-def _condition_values(value: Any) -> Any:
-    items = value if isinstance(value, list) else [value]
-    out = []
-    for item in items:
-        if isinstance(item, bool):
-            out.append("true" if item else "false")
-        elif isinstance(item, int | float | str):
-            out.append(str(item))
-        else:
-            raise ValueError("expected a condition value (text, number or true/false)")
-    return out
-
-
-ConditionValues = Annotated[
-    list[str], BeforeValidator(_condition_values), PlainSerializer(_single_if_one)
-]
-
-
-def _condition_operator(value: str) -> str:
-    base = re.sub(r"^(ForAllValues:|ForAnyValue:)", "", value)
-    base = base.removesuffix("IfExists")
-    if base not in _CONDITION_OPERATORS:
-        raise ValueError(f"expected an IAM condition operator such as StringEquals, got {value!r}")
-    return value
-
-
-ConditionOperator = Annotated[str, AfterValidator(_condition_operator)]
-
-
-def _principal(value: Any) -> Any:
-    if value == "*":
-        return {"AWS": "*"}  # IAM treats the two forms alike
-    if isinstance(value, str):
-        raise ValueError('expected "*" or a mapping such as {AWS: arn:aws:iam::111111111111:root}')
-    return value
-
-
-def _aws_principals(values: list[str]) -> list[str]:
-    for value in values:
-        if not ACCOUNT_PRINCIPAL_RE.match(value):
-            raise ValueError(f'expected an account id, an IAM principal ARN or "*", got {value!r}')
-    return values
-
-
-class StrictModel(BaseModel):
-    # Validators are built on first use: a model used only inside another is never built
-    # alone, which halves the import (measured: 0.29 s -> see bench/bench_small.py).
-    model_config = ConfigDict(extra="forbid", validate_default=False, defer_build=True)
-
-
-class PrincipalMap(StrictModel):
-    AWS: Annotated[StrOrList, AfterValidator(_aws_principals)] | None = None
-    Service: StrOrList | None = None
-    Federated: StrOrList | None = None
-    CanonicalUser: StrOrList | None = None
-
-
-PrincipalElement = Annotated[PrincipalMap, BeforeValidator(_principal)]
-
-
-class Statement(StrictModel):
-    Sid: str | None = None
-    Effect: Literal["Allow", "Deny"]
-    Principal: PrincipalElement | None = None
-    NotPrincipal: PrincipalElement | None = None
-    Action: StrOrList | None = None
-    NotAction: StrOrList | None = None
-    Resource: StrOrList | None = None
-    NotResource: StrOrList | None = None
-    Condition: dict[ConditionOperator, dict[str, ConditionValues]] | None = None
-
-    @model_validator(mode="after")
-    def _exclusive_elements(self) -> Statement:
-        for a, b in (
-            ("Action", "NotAction"),
-            ("Resource", "NotResource"),
-            ("Principal", "NotPrincipal"),
-        ):
-            if getattr(self, a) is not None and getattr(self, b) is not None:
-                raise ValueError(f"a statement has both {a} and {b}; expected one of them")
-        if self.Action is None and self.NotAction is None:
-            raise ValueError("a statement needs Action or NotAction")
-        return self
-
-
-_Statement = Statement
-
-
-def _one_statement_or_list(value: Any) -> Any:
-    return [value] if isinstance(value, dict) else value
-
-
-def _some(statements: list[Statement]) -> list[Statement]:
-    if not statements:
-        raise ValueError("expected at least one statement (AWS rejects a policy without one)")
-    return statements
-
-
-class PolicyDocument(StrictModel):
-    Version: Literal["2012-10-17", "2008-10-17"] = "2012-10-17"
-    Id: str | None = None
-    Statement: Annotated[
-        list[_Statement], BeforeValidator(_one_statement_or_list), AfterValidator(_some)
-    ]
-    # Its canonical form, worked out once (compare.policy.normalize): documents are
-    # never changed after they are loaded or collected.
-    _canonical: Any = PrivateAttr(default=None)
-
-    def as_json(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
-
-
-def _trust(doc: PolicyDocument) -> PolicyDocument:
-    for stmt in doc.Statement:
-        if stmt.Resource is not None or stmt.NotResource is not None:
-            raise ValueError(
-                "a trust policy statement has no Resource (AWS rejects one): the role is it"
-            )
-        if stmt.Principal is None and stmt.NotPrincipal is None:
-            raise ValueError("a trust policy statement needs a Principal: who may assume the role")
-    return doc
-
-
-def _identity(doc: PolicyDocument) -> PolicyDocument:
-    if any(s.Principal is not None or s.NotPrincipal is not None for s in doc.Statement):
-        raise ValueError(
-            "an identity policy names no Principal (AWS rejects one): it applies to its holder"
-        )
-    return doc
-
-
-# What AWS accepts where: a trust policy names who, an identity policy never does.
-TrustPolicy = Annotated[PolicyDocument, AfterValidator(_trust)]
-IdentityPolicy = Annotated[PolicyDocument, AfterValidator(_identity)]
+from iamdrift.baselines.structure import Member, ServiceControlPolicy, Structure
+from iamdrift.baselines.waivers import Waiver, WaiverFile
 
 
 def as_baseline(entity: StrictModel) -> dict[str, Any]:
@@ -326,14 +121,6 @@ class AccountState(StrictModel):
     policies: dict[PolicyName, ManagedPolicy] = {}
 
 
-ENTITY_KINDS: dict[str, str] = {
-    "users": "user",
-    "groups": "group",
-    "roles": "role",
-    "policies": "policy",
-}
-
-
 class IgnoreRules(StrictModel):
     """Glob patterns on path + name, e.g. `/aws-service-role/*` or `/*/TempUser*`."""
 
@@ -343,7 +130,7 @@ class IgnoreRules(StrictModel):
     policies: list[str] = []
 
     def merged(self, other: IgnoreRules) -> IgnoreRules:
-        return IgnoreRules(**{k: [*getattr(self, k), *getattr(other, k)] for k in ENTITY_KINDS})
+        return IgnoreRules(**{k: [*getattr(self, k), *getattr(other, k)] for k in SECTIONS})
 
 
 class AccountFile(AccountState):
@@ -373,141 +160,6 @@ class OrganizationFile(StrictModel):
     discover_accounts: bool = True
     defaults: Defaults = Defaults()
     member_baseline: dict[str, Any] = {}
-
-
-class ExpectedEdge(StrictModel):
-    """One cross-account access path that should exist, and the trust conditions it must keep."""
-
-    principal: Annotated[
-        str,
-        StringConstraints(pattern=r"^(\*|arn:aws[\w-]*:iam::\d{12}:\S+|(service|federated):\S+)$"),
-    ]
-    role: Annotated[
-        str, StringConstraints(pattern=rf"^{PARTITION}:iam::\d{{12}}:role/[\w+=,.@/-]+$")
-    ]
-    conditions: dict[ConditionOperator, dict[str, ConditionValues]] = {}
-
-
-def _one_or_many(value: Any) -> Any:
-    return [value] if isinstance(value, dict) else value
-
-
-class Selector(StrictModel):
-    """Which principals (in `from`) or targets (in `to`) a reachability rule means; every
-    key given must hold. `ou` is a glob over OU paths (`Root/Prod/*`: Prod and below);
-    `principal` a glob over ARNs (IAM's `*` and `?`); `admin` (in `to`): administrator of
-    the selected accounts, rather than any of their principals."""
-
-    account: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
-    ou: Annotated[str, StringConstraints(pattern=r"^Root(/[^/]+)*$")] | None = None
-    principal: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
-    admin: bool = False
-
-    def ou_matches(self, path: str) -> bool:
-        """Does the `ou` glob hold for an account in OU `path`? `*` (any run, across `/`)
-        and `?` are the wildcards, as in IAM; `Root/Prod/*` holds for Root/Prod itself."""
-        if self.ou is None:
-            return True
-        glob = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in self.ou)
-        return any(re.fullmatch(glob, p, re.DOTALL) for p in (path, path + "/"))
-
-
-Selectors = Annotated[list[Selector], BeforeValidator(_one_or_many)]
-
-
-class Reach(StrictModel):
-    """From any of `from` to any of `to`."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    sources: Selectors = Field(alias="from", min_length=1)
-    to: Selectors = Field(min_length=1)
-
-
-class ReachRule(StrictModel):
-    """A rule over chains of access, checked every run: `forbid` (no principal of `from`
-    may reach `to`) or `only` (no principal but those of `from` may reach `to`)."""
-
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][\w.-]{0,99}$")]
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    forbid: Reach | None = None
-    only: Reach | None = None
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ReachRule:
-        if (self.forbid is None) == (self.only is None):
-            raise ValueError("a rule has either forbid or only")
-        for selector in self.reach.sources:
-            if selector.admin:
-                raise ValueError("admin selects targets: it belongs under to")
-        return self
-
-    @property
-    def reach(self) -> Reach:
-        return self.forbid or self.only  # type: ignore[return-value]
-
-
-class AccessFile(StrictModel):
-    """`access.yaml`: who may assume which role across accounts, and rules over chains."""
-
-    exclusive: bool = True  # an edge not listed here is a finding
-    risks: Literal["warn", "fail"] = "warn"
-    third_parties: dict[AccountId, str] = {}  # accounts outside the organization, by design
-    edges: list[ExpectedEdge] = []
-    rules: list[ReachRule] = []
-
-    @model_validator(mode="after")
-    def _unique_rules(self) -> AccessFile:
-        names = [r.name for r in self.rules]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"rule names must be unique: {', '.join(twice)}")
-        return self
-
-
-class Waiver(StrictModel):
-    """Known drift tolerated for a while: never for ever, and always someone's."""
-
-    finding: Annotated[str, StringConstraints(min_length=1, max_length=1024)]  # an id or a glob
-    reason: Annotated[str, StringConstraints(min_length=3, max_length=2000)]
-    owner: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    expires: date  # the last day the waiver holds
-    ticket: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
-
-
-class WaiverFile(StrictModel):
-    """`waivers.yaml`: findings that do not fail the run until their waiver expires."""
-
-    waivers: list[Waiver] = []
-
-
-OuPath = Annotated[str, StringConstraints(pattern=r"^Root(/[^/]+)*$")]
-
-
-class Member(StrictModel):
-    name: Annotated[str, StringConstraints(min_length=1)]
-    ou: OuPath = "Root"
-
-
-class ServiceControlPolicy(StrictModel):
-    document: IdentityPolicy
-    targets: list[Annotated[str, StringConstraints(pattern=r"^(Root(/[^/]+)*|\d{12})$")]] = []
-
-
-class Structure(StrictModel):
-    """`structure.yaml`: the organization's members, their OUs (paths of names such as
-    `Root/Workloads/Prod`) and its service control policies (targets: OU paths or ids)."""
-
-    accounts: dict[AccountId, Member] = {}
-    service_control_policies: dict[str, ServiceControlPolicy] = {}
-    # Live only (not part of the format): Organizations' ids of the root, OUs and SCPs,
-    # by which plans name them (`ou-...` -> its path, `p-...` -> the SCP's name).
-    _ids: dict[str, str] = PrivateAttr(default_factory=dict)
-
-    @property
-    def ids(self) -> dict[str, str]:
-        return self._ids
-
 
 def all_field_names() -> set[str]:
     """Every key the format knows (but identity_center.yaml's), to suggest the nearest one

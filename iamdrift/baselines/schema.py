@@ -9,14 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from iamdrift.baselines.access_file import AccessFile
 from iamdrift.baselines.identity_center import IdentityCenterFile
-from iamdrift.baselines.models import (
-    AccessFile,
-    AccountFile,
-    OrganizationFile,
-    Structure,
-    WaiverFile,
-)
+from iamdrift.baselines.models import AccountFile, OrganizationFile
+from iamdrift.baselines.structure import Structure
+from iamdrift.baselines.waivers import WaiverFile
 from iamdrift.baselines.yamlio import write_atomic
 
 SCHEMAS = {

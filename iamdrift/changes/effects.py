@@ -20,13 +20,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from iamdrift.baselines.models import AccountState, IdentityPolicy, TrustPolicy
+from iamdrift.baselines.kinds import SECTIONS
+from iamdrift.baselines.models import AccountState
+from iamdrift.baselines.policy import IdentityPolicy, TrustPolicy
 from iamdrift.changes.organization import OrgEffect, Scp
 from iamdrift.errors import problem_text
-
-# The sections of AccountState, and the field of an entity that holds each list.
-SECTIONS = ("users", "groups", "roles", "policies")
-KIND = {"roles": "role", "users": "user", "groups": "group", "policies": "policy"}
 
 
 @dataclass(frozen=True)

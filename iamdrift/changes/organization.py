@@ -2,7 +2,7 @@
 control policies created, changed, attached or detached, accounts moved, all named as
 plans name them (by Organizations ids, which the run's organization read keeps).
 
->>> from iamdrift.baselines.models import Structure
+>>> from iamdrift.baselines.structure import Structure
 >>> apply_structure(Structure(), {}, [Scp("Deny", None)]).service_control_policies
 {}
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.structure import Structure
 
 
 @dataclass(frozen=True)

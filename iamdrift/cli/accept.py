@@ -22,13 +22,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from iamdrift.baselines.load import (
-    ACCESS_FILE,
-    FILES,
-    IDENTITY_CENTER_FILE,
-    Baseline,
-    load_baselines,
-)
+from iamdrift.baselines.baseline import ACCESS_FILE, FILES, IDENTITY_CENTER_FILE, Baseline
+from iamdrift.baselines.load import load_baselines
 from iamdrift.baselines.models import as_baseline
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.aspects import Accept, aspect_of, location

@@ -18,7 +18,8 @@ from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.predict import predict, stored_part
-from iamdrift.baselines.load import Baseline, load_baselines
+from iamdrift.baselines.baseline import Baseline
+from iamdrift.baselines.load import load_baselines
 from iamdrift.changes.read import read_changes
 from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers

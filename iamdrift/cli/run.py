@@ -22,7 +22,8 @@ from pathlib import Path
 
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.outcome import baselines_digest, parse_shard, read_part, select
-from iamdrift.baselines.load import Baseline, load_baselines
+from iamdrift.baselines.baseline import Baseline
+from iamdrift.baselines.load import load_baselines
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.diff import Selection
 from iamdrift.errors import BaselineError, Problem

@@ -23,8 +23,8 @@ from iamdrift.access.projection import AccountProjection, aws_policies_attached,
 from iamdrift.audit.account import read_account, read_assignments
 from iamdrift.audit.auditor import tune_collector
 from iamdrift.aws.hub import Hub
-from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead, as_file
-from iamdrift.baselines.load import (
+from iamdrift.baselines.access_file import AccessFile
+from iamdrift.baselines.baseline import (
     ACCESS_FILE,
     ACCOUNTS_DIR,
     IDENTITY_CENTER_FILE,
@@ -32,18 +32,13 @@ from iamdrift.baselines.load import (
     STRUCTURE_FILE,
     AccountBaseline,
     Baseline,
-    load_baselines,
-    member_defaults,
 )
-from iamdrift.baselines.models import (
-    ENTITY_KINDS,
-    AccessFile,
-    AccountState,
-    OrganizationFile,
-    StrictModel,
-    Structure,
-    as_baseline,
-)
+from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead, as_file
+from iamdrift.baselines.kinds import SECTIONS
+from iamdrift.baselines.load import load_baselines, member_defaults
+from iamdrift.baselines.models import AccountState, OrganizationFile, as_baseline
+from iamdrift.baselines.policy import StrictModel
+from iamdrift.baselines.structure import Structure
 from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
 from iamdrift.compare.diff import diff_account, is_ignored, wider_versions
 from iamdrift.compare.identity_center import is_reserved
@@ -307,7 +302,7 @@ def _account_yaml(
         # Keep how the account is read and what it ignores, as the person wrote it.
         raw, _ = load_yaml_text(Path(declared.file).read_text(encoding="utf-8"), declared.file)
         doc.update({k: raw[k] for k in ("read_via", "external_id", "ignore") if k in raw})
-    for kind in ENTITY_KINDS:
+    for kind in SECTIONS:
         entities: dict[str, StrictModel] = getattr(state, kind)
         base: dict[str, StrictModel] = getattr(defaults, kind)
         named = getattr(declared.expected, kind) if declared else {}

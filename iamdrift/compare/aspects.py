@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from iamdrift.baselines.kinds import ENTITY_KINDS, NAMES
+
 
 class Accept(Enum):
     """How `accept` writes a finding's live value at its location."""
@@ -57,10 +59,7 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("user", "account", "users", "AWS::IAM::User"),
-        Kind("group", "account", "groups", "AWS::IAM::Group"),
-        Kind("role", "account", "roles", "AWS::IAM::Role"),
-        Kind("policy", "account", "policies", "AWS::IAM::ManagedPolicy"),
+        *(Kind(k.name, "account", k.section, k.cloudformation) for k in ENTITY_KINDS),
         Kind("account", "structure", "accounts", "AWS::Organizations::Account"),
         Kind("scp", "structure", "service_control_policies", "AWS::Organizations::Policy"),
         Kind("access", "access", "edges", "AWS::IAM::Role"),
@@ -71,7 +70,7 @@ KINDS: dict[str, Kind] = {
              "Identity Center group"),
     )
 }
-ENTITY = ("user", "group", "role", "policy")  # kinds with a section in an account's file
+ENTITY = NAMES  # kinds with a section in an account's file
 
 
 @dataclass(frozen=True)
@@ -157,7 +156,7 @@ ASPECTS: tuple[Aspect, ...] = (
            lambda r: f"aws iam attach-{r.kind}-policy / detach-{r.kind}-policy "
                      f"--{r.kind}-name {r.name} --policy-arn ARN for each ARN added or removed",
            path=("managed_policies",)),
-    Aspect("groups", ("user",), "groups", "membership of more groups",
+    Aspect("groups", ("user",), "group memberships", "membership of more groups",
            lambda r: f"aws iam add-user-to-group / remove-user-from-group --user-name {r.name} "
                      "--group-name G", path=("groups",)),
     Aspect("max_session_duration", ("role",), "maximum session duration",
@@ -201,14 +200,14 @@ ASPECTS: tuple[Aspect, ...] = (
            "the conditions access.yaml requires are gone", lambda r: _EDGE_FIX, Accept.EDGE),
     Aspect("existence", ("permission_set",), "permission set",
            "a permission set nobody declared", _set_fix, Accept.ENTRY),
-    *(Aspect(family, ("permission_set",), family.replace("_", " "), widening, _set_fix,
-             path=(family,))
-      for family, widening in (
-          ("inline_policy", "a session may do more"),
-          ("managed_policies", "more policies attached"),
-          ("customer_managed_policies", "more policies referenced"),
-          ("permissions_boundary", "the ceiling on permissions lifted"),
-          ("session_duration", "sessions last longer"))),
+    *(Aspect(family, ("permission_set",), title, widening, _set_fix, path=(family,))
+      for family, title, widening in (
+          ("inline_policy", "inline policy", "a session may do more"),
+          ("managed_policies", "managed policies", "more policies attached"),
+          ("customer_managed_policies", "customer managed policy references",
+           "more policies referenced"),
+          ("permissions_boundary", "permissions boundary", "the ceiling on permissions lifted"),
+          ("session_duration", "session duration", "sessions last longer"))),
     Aspect("provisioned", ("permission_set",), "provisioned role",
            "the role in the account grants more than its set", lambda r:
            f"provision the set again (`{_SSO} provision-permission-set --target-id "
@@ -223,7 +222,7 @@ ASPECTS: tuple[Aspect, ...] = (
     Aspect("existence", ("assignment",), "assignment",
            "a principal may sign in to the account with a set", _assignment_fix,
            Accept.ASSIGNMENT),
-    Aspect("members", ("sso_group",), "group members",
+    Aspect("members", ("sso_group",), "members",
            "more people sign in with the group's sets", lambda r:
            f"`aws identitystore delete-group-membership` for each member added to {r.name}",
            path=("members",)),

@@ -12,30 +12,13 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from iamdrift.baselines.identity_center import seconds
-from iamdrift.baselines.models import (
-    ENTITY_KINDS,
-    AccountState,
-    IgnoreRules,
-    PolicyDocument,
-    StrictModel,
-    as_baseline,
-)
+from iamdrift.baselines.kinds import ENTITY_KINDS, by_section
+from iamdrift.baselines.models import AccountState, IgnoreRules, as_baseline
+from iamdrift.baselines.policy import PolicyDocument, StrictModel
+from iamdrift.compare.aspects import aspect_of
 from iamdrift.compare.findings import Finding, Place, Severity, finding, sort_findings
 from iamdrift.compare.meaning import equivalent, widens
 from iamdrift.compare.policy import normalize, statement_delta
-
-_LABELS = {
-    "managed_policies": "managed policies",
-    "groups": "group memberships",
-    "permissions_boundary": "permissions boundary",
-    "max_session_duration": "maximum session duration",
-    "trust_policy": "trust policy",
-    "document": "policy document",
-    "path": "path",
-    "session_duration": "session duration",
-    "customer_managed_policies": "customer managed policy references",
-    "inline_policy": "inline policy",
-}
 
 # Severity of an entity that should not exist / that is gone.
 _UNEXPECTED: dict[str, Severity] = {
@@ -80,14 +63,14 @@ def compared(
     pattern hides (unless declared), limited to a selection when one is given."""
     ignore = ignore or IgnoreRules()
     out = {}
-    for kind, singular in ENTITY_KINDS.items():
-        want, have = getattr(expected, kind), getattr(actual, kind)
-        patterns = getattr(ignore, kind)
-        out[kind] = [
+    for kind in ENTITY_KINDS:
+        want, have = getattr(expected, kind.section), getattr(actual, kind.section)
+        patterns = getattr(ignore, kind.section)
+        out[kind.section] = [
             name
             for name in sorted(want.keys() | have.keys())
             if (name in want or not is_ignored(patterns, have[name].path, name))
-            and (selection is None or selection.wants(account, singular, name))
+            and (selection is None or selection.wants(account, kind.name, name))
         ]
     return out
 
@@ -111,7 +94,7 @@ def diff_account(
     for kind, kind_names in names.items():
         want, have = getattr(expected, kind), getattr(actual, kind)
         for name in kind_names:
-            ctx.entity(ENTITY_KINDS[kind], name, want.get(name), have.get(name))
+            ctx.entity(by_section(kind).name, name, want.get(name), have.get(name))
     return sort_findings(ctx.findings)
 
 
@@ -206,7 +189,7 @@ class _Context:
         h = normalize(have) if have is not None else None
         if equivalent(w, h):
             return
-        subject = subject or _LABELS.get(aspect, aspect)
+        subject = subject or aspect_of(kind, aspect).title
         wider = widens(w, h)
         trust = aspect == "trust_policy"
         if w is None:
@@ -283,7 +266,7 @@ class _Context:
             severity,
             sorted(set(want)),
             sorted(set(have)),
-            f"{_LABELS.get(aspect, aspect)} differ from the baseline: {'; '.join(parts)}",
+            f"{aspect_of(kind, aspect).title} differ from the baseline: {'; '.join(parts)}",
             sorted(set(have)),
         )
 
@@ -306,7 +289,7 @@ class _Context:
             severity,
             want,
             have,
-            f"{_LABELS.get(aspect, aspect)} is {_show(have)}, the baseline says {_show(want)}",
+            f"{aspect_of(kind, aspect).title} is {_show(have)}, the baseline says {_show(want)}",
             have,
         )
 

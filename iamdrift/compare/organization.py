@@ -4,7 +4,7 @@ or left, accounts moved or renamed, SCPs created, deleted, changed, attached, de
 
 from __future__ import annotations
 
-from iamdrift.baselines.models import Structure
+from iamdrift.baselines.structure import Structure
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 from iamdrift.compare.meaning import equivalent
 from iamdrift.compare.policy import normalize

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iamdrift.baselines.models import ACCOUNT_ID_RE, PolicyDocument, Statement
+from iamdrift.baselines.policy import ACCOUNT_ID_RE, PolicyDocument, Statement
 
 Canonical = dict[str, Any]
 

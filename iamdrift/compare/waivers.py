@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from fnmatch import fnmatchcase
 
-from iamdrift.baselines.models import Waiver
+from iamdrift.baselines.waivers import Waiver
 from iamdrift.compare.findings import Finding, WaiverNote, WaiverStatus
 
 EXPIRING_DAYS = 14

@@ -17,6 +17,7 @@ from typing import NoReturn
 import pytest
 
 from iamdrift.aws import redact
+from iamdrift.baselines.kinds import ENTITY_KINDS
 from iamdrift.compare.findings import Finding
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.plugin.outputs import Outputs
@@ -161,9 +162,7 @@ def _kind_fixture(kind: str):
     return fixture
 
 
-users, groups, roles, policies = (
-    _kind_fixture(k) for k in ("users", "groups", "roles", "policies")
-)
+users, groups, roles, policies = (_kind_fixture(k.check) for k in ENTITY_KINDS)
 
 
 @pytest.fixture

@@ -38,7 +38,8 @@ from iamdrift.audit.outcome import (
     select,
 )
 from iamdrift.aws import quota
-from iamdrift.baselines.load import AccountBaseline, Baseline, load_baselines
+from iamdrift.baselines.baseline import AccountBaseline, Baseline
+from iamdrift.baselines.load import load_baselines
 from iamdrift.compare.diff import Selection
 from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers

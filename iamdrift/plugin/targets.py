@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iamdrift.baselines.load import Baseline
+from iamdrift.baselines.baseline import Baseline
+from iamdrift.baselines.kinds import ENTITY_KINDS
 
-KINDS = ("users", "groups", "roles", "policies")
+KINDS = tuple(k.check for k in ENTITY_KINDS)
 CHECKS = (*KINDS, "risks", "organization", "access", "identity_center")
 
 

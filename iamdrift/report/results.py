@@ -22,7 +22,7 @@ from iamdrift.access.graph import AccessRow
 from iamdrift.access.projection import LocalEdge
 from iamdrift.access.rules import RuleResult
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
-from iamdrift.baselines.models import Waiver
+from iamdrift.baselines.waivers import Waiver
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding, WaiverStatus, sort_findings
 from iamdrift.compare.waivers import waiver_for, waiver_status

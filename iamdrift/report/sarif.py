@@ -8,7 +8,7 @@ from importlib.metadata import version as _dist_version
 from pathlib import Path
 from typing import Any
 
-from iamdrift.baselines.load import FILES, Baseline
+from iamdrift.baselines.baseline import FILES, Baseline
 from iamdrift.baselines.yamlio import load_yaml_text
 from iamdrift.compare.aspects import location, rule
 from iamdrift.compare.findings import Finding

@@ -28,6 +28,11 @@ class BaselineError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class Refused(Exception):
+    """A request that cannot be done as asked (a finding that cannot be accepted, a question
+    that cannot be answered); the message says why and what to do instead."""
+
+
 def aws_error_text(exc: Exception) -> str:
     """`Code: Message` of an AWS error response; the exception text for anything else."""
     response = getattr(exc, "response", None)

@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from iamdrift.baselines.edit import Edits
 from iamdrift.baselines.load import load_baselines
-from iamdrift.cli.accept import Edits, Refused, accept_finding, choose
+from iamdrift.compare.accept import accept_finding
 from iamdrift.compare.findings import Place, finding
+from iamdrift.errors import Refused
 from iamdrift.report.results import RunReport
+from iamdrift.runs.accept import choose
 
 SHIPPED = Path(__file__).resolve().parent.parent / "baselines"
 DEMO, MGMT = "222222222222", "123456789012"

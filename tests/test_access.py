@@ -7,8 +7,9 @@ import json
 import moto.iam.aws_managed_policies as moto_policies
 import pytest
 
+from iamdrift.access.declared import canonical_conditions, diff_access
 from iamdrift.access.evaluate import OrgContext
-from iamdrift.access.graph import build_graph, canonical_conditions, diff_access
+from iamdrift.access.graph import build_graph
 from iamdrift.access.projection import project
 from iamdrift.baselines.access_file import AccessFile
 from iamdrift.baselines.load import load_baselines
@@ -72,10 +73,10 @@ def test_widening_a_trust_to_the_account_adds_every_assume_anything_principal():
     added = ids(g) - SEED_EDGES
     assert added == {f"{MGMT}:user:userA->{DEMO}:MemberReadOnlyAccess"}
     edge = next(e for e in g.edges if e.id in added)
-    assert edge.path == (
+    assert edge.kind == "assume" and edge.path == [
         "group SecurityAuditors inline policy AssumeAnyRole",
         "trust statement 0 of MemberReadOnlyAccess admits its account",
-    )
+    ]
 
 
 def _member_source(data, policy: dict, boundary: str | None = None):
@@ -138,7 +139,8 @@ def test_principals_outside_the_audit_are_nodes_with_their_conditions():
     data[B]["roles"]["Vendor"] = {"trust_policy": t}
     g = graph(data)
     vendor = next(e for e in g.edges if e.id == f"444444444444->{B}:Vendor")
-    assert vendor.principal.kind == "account" and not vendor.principal.audited
+    node = next(p for p in g.principals if p.key == vendor.principal)
+    assert node.kind == "account" and not node.audited
     assert vendor.conditions == {"StringEquals": {"sts:externalid": ["vendor-123"]}}
     # An AWS service assuming a role serves the role's own account: not cross-account access.
     assert not any(e.id.startswith("service:") for e in g.edges)

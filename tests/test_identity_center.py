@@ -503,7 +503,7 @@ def test_sarif_points_at_identity_center_yaml(kind, name, aspect, marker):
 
 def test_access_section_by_group_escapes_names():
     """Identity store display names are anyone's to choose: escaped in the report."""
-    from iamdrift.access.graph import AccessRow
+    from iamdrift.access.edge import AccessRow
     from iamdrift.report.html import access_html
 
     role = f"arn:aws:iam::{DEMO}:role/aws-reserved/sso.amazonaws.com/{ROLE}"

@@ -580,7 +580,7 @@ def test_an_account_the_latest_run_could_not_read_is_read_now(world):
 
 
 def test_the_comment_escapes_what_a_pull_request_wrote():
-    from iamdrift.cli.plan import PlanReport, PlanSummary, markdown
+    from iamdrift.report.plan import PlanReport, PlanSummary, markdown
     from iamdrift.report.results import AccountSummary
 
     hostile = 'aws_iam_role.r["<img src=x onerror=alert(1)>`"]'

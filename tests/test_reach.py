@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from iamdrift.access.edge import AccessRow
 from iamdrift.access.evaluate import OrgContext
-from iamdrift.access.graph import AccessRow
 from iamdrift.access.local import local_edges
 from iamdrift.access.reach import Reachability
 from iamdrift.baselines.models import AccountState
@@ -110,7 +110,7 @@ def test_chains_cross_accounts_hop_by_hop_to_administrator():
     reached = {c.target: c for c in g.reach(U)}
     assert set(reached) == {R2, R3, "admin@333333333333"}  # a missing edge leads nowhere
     chain = reached["admin@333333333333"]
-    assert [(h.principal, h.role) for h in chain.hops] == [
+    assert [(h.principal, h.target) for h in chain.hops] == [
         (U, R2), (R2, R3), (R3, "admin@333333333333")
     ]  # fmt: skip
     assert {c.target for c in g.reach(U, max_hops=1)} == {R2}

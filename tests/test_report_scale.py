@@ -1,4 +1,6 @@
-"""A thousand accounts' report opens: small, quick to load in a real browser, failing first.
+"""A thousand accounts' report opens in a real browser: small, folded, failing first. How
+long it takes to open is measured by bench/bench_report.py, not asserted here: a time
+budget fails on a busy machine, and CI runs on shared ones.
 
 The run is built by `runner.py merge` from a part file of a synthetic organization (no
 AWS needed): a thousand accounts, each with three hundred entities compared, a role
@@ -10,12 +12,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from iamdrift.access.projection import AccountProjection, Grant, LocalEdge, Source, TrustingRole
+from iamdrift.access.edge import Edge
+from iamdrift.access.projection import AccountProjection, Grant, Source, TrustingRole
 from iamdrift.audit.outcome import AccountOutcome, Part, baselines_digest, write_part
 from iamdrift.compare.findings import Place, finding
 from tests.conftest import RUNNER
@@ -37,7 +39,7 @@ def _outcome(account: str, drift: bool, admin: bool = False) -> AccountOutcome:
         roles=[TrustingRole(arn=ops, name="ops", trust=trust)],
         administrators=[ops] if admin else [],
         local=[
-            LocalEdge(
+            Edge(
                 principal=ops, target=f"admin@{account}", kind="admin", path=["AdministratorAccess"]
             )
         ]
@@ -111,18 +113,6 @@ def _merge(tmp_path: Path, accounts: int, drifting: int, rules: str = "") -> tup
     return (reports / "latest").resolve(), json.loads((tmp_path / "f.json").read_text())
 
 
-def _load_seconds(url: str, tmp_path: Path) -> tuple[float, str]:
-    """How much longer the browser takes to load and render `url` than an empty page."""
-    blank = tmp_path / "blank.html"
-    blank.write_text("<!DOCTYPE html><title>blank</title>")
-    start = time.perf_counter()
-    browse(blank.as_uri(), tmp_path / "blank.png")
-    empty = time.perf_counter() - start
-    start = time.perf_counter()
-    dom = browse(url, tmp_path / "report.png")
-    return time.perf_counter() - start - empty, dom
-
-
 def test_a_thousand_clean_accounts_make_a_small_report_that_opens(tmp_path):
     run_dir, summary = _merge(tmp_path, 1000, 0)
     report = run_dir / "report.html"
@@ -131,8 +121,7 @@ def test_a_thousand_clean_accounts_make_a_small_report_that_opens(tmp_path):
     assert (run_dir / "junit.xml").stat().st_size < 10 * 2**20
     assert {a["status"] for a in summary["accounts"]} == {"compliant"}
     assert len(summary["access"]) == 999
-    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
-    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    dom = browse(report.as_uri(), tmp_path / "report.png")
     assert "1000 compliant account(s)" in dom and "300000 entities compared" in dom
     assert "Every account was read and matches its baseline." in dom
     # One risk on 999 roles: one entry each in the JSON, one row in the report.
@@ -154,8 +143,7 @@ def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
     assert report.stat().st_size < 10 * 2**20
     assert sum(a["status"] == "drift" for a in summary["accounts"]) == 50
     assert len(summary["findings"]) == 100
-    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
-    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    dom = browse(report.as_uri(), tmp_path / "report.png")
     # The summary lists the fifty drifting accounts, most findings first, and the
     # compliant ones are counted; every finding is in the failing rows below it.
     summary_part = dom[dom.index("iamdrift summary") : dom.index('id="iamdrift-compliant"')]
@@ -169,7 +157,7 @@ def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
     assert "trust_policy" in repeated[0] and "max_session_duration" in repeated[1]
 
 
-def test_chains_and_rules_over_a_thousand_accounts_stay_within_the_budget(tmp_path):
+def test_chains_and_rules_over_a_thousand_accounts_fold_into_one_row_each(tmp_path):
     """The operator administers 999 members, which a rule forbids: one row in the paths,
     the rule's first violations listed, every one in the JSON."""
     rule = {"name": "no-operator-admin",
@@ -179,8 +167,7 @@ def test_chains_and_rules_over_a_thousand_accounts_stay_within_the_budget(tmp_pa
     assert report.stat().st_size < 10 * 2**20
     assert summary["rules"][0]["name"] == "no-operator-admin"
     assert len(summary["rules"][0]["violations"]) == 999
-    seconds, dom = _load_seconds(report.as_uri(), tmp_path)
-    assert seconds < 3, f"report took {seconds:.1f}s more than an empty page"
+    dom = browse(report.as_uri(), tmp_path / "report.png")
     paths = _rows(dom, "iamdrift-admin-paths")
     assert len(paths) == 1 and OPERATOR in paths[0] and ">999<" in paths[0]
     rules = _rows(dom, "iamdrift-rules")

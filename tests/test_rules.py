@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from iamdrift.access.graph import AccessRow
+from iamdrift.access.edge import AccessRow
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, check_rules
 from iamdrift.baselines.access_file import AccessFile

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from iamdrift.cli.scheduler import parse_every, plan
 from iamdrift.report import history
+from iamdrift.runs.schedule import parse_every, plan
 from tests.conftest import RUNNER
 
 pytestmark = pytest.mark.e2e

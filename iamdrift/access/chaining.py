@@ -12,9 +12,10 @@ trusting the account: one edge each, not one per pair.
 from __future__ import annotations
 
 from iamdrift.access.conditions import combine, decide, denied, ways, weakest
+from iamdrift.access.edge import Edge, shared
 from iamdrift.access.evaluate import ASSUME, Canonical, iam_match, scp_allows, statement_applies
 from iamdrift.access.principals import Who, may, mentions, uniform
-from iamdrift.access.projection import LocalEdge, arn_of, shared
+from iamdrift.access.projection import arn_of
 from iamdrift.compare.policy import normalize
 
 _PRINCIPAL_KEYS = ("aws:principal", "aws:username", "aws:userid")
@@ -83,7 +84,7 @@ def _trusted(who: Who, role: TrustedRole, statements, root: str, scps: list, dir
     how = "names it" if direct else "admits its account"
     index = min(found, key=lambda f: (sum(map(len, f[1].values())), f[0]))[0]
     why = [*side[1], f"trust statement {index} of {role.name} {how}"]
-    return LocalEdge(
+    return Edge(
         principal=who.arn,
         target=role.arn,
         kind="assume",
@@ -118,9 +119,9 @@ def _resources(who: Who) -> tuple[str, ...] | None:
     return who.memo[key]
 
 
-def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
+def assume_edges(account, roles, found, others, root, scps) -> list[Edge]:
     """Role chaining inside the account."""
-    edges: list[LocalEdge] = []
+    edges: list[Edge] = []
     by_arn = {w.arn: w for w in found}
     assumers = shared("assumers", account)
     askers = {w.arn: _resources(w) for w in others if mentions(w, ASSUME)}
@@ -167,7 +168,7 @@ def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
             shared_roles = True
             index = by_account[0][0]
             edges.append(
-                LocalEdge(
+                Edge(
                     principal=assumers,
                     target=role.arn,
                     kind="any",
@@ -184,7 +185,7 @@ def assume_edges(account, roles, found, others, root, scps) -> list[LocalEdge]:
                 edges.append(edge)
     if shared_roles:
         edges += [
-            LocalEdge(
+            Edge(
                 principal=arn,
                 target=assumers,
                 kind="any",

@@ -17,12 +17,10 @@ also judges it; a change to such a trust is still a trust policy finding.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
-from pydantic import BaseModel
+from dataclasses import dataclass
 
 from iamdrift.access.conditions import Facts, combine, decide, denied, ways, weakest
+from iamdrift.access.edge import Edge
 from iamdrift.access.evaluate import (
     ASSUME,
     Canonical,
@@ -30,10 +28,7 @@ from iamdrift.access.evaluate import (
     scp_allows,
 )
 from iamdrift.access.projection import AccountProjection, TrustingRole
-from iamdrift.baselines.access_file import AccessFile
-from iamdrift.compare.findings import Finding, Place, finding, sort_findings
-from iamdrift.compare.identity_center import stable
-from iamdrift.compare.policy import normalize
+from iamdrift.compare.findings import Finding
 
 _ROOT = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):root$")
 _IAM_ARN = re.compile(r"^arn:aws[\w-]*:(?:iam|sts)::(\d{12}):(.+)$")
@@ -50,44 +45,11 @@ class Principal:
     account: str | None = None
     audited: bool = False
 
-    @property
-    def label(self) -> str:
-        return node_label(self.key)
-
-
-def node_label(key: str) -> str:
-    """Short and stable, without slashes: `123456789012:user:demo1`, `service:ec2...`."""
-    if key.startswith("identitycenter:"):  # identitycenter:group/NAME
-        kind, _, name = key.partition("/")
-        return f"{kind}:{name.replace('/', '%2F')}"
-    match = _IAM_ARN.match(stable(key))
-    if match:
-        kind, _, name = match.group(2).partition("/")
-        return f"{match.group(1)}:{kind}:{name.rsplit('/', 1)[-1]}" if name else match.group(1)
-    return key
-
-
-@dataclass(frozen=True)
-class Edge:
-    principal: Principal
-    role: str  # role ARN
-    role_account: str
-    role_name: str
-    conditions: Canonical = field(default_factory=dict, hash=False, compare=False)
-    path: tuple[str, ...] = field(default=(), hash=False, compare=False)
-    # An Identity Center assignment: declared by identity_center.yaml (True) or not (False),
-    # judged there rather than against access.yaml.
-    assigned: bool | None = field(default=None, hash=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        """Stable across runs: a role Identity Center makes again is the same edge."""
-        return f"{self.principal.label}->{self.role_account}:{stable(self.role).rsplit('/')[-1]}"
 
 
 @dataclass
 class Graph:
-    edges: list[Edge]
+    edges: list[Edge]  # across accounts: assume and sign-in
     principals: list[Principal]
 
 
@@ -164,17 +126,11 @@ def build_graph(projections: dict[str, AccountProjection], org: OrgContext) -> G
     for s in sources:
         by_account.setdefault(s.principal.account or "", []).append(s)
     for account, proj in sorted(projections.items()):
-        signed_in = {a.role for a in proj.assigned}
+        signed_in = {a.target for a in proj.assigned}
         for a in proj.assigned:
             kind = "sso-" + a.principal.split(":", 1)[1].split("/", 1)[0]
-            node = nodes.setdefault(a.principal, Principal(a.principal, kind))
-            name = a.role.rsplit("/", 1)[-1]
-            why = (
-                f"Identity Center assigns {node.key.split(':', 1)[1]} permission set "
-                f"{a.permission_set} in {account}"
-            )
-            edge = Edge(node, a.role, account, name, path=(why,), assigned=a.declared)
-            edges[edge.id] = edge
+            nodes.setdefault(a.principal, Principal(a.principal, kind))
+            edges[a.id] = a
         for role in proj.roles:
             allows = [
                 (i, s)
@@ -216,7 +172,12 @@ def _outside_edge(
 ) -> Edge:
     """A principal outside the audit: only the trust decides, by its weakest statement."""
     least = min(ways, key=lambda w: _size(w[0]))
-    return Edge(node, role.arn, account, role.name, weakest([c for c, _ in ways]), (least[1],))
+    return _assume(node.key, role, weakest([c for c, _ in ways]), [least[1]])
+
+
+def _assume(principal: str, role: TrustingRole, conditions: Canonical, path: list[str]) -> Edge:
+    return Edge(principal=principal, target=role.arn, kind="assume", path=path,
+                conditions=conditions)  # fmt: skip
 
 
 def _size(conditions: Canonical) -> int:
@@ -268,124 +229,10 @@ def _edge(
     how = "its ARN" if p.key in stmt["Principal"].get("AWS", []) else "its account"
     labels = tuple(dict.fromkeys(label for label, _ in identity))
     why = (*labels, f"trust statement {index} of {role.name} admits {how}")
-    return Edge(p, role.arn, account, role.name, weakest([w[0] for w in admitted]), why)
+    return _assume(p.key, role, weakest([w[0] for w in admitted]), list(why))
 
 
 def risky_role_arns(projection: AccountProjection, risks: list[Finding]) -> set[str]:
     """ARNs of the roles that risk findings name (to outline them in the access matrix)."""
     arns = {r.name: r.arn for r in projection.roles}
     return {arns[f.resource] for f in risks if f.resource_type == "role" and f.resource in arns}
-
-
-def canonical_conditions(conditions: dict[str, Any]) -> Canonical:
-    """A Condition block in the canonical form edges carry (keys lower case, values sorted)."""
-    if not conditions:
-        return {}
-    doc = {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": conditions}]}
-    return normalize(doc)["Statement"][0].get("Condition", {})
-
-
-def _has_conditions(edge: Canonical, required: Canonical) -> bool:
-    return all(
-        set(values) <= set(edge.get(op, {}).get(key, []))
-        for op, pairs in required.items()
-        for key, values in pairs.items()
-    )
-
-
-class AccessRow(BaseModel):
-    """One edge of the findings JSON's `access[]`, with its status against access.yaml."""
-
-    principal: str
-    role: str
-    status: Literal["expected", "unexpected", "missing", "conditions missing"]
-    conditions: dict[str, Any] = {}
-    path: list[str] = []
-
-    @classmethod
-    def of(cls, edge: Edge, status: str) -> AccessRow:
-        return cls(
-            principal=edge.principal.key,
-            role=edge.role,
-            status=status,  # type: ignore[arg-type]
-            conditions=edge.conditions,
-            path=list(edge.path),
-        )
-
-
-def diff_access(
-    expected: AccessFile, graph: Graph, org: OrgContext
-) -> tuple[list[Finding], list[AccessRow]]:
-    """Findings for expected edges missing or stripped of conditions, and (when exclusive)
-    for edges nobody declared; plus every edge with its status, for the matrix."""
-    findings: list[Finding] = []
-    # By stable names: an edge accepted into a role Identity Center has made again since
-    # (a new suffix) is the same edge.
-    live = {(stable(e.principal.key), stable(e.role)): e for e in graph.edges}
-    wanted = {(stable(x.principal), stable(x.role)): x for x in expected.edges}
-    rows: list[AccessRow] = []
-
-    def add(edge: Edge, aspect, change, severity, want, have, what, live=None) -> None:
-        where = Place(edge.role_account, "access", edge.id, f"Account {edge.role_account}")
-        findings.append(finding(where, aspect, change, severity, what, want, have, live))
-
-    for key, x in sorted(wanted.items()):
-        principal, role = x.principal, x.role
-        account, name = role.split(":")[4], role.rsplit("/", 1)[-1]
-        edge = live.get(key)
-        required = canonical_conditions(x.conditions)
-        if edge is None:
-            declared = Edge(Principal(principal, "declared"), role, account, name)
-            add(
-                declared,
-                "edge",
-                "missing",
-                "medium",
-                {"principal": principal, "role": role},
-                None,
-                f"{principal} can no longer assume {name}, which access.yaml expects",
-                {"principal": principal, "role": role},  # the edge to remove
-            )
-            rows.append(
-                AccessRow(principal=principal, role=role, status="missing", conditions=required)
-            )
-        elif not _has_conditions(edge.conditions, required):
-            add(
-                edge,
-                "conditions",
-                "changed",
-                "high",
-                required,
-                edge.conditions,
-                f"{principal} can assume {name} without the trust conditions access.yaml requires",
-                {"principal": principal, "role": role, "conditions": edge.conditions},
-            )
-            rows.append(AccessRow.of(edge, "conditions missing"))
-        else:
-            rows.append(AccessRow.of(edge, "expected"))
-    for key, edge in sorted(live.items()):
-        if key in wanted:
-            continue
-        if edge.assigned is not None:  # identity_center.yaml judges it
-            rows.append(AccessRow.of(edge, "expected" if edge.assigned else "unexpected"))
-            continue
-        rows.append(AccessRow.of(edge, "unexpected"))
-        if expected.exclusive:
-            outside = edge.principal.kind in ("anyone", "deleted") or (
-                edge.principal.account is not None
-                and org.members
-                and edge.principal.account not in org.members
-            )
-            row = AccessRow.of(edge, "unexpected").model_dump(exclude={"status"})
-            add(
-                edge,
-                "edge",
-                "unexpected",
-                "critical" if outside else "high",
-                None,
-                row,
-                f"{edge.principal.key} can assume {edge.role_name}, which access.yaml does "
-                f"not declare (path: {'; '.join(edge.path)})",
-                {"principal": edge.principal.key, "role": edge.role, "conditions": edge.conditions},
-            )
-    return sort_findings(findings), rows

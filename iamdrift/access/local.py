@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from iamdrift.access.admin import administrator_reason
 from iamdrift.access.chaining import TrustedRole, assume_edges
+from iamdrift.access.edge import Edge, shared
 from iamdrift.access.evaluate import (
     ASSUME,
     SERVICE_ROLE_PATH,
@@ -34,7 +35,6 @@ from iamdrift.access.evaluate import (
     scp_allows,
 )
 from iamdrift.access.principals import Who, may, mentions, principals, uniform
-from iamdrift.access.projection import LocalEdge, shared
 from iamdrift.baselines.models import AccountState, Credentials
 
 TAKE_ROLE = ("iam:UpdateAssumeRolePolicy",)
@@ -62,7 +62,7 @@ def succeeds(action: str, creds: Credentials | None) -> bool:
     return True
 
 
-def take_over_candidates(edges: list[LocalEdge], account: str) -> list[str]:
+def take_over_candidates(edges: list[Edge], account: str) -> list[str]:
     """The users whose credentials decide a take-over edge: those a principal other than an
     administrator (who may remove a key or password first) may take over, or every user
     when one may take over any (ARNs)."""
@@ -75,7 +75,7 @@ def take_over_candidates(edges: list[LocalEdge], account: str) -> list[str]:
 def local_edges(
     account: str, state: AccountState, aws: dict[str, Canonical], org: OrgContext,
     credentials: dict[str, Credentials] | None = None,
-) -> tuple[list[str], list[LocalEdge]]:  # fmt: skip
+) -> tuple[list[str], list[Edge]]:  # fmt: skip
     """The account's administrators and its edges inside it (raises KeyError for a
     managed policy whose body was not collected). `credentials`, by user ARN, where read:
     a take-over edge only where its call would succeed."""
@@ -89,7 +89,7 @@ def local_edges(
         if not r.path.startswith(SERVICE_ROLE_PATH)
     ]
     users = [w for w in found if w.kind == "user"]
-    edges: list[LocalEdge] = []
+    edges: list[Edge] = []
     admins: list[str] = []
     others: list[Who] = []
     for who in found:
@@ -99,7 +99,7 @@ def local_edges(
             continue
         admins.append(who.arn)
         edges.append(
-            LocalEdge(
+            Edge(
                 principal=who.arn, target=shared("admin", account), kind="admin", path=[reason]
             )
         )
@@ -109,7 +109,7 @@ def local_edges(
             ("users", "may give itself any user's credentials"),
         ):
             edges.append(
-                LocalEdge(
+                Edge(
                     principal=shared("admin", account),
                     target=shared(kind, account),
                     kind="any",
@@ -125,7 +125,7 @@ def local_edges(
     ):
         if shared(kind, account) in used:  # each member the SCPs let one take over
             edges += [
-                LocalEdge(principal=shared(kind, account), target=m.arn, kind="any", path=[why])
+                Edge(principal=shared(kind, account), target=m.arn, kind="any", path=[why])
                 for m in members
                 if any(scp_allows(scps, a, m.arn) for a in actions) and _usable(kind, m.arn, scps)
             ]
@@ -139,10 +139,10 @@ def _usable(kind: str, arn: str, scps: list) -> bool:
     return kind != "roles" or scp_allows(scps, ASSUME, arn)
 
 
-def _take_over(account, roles, users, others, scps, credentials) -> list[LocalEdge]:
+def _take_over(account, roles, users, others, scps, credentials) -> list[Edge]:
     """Principals that may rewrite a role's trust or make themselves a user's credentials
     (where the call would succeed on that user's credentials, when they were read)."""
-    edges: list[LocalEdge] = []
+    edges: list[Edge] = []
     for actions, kind, targets in (
         (TAKE_ROLE, "roles", [(r.arn, r.name) for r in roles]),
         (TAKE_USER, "users", [(u.arn, u.name) for u in users]),
@@ -157,7 +157,7 @@ def _take_over(account, roles, users, others, scps, credentials) -> list[LocalEd
             if every is not None:
                 action, (conditions, labels) = every
                 edges.append(
-                    LocalEdge(
+                    Edge(
                         principal=who.arn,
                         target=shared(kind, account),
                         kind="iam",
@@ -175,7 +175,7 @@ def _take_over(account, roles, users, others, scps, credentials) -> list[LocalEd
                     allowed = may(who, action, arn, scps)
                     if allowed is not None and _usable(kind, arn, scps):
                         edges.append(
-                            LocalEdge(
+                            Edge(
                                 principal=who.arn,
                                 target=arn,
                                 kind="iam",

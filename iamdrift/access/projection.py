@@ -13,10 +13,11 @@ ever stay inside the account is left out: the graph is of cross-account access.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from iamdrift.access.edge import Edge
 from iamdrift.access.evaluate import (
     ASSUME,
     SERVICE_ROLE_PATH,
@@ -59,49 +60,7 @@ class Source(_Compact):
     tags: dict[str, str] | None = None
 
 
-# The nodes that stand for many principals of one account, so that an administrator, or a
-# principal allowed to assume every role, is one edge rather than one per principal.
-SHARED = {
-    "admin": "administrator of {}",
-    "roles": "any role of {}",
-    "users": "any user of {}",
-    "assumers": "any principal of {} allowed to assume its roles",
-}
-
-
-def shared(kind: str, account: str) -> str:
-    """`admin@222222222222`: the node of kind `kind` (see SHARED) for an account."""
-    return f"{kind}@{account}"
-
-
-def is_shared(node: str) -> bool:
-    return not node.startswith("arn:") and node.split("@", 1)[0] in SHARED
-
-
-class LocalEdge(_Compact):
-    """One way a principal becomes another inside its account (access/local.py): assuming a
-    role (`assume`), taking it over through IAM (`iam`), being administrator (`admin`), a
-    shared node standing for what it stands for (`any`); or, of Identity Center, a user in
-    a group (`member`)."""
-
-    principal: str
-    target: str
-    kind: Literal["admin", "assume", "iam", "any", "member"]
-    path: list[str] = []
-    conditions: dict[str, Any] = {}
-
-
-class AssignedEdge(_Compact):
-    """An Identity Center assignment in this account: its principal (`identitycenter:group/
-    NAME` or `identitycenter:user/NAME`) signs in to the role provisioned for the set."""
-
-    principal: str
-    role: str  # the AWSReservedSSO_ role's ARN
-    permission_set: str
-    declared: bool  # identity_center.yaml declares the assignment
-
-
-def member_edges(groups: dict[str, list[str]]) -> list[LocalEdge]:
+def member_edges(groups: dict[str, list[str]]) -> list[Edge]:
     """Identity Center's users become their groups: a user signs in with every set its
     groups are assigned.
 
@@ -109,7 +68,7 @@ def member_edges(groups: dict[str, list[str]]) -> list[LocalEdge]:
     ['identitycenter:user/bob']
     """
     return [
-        LocalEdge(
+        Edge(
             principal=f"identitycenter:user/{user}",
             target=f"identitycenter:group/{name}",
             kind="member",
@@ -126,11 +85,11 @@ class AccountProjection(_Compact):
     sources: list[Source] = []
     policies: dict[str, list[dict[str, Any]]] = {}  # the AssumeRole statements of each policy
     administrators: list[str] = []  # ARNs of the principals that can do anything here
-    local: list[LocalEdge] = []  # the ways in inside the account, for reachability
-    assigned: list[AssignedEdge] = []  # Identity Center's ways in
+    local: list[Edge] = []  # the ways in inside the account, for reachability
+    assigned: list[Edge] = []  # Identity Center's ways in
     # Members of groups assigned here, carried by the first account of its process that
     # met each group (aws/identity_center.py's Memberships): the graph unions them.
-    members: list[LocalEdge] = []
+    members: list[Edge] = []
 
 
 def arn_of(account: str, kind: str, path: str, name: str) -> str:

@@ -7,7 +7,7 @@ Each hop keeps the statements that allow it and the conditions its request must 
 Answers are shortest chains (breadth first), at most `max_hops` edges long; the shared
 nodes (`roles@X`, ...) are steps of a chain, never its start or its answer.
 
->>> from iamdrift.access.graph import AccessRow
+>>> from iamdrift.access.edge import AccessRow
 >>> g = Reachability([AccessRow(principal="arn:aws:iam::1:user/u",
 ...                             role="arn:aws:iam::222222222222:role/Admin", status="expected")],
 ...                  [], ["arn:aws:iam::222222222222:role/Admin"])
@@ -18,46 +18,12 @@ nodes (`roles@X`, ...) are steps of a chain, never its start or its answer.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from iamdrift.access.graph import AccessRow
-from iamdrift.access.projection import SHARED, LocalEdge, is_shared, shared
+from iamdrift.access.edge import AccessRow, Edge, EdgeKind, account_of, is_shared, shared
 
 LIVE = ("expected", "unexpected", "conditions missing")  # edges that exist (not "missing")
-
-
-def account_of(arn: str) -> str:
-    return arn.split(":")[4] if arn.count(":") >= 5 else ""
-
-
-def describe(node: str) -> str:
-    """A node as a reviewer reads it: `any role of 222222222222` for `roles@222222222222`."""
-    if is_shared(node):
-        kind, account = node.split("@", 1)
-        return SHARED[kind].format(account)
-    return node
-
-
-@dataclass(frozen=True)
-class Hop:
-    principal: str
-    role: str  # where the hop leads: a role, a user, or a shared node
-    path: tuple[str, ...]
-    conditions: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    # assume | iam | admin | any | member | sign-in
-    kind: str = field(default="assume", compare=False)
-
-    def line(self) -> str:
-        verb = {
-            "assume": "assumes",
-            "iam": "takes over",
-            "admin": "is",
-            "any": "can become",
-            "member": "is a member of",
-            "sign-in": "signs in to",
-        }[self.kind]
-        return f"{describe(self.principal)} {verb} {describe(self.role)}"
 
 
 @dataclass
@@ -66,14 +32,14 @@ class Chain:
 
     start: str
     target: str
-    hops: list[Hop]
+    hops: list[Edge]  # the chain's view of each edge: principal, then where it leads
 
     def as_json(self) -> dict[str, Any]:
         return {
             "start": self.start,
             "target": self.target,
             "hops": [
-                {"principal": h.principal, "role": h.role, "kind": h.kind,
+                {"principal": h.principal, "role": h.target, "kind": h.kind,
                  "path": list(h.path), "conditions": h.conditions}
                 for h in self.hops
             ],
@@ -88,7 +54,7 @@ class Chain:
         return out
 
 
-def _kind(principal: str) -> str:
+def _kind(principal: str) -> EdgeKind:
     return "sign-in" if principal.startswith("identitycenter:") else "assume"
 
 
@@ -96,42 +62,44 @@ class Reachability:
     """The live edges across and inside accounts, walkable both ways. `administrators` is
     for runs written before edges inside accounts were: each reaches `admin@` its account."""
 
-    def __init__(self, rows: list[AccessRow], local: list[LocalEdge], administrators: list[str]):
-        self.forward: dict[str, list[Hop]] = {}
-        self.backward: dict[str, list[Hop]] = {}
+    def __init__(self, rows: list[AccessRow], local: list[Edge], administrators: list[str]):
+        self.forward: dict[str, list[Edge]] = {}
+        self.backward: dict[str, list[Edge]] = {}
         hops = [
-            Hop(r.principal, r.role, tuple(r.path), r.conditions, _kind(r.principal))
+            Edge(principal=r.principal, target=r.role, kind=_kind(r.principal), path=r.path,
+                 conditions=r.conditions)
             for r in rows
             if r.status in LIVE
-        ]
-        hops += [Hop(e.principal, e.target, tuple(e.path), e.conditions, e.kind) for e in local]
+        ]  # fmt: skip
+        hops += local
         with_edge = {h.principal for h in hops if h.kind == "admin"}
         hops += [
-            Hop(a, shared("admin", account_of(a)), ("administrator of its account",), kind="admin")
+            Edge(principal=a, target=shared("admin", account_of(a)), kind="admin",
+                 path=["administrator of its account"])
             for a in administrators
             if a not in with_edge
-        ]
+        ]  # fmt: skip
         for hop in hops:
             self.forward.setdefault(hop.principal, []).append(hop)
-            self.backward.setdefault(hop.role, []).append(hop)
+            self.backward.setdefault(hop.target, []).append(hop)
         for edges in (*self.forward.values(), *self.backward.values()):
-            edges.sort(key=lambda h: (h.role, h.principal))
+            edges.sort(key=lambda h: (h.target, h.principal))
 
     def nodes(self) -> set[str]:
         return set(self.forward) | set(self.backward)
 
-    def _walk(self, starts: set[str], max_hops: int, forward: bool) -> dict[str, list[Hop]]:
+    def _walk(self, starts: set[str], max_hops: int, forward: bool) -> dict[str, list[Edge]]:
         """Breadth first from `starts` along the edges (or against them): each node reached
         with its shortest chain of hops, in the order they are taken."""
         edges = self.forward if forward else self.backward
-        seen: dict[str, list[Hop]] = {s: [] for s in starts}
+        seen: dict[str, list[Edge]] = {s: [] for s in starts}
         queue = deque(sorted(starts))
         while queue:
             node = queue.popleft()
             if len(seen[node]) >= max_hops:
                 continue
             for hop in edges.get(node, []):
-                step = hop.role if forward else hop.principal
+                step = hop.target if forward else hop.principal
                 if step not in seen:
                     seen[step] = [*seen[node], hop] if forward else [hop, *seen[node]]
                     queue.append(step)

@@ -16,10 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from iamdrift.access.edge import account_of, describe, is_shared, node_label
 from iamdrift.access.evaluate import iam_match
-from iamdrift.access.graph import node_label
-from iamdrift.access.projection import is_shared
-from iamdrift.access.reach import Chain, Reachability, account_of, describe
+from iamdrift.access.reach import Chain, Reachability
 from iamdrift.baselines.access_file import ReachRule, Selector
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
 
@@ -105,8 +104,8 @@ def check_rules(
 def _violation(rule: str, kind: str, account: str, admin: bool, chain: Chain) -> Finding:
     target = f"admin@{account}" if admin else account
     where = Place(account, "reach", f"{node_label(chain.start)}->{target}", f"Account {account}")
-    via = " -> ".join(describe(h.role) for h in chain.hops)
-    what = "administrator of the account" if admin else f"{describe(chain.hops[-1].role)}"
+    via = " -> ".join(describe(h.target) for h in chain.hops)
+    what = "administrator of the account" if admin else f"{describe(chain.hops[-1].target)}"
     verb = "forbids" if kind == "forbid" else "does not allow"
     return finding(
         where, f"rule:{rule}", "unexpected", "critical" if admin else "high",

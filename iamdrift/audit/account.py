@@ -11,14 +11,10 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from iamdrift.access.edge import Edge
 from iamdrift.access.evaluate import OrgContext
 from iamdrift.access.local import local_edges, take_over_candidates
-from iamdrift.access.projection import (
-    AssignedEdge,
-    aws_policies_attached,
-    member_edges,
-    project,
-)
+from iamdrift.access.projection import aws_policies_attached, member_edges, project
 from iamdrift.access.risks import find_risks
 from iamdrift.audit.identity_center import IdentityCenterContext, judge_assignments
 from iamdrift.audit.outcome import AccountOutcome
@@ -130,7 +126,7 @@ def judge_account(
         if users:  # a few users, where a take-over depends on what they hold
             held = hub.credentials(acct, users)
             admins, local = local_edges(acct.id, state, bodies, ctx.org, held)
-        sso: list[AssignedEdge] = []
+        sso: list[Edge] = []
         if ctx.identity_center is not None and assigned is not None:
             found, sso = judge_assignments(acct, state, ctx.identity_center, assigned, admins)
             outcome.findings = sort_findings([*outcome.findings, *found])

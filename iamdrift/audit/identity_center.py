@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from iamdrift.access.projection import AssignedEdge, arn_of
+from iamdrift.access.edge import Edge
+from iamdrift.access.projection import arn_of
 from iamdrift.audit.organization import Judgement, missing_outcomes
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
 from iamdrift.baselines.baseline import AccountBaseline, Baseline
@@ -67,7 +68,7 @@ def judge_assignments(
     ctx: IdentityCenterContext,
     assigned: AccountAssignments,
     administrators: list[str],
-) -> tuple[list[Finding], list[AssignedEdge]]:
+) -> tuple[list[Finding], list[Edge]]:
     """One account's Identity Center findings, and its assignments as edges to the roles
     provisioned for them (a set without its role here is no way in)."""
     assert ctx.read is not None
@@ -92,10 +93,12 @@ def judge_assignments(
     )
     findings = diff_account_assignments(here, state, admin_sets)
     edges = [
-        AssignedEdge(
+        Edge(
             principal=node(a.principal),
-            role=arns[a.permission_set],
-            permission_set=a.permission_set,
+            target=arns[a.permission_set],
+            kind="sign-in",
+            path=[f"Identity Center assigns {node(a.principal).split(':', 1)[1]} permission "
+                  f"set {a.permission_set} in {acct.id}"],
             declared=a in expected,
         )
         for a in sorted(live, key=lambda a: a.name)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from iamdrift.access.declared import diff_access
+from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.access.evaluate import OrgContext
-from iamdrift.access.graph import AccessRow, build_graph, diff_access, risky_role_arns
-from iamdrift.access.projection import AccountProjection, LocalEdge, member_edges
+from iamdrift.access.graph import build_graph, risky_role_arns
+from iamdrift.access.projection import AccountProjection, member_edges
 from iamdrift.access.reach import Reachability
 from iamdrift.access.rules import Accounts, RuleResult, check_rules
 from iamdrift.audit.outcome import AccountOutcome, OrganizationRead
@@ -67,7 +69,7 @@ class AccessJudgement(Judgement):
     rows: list[AccessRow] = field(default_factory=list)
     risky_roles: set[str] = field(default_factory=set)
     rules: list[RuleResult] = field(default_factory=list)  # each reachability rule's verdict
-    local: list[LocalEdge] = field(default_factory=list)  # Identity Center's members
+    local: list[Edge] = field(default_factory=list)  # Identity Center's members
 
 
 def missing_outcomes(
@@ -128,7 +130,7 @@ def judge_access(
 
 def memberships(
     ic: IdentityCenterRead, projections: Iterable[AccountProjection]
-) -> list[LocalEdge]:
+) -> list[Edge]:
     """Identity Center's members of the groups judged: declared ones, read with the
     organization, and those assigned somewhere, carried by the accounts' projections."""
     declared = {n: g.members for n, g in ic.groups.items() if g.members is not None}

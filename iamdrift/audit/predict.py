@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iamdrift.access.graph import AccessRow
-from iamdrift.access.projection import LocalEdge
+from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.access.reach import LIVE
 from iamdrift.audit.account import AuditContext, judge_account, read_account, read_assignments
 from iamdrift.audit.auditor import Auditor
@@ -56,8 +55,8 @@ class Prediction:
     risks_added: list[Finding] = field(default_factory=list)
     gained: list[AccessRow] = field(default_factory=list)
     lost: list[AccessRow] = field(default_factory=list)
-    gained_inside: list[LocalEdge] = field(default_factory=list)
-    lost_inside: list[LocalEdge] = field(default_factory=list)
+    gained_inside: list[Edge] = field(default_factory=list)
+    lost_inside: list[Edge] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # account (or "access") -> why
     after: dict[str, AccountOutcome] = field(default_factory=dict)  # the touched accounts
     access_after: AccessJudgement | None = None

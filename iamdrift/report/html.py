@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from iamdrift.access.graph import AccessRow
+from iamdrift.access.edge import AccessRow
 from iamdrift.access.risks import RISK_KINDS
 from iamdrift.compare.aspects import aspect_of, split
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding

@@ -5,8 +5,8 @@ thousand members is one row."""
 
 from __future__ import annotations
 
-from iamdrift.access.projection import is_shared
-from iamdrift.access.reach import Chain, Reachability, account_of, describe
+from iamdrift.access.edge import account_of, describe, is_shared
+from iamdrift.access.reach import Chain, Reachability
 from iamdrift.report.results import RunReport
 from iamdrift.report.table import e, table
 
@@ -28,16 +28,16 @@ def admin_chains(report: RunReport) -> dict[str, list[Chain]]:
 
 def _crosses(chain: Chain) -> bool:
     return any(
-        account_of(h.principal) != account_of(h.role) for h in chain.hops if h.kind != "admin"
+        account_of(h.principal) != account_of(h.target) for h in chain.hops if h.kind != "admin"
     )
 
 
 def _via(chain: Chain) -> str:
     return (
         " -> ".join(
-            describe(h.role)
-            if is_shared(h.role) or not account_of(h.role)  # identitycenter:group/NAME
-            else h.role.split(":", 5)[-1] + f"@{account_of(h.role)}"
+            describe(h.target)
+            if is_shared(h.target) or not account_of(h.target)  # identitycenter:group/NAME
+            else h.target.split(":", 5)[-1] + f"@{account_of(h.target)}"
             for h in chain.hops
             if h.kind != "admin"
         )

@@ -18,8 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from iamdrift.access.graph import AccessRow
-from iamdrift.access.projection import LocalEdge
+from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.access.rules import RuleResult
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
 from iamdrift.baselines.waivers import Waiver
@@ -43,7 +42,7 @@ class CheckResult(BaseModel):
     elsewhere: bool = False  # failed because of other accounts' errors, recorded on them
     access: list[AccessRow] | None = None
     rules: list[RuleResult] | None = None
-    local: list[LocalEdge] | None = None  # Identity Center's memberships (the access check)
+    local: list[Edge] | None = None  # Identity Center's memberships (the access check)
     outcome: AccountOutcome | None = None
 
 
@@ -97,7 +96,7 @@ class RunReport(BaseModel):
     administrators: list[str] = []
     # The ways in inside each account (role chaining, IAM take-over, administrators' reach;
     # see access/local.py): with access[], the graph reachability walks.
-    local_access: list[LocalEdge] = []
+    local_access: list[Edge] = []
     rules: list[RuleResult] = []  # each reachability rule of access.yaml, with its violations
 
     @property
@@ -202,7 +201,7 @@ class RunCollector:
     accounts: dict[str, _Account] = field(default_factory=dict)
     access: list[AccessRow] = field(default_factory=list)
     rules: list[RuleResult] = field(default_factory=list)
-    local: list[LocalEdge] = field(default_factory=list)
+    local: list[Edge] = field(default_factory=list)
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
     ous: dict[str, str] = field(default_factory=dict)  # account -> OU path, when known

@@ -1,30 +1,13 @@
-"""`iamdrift plan FILE...`: what a Terraform plan or CloudFormation change set would do to
-the organization's baselines and access, before it is applied.
-
-Exit 0 when the change keeps the organization matching its baselines, 1 when it would
-drift or cannot be judged (an account unreadable, a value known only after apply), 2 for
-bad input.
-"""
+"""A plan's judgement as people and scripts read it: the findings JSON with `plan` (what
+was read, what it was judged against), the terminal's lines and a pull request comment."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
-from pathlib import Path
-
 from pydantic import BaseModel
 
-from iamdrift.access.graph import AccessRow
-from iamdrift.access.projection import LocalEdge
-from iamdrift.audit.auditor import Auditor
-from iamdrift.audit.predict import predict, stored_part
-from iamdrift.baselines.baseline import Baseline
-from iamdrift.baselines.load import load_baselines
-from iamdrift.changes.read import read_changes
+from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.compare.findings import Finding
-from iamdrift.compare.waivers import apply_waivers
-from iamdrift.report import history
-from iamdrift.report.results import AccountSummary, RunReport
+from iamdrift.report.results import RunReport
 from iamdrift.report.table import e
 
 COMMENT_LIMIT = 65_000  # GitHub refuses a comment over 65,536 characters
@@ -41,8 +24,8 @@ class PlanSummary(BaseModel):
     resolved: list[Finding] = []  # drift the change would end
     access_gained: list[AccessRow] = []
     access_lost: list[AccessRow] = []
-    inside_gained: list[LocalEdge] = []
-    inside_lost: list[LocalEdge] = []
+    inside_gained: list[Edge] = []
+    inside_lost: list[Edge] = []
     errors: dict[str, str] = {}  # what could not be judged: an account, the organization, access
 
 
@@ -50,73 +33,6 @@ class PlanReport(RunReport):
     """The run's findings schema for the predicted organization, plus `plan`."""
 
     plan: PlanSummary
-
-
-def parse_providers(values: list[str]) -> dict[str, str]:
-    """`aws.prod=222222222222` -> {"aws.prod": "222222222222"}; ValueError otherwise."""
-    out = {}
-    for value in values:
-        alias, _, account = value.partition("=")
-        if not alias or not (account.isdigit() and len(account) == 12):
-            raise ValueError(f"expected --provider ALIAS=ACCOUNT_ID, got {value!r}")
-        out[alias] = account
-    return out
-
-
-def run_plan(
-    files: list[str], baselines: str, report_dir: str, providers: dict[str, str],
-    account: str | None, concurrency: int = 8,
-) -> tuple[PlanReport, int, Baseline]:  # fmt: skip
-    """Read the files, predict, judge. Raises PlanError (bad input) or BaselineError."""
-    started = datetime.now(UTC).isoformat(timespec="seconds")
-    changes, ignored = read_changes(files, providers, account)
-    # Only the touched accounts' files are parsed whole; the others by their header.
-    baseline = load_baselines(baselines, only=set(changes))
-    run_dir = history.latest_complete(Path(report_dir))
-    part, basis = stored_part(run_dir.parent if run_dir else None)
-    auditor = Auditor(baseline, workers=concurrency)
-    try:
-        prediction = predict(baseline, changes, auditor, part)
-    finally:
-        auditor.close()
-    failing, waived = apply_waivers(prediction.new, baseline.waivers, date.today())
-    summaries = [
-        AccountSummary(
-            id=a, name=baseline.accounts[a].name if a in baseline.accounts else a,
-            status="error" if a in prediction.errors else (
-                "drift" if any(f.account == a for f in failing) else "compliant"),
-            error=prediction.errors.get(a),
-            findings=sum(f.account == a for f in failing),
-        )
-        for a in sorted({*prediction.after, *prediction.errors} & set(baseline.accounts))
-    ]  # fmt: skip
-    judged = prediction.access_after
-    report = PlanReport(
-        run_id=f"plan-{started.replace(':', '').replace('-', '')[:15]}Z",
-        started=started,
-        finished=datetime.now(UTC).isoformat(timespec="seconds"),
-        accounts=summaries,
-        findings=failing,
-        waived=waived,
-        risks=prediction.risks_added,
-        access=judged.rows if judged else [],
-        rules=judged.rules if judged else [],
-        plan=PlanSummary(
-            files=[str(f) for f in files],
-            addresses={a: c.addresses for a, c in sorted(changes.items())},
-            ignored=dict(sorted(ignored.items())),
-            basis=f"{basis.run_id} ({basis.started})" if basis else None,
-            existing=prediction.existing,
-            resolved=prediction.resolved,
-            access_gained=prediction.gained,
-            access_lost=prediction.lost,
-            inside_gained=prediction.gained_inside,
-            inside_lost=prediction.lost_inside,
-            errors=prediction.errors,
-        ),
-    )
-    code = 1 if failing or prediction.errors else 0
-    return report, code, baseline
 
 
 def terminal(report: PlanReport, code: int) -> list[str]:
@@ -206,40 +122,3 @@ def markdown(report: PlanReport, code: int) -> str:
         note = "\n\n_Cut to fit a comment: the full list is in the plan's JSON and SARIF._\n"
         text = text[: COMMENT_LIMIT - len(note)].rsplit("\n", 1)[0] + note
     return text
-
-
-def main_plan(args) -> int:
-    """The command: outputs, and --accept. Bad input is one line and exit 2."""
-    import sys
-
-    from iamdrift.baselines.yamlio import write_atomic
-    from iamdrift.changes.references import PlanError
-
-    try:
-        providers = parse_providers(args.provider)
-        report, code, baseline = run_plan(
-            args.files, args.baselines, args.report_dir, providers, args.account, args.concurrency
-        )
-    except (PlanError, ValueError) as exc:
-        print(f"invalid plan: {exc}", file=sys.stderr)
-        return 2
-    print("\n".join(terminal(report, code)))
-    if args.markdown:
-        write_atomic(Path(args.markdown), markdown(report, code))
-    if args.json_path:
-        report.write(args.json_path)
-    if args.sarif:
-        from iamdrift.report.sarif import sarif_log
-
-        write_atomic(Path(args.sarif), json.dumps(sarif_log(report, baseline), indent=1) + "\n")
-    if args.accept:
-        from iamdrift.cli.accept import Refused, accept_findings
-
-        try:
-            written = accept_findings(baseline, [*report.findings, *report.waived])
-        except Refused as exc:
-            print(f"nothing accepted:\n{exc}", file=sys.stderr)
-            return 2
-        for finding_id, path in written:
-            print(f"accepted {finding_id} into {path}")
-    return code

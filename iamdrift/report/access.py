@@ -1,5 +1,5 @@
-"""`iamdrift access who-can-reach TARGET` and `iamdrift access reach PRINCIPAL`: a reviewer's
-questions, answered from a run's findings JSON (no AWS call).
+"""`access who-can-reach TARGET` and `access reach PRINCIPAL`: a reviewer's questions,
+answered from a stored run (no AWS call); Refused when a run or a target is unknown.
 
 TARGET is a role ARN, an account (id or name: any of its roles), an OU path (`Root/Prod`:
 any role of an account in it or below it), or `admin@ACCOUNT` (administrator of that
@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iamdrift.access.reach import Chain, Reachability, account_of
+from iamdrift.access.edge import account_of
+from iamdrift.access.reach import Chain, Reachability
+from iamdrift.errors import Refused
 from iamdrift.report.history import run_report
 from iamdrift.report.results import RunReport
-
-
-class Refused(Exception):
-    """A question that cannot be answered: no run, or a target it does not know."""
 
 
 def _account(run: RunReport, text: str) -> str:

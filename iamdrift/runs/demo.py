@@ -1,4 +1,4 @@
-"""`runner.py demo`: the whole job on a local emulator, no AWS account needed."""
+"""`demo`: the whole job on a local emulator, no AWS account needed."""
 
 from __future__ import annotations
 

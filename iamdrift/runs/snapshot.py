@@ -1,4 +1,4 @@
-"""`runner.py snapshot`: write baselines from live state.
+"""`snapshot`: baselines written from live state, for a new estate or a reviewed redo.
 
 A snapshot followed at once by `run` against the same live state finds nothing:
 entities that ignore rules hide are left out, and so are members' entities that
@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -36,10 +35,17 @@ from iamdrift.baselines.baseline import (
 from iamdrift.baselines.identity_center import AccountAssignments, IdentityCenterRead, as_file
 from iamdrift.baselines.kinds import SECTIONS
 from iamdrift.baselines.load import load_baselines, member_defaults
-from iamdrift.baselines.models import AccountState, OrganizationFile, as_baseline
+from iamdrift.baselines.models import AccountState, OrganizationFile
 from iamdrift.baselines.policy import StrictModel
 from iamdrift.baselines.structure import Structure
-from iamdrift.baselines.yamlio import dump_yaml, load_yaml_text, write_atomic
+from iamdrift.baselines.write import (
+    access_yaml,
+    account_yaml,
+    identity_center_yaml,
+    organization_yaml,
+    structure_yaml,
+)
+from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.compare.diff import diff_account, is_ignored, wider_versions
 from iamdrift.compare.identity_center import is_reserved
 from iamdrift.errors import AccountUnreadable, aws_error_text, call_error_text
@@ -100,18 +106,7 @@ def take_snapshot(
         )  # fmt: skip
     if org is None and members is not None:
         org = OrganizationFile(management_account=hub_account)
-        text = (
-            "# Written by `runner.py snapshot`. Defaults and member_baseline are yours to edit.\n"
-            + dump_yaml(
-                {
-                    "management_account": hub_account,
-                    "discover_accounts": True,
-                    "defaults": org.defaults.model_dump(),
-                    "member_baseline": {},
-                }
-            )
-        )
-        write_atomic(root / ORGANIZATION_FILE, text)
+        write_atomic(root / ORGANIZATION_FILE, organization_yaml(org))
         result.written.append(root / ORGANIZATION_FILE)
 
     targets = _targets(root, existing, org, members or {}, hub_account, only)
@@ -127,7 +122,9 @@ def take_snapshot(
             kept = {n: r for n, r in state.roles.items() if not is_reserved(r)}
             own = state.model_copy(update={"roles": kept})  # (the access graph keeps them)
         path = Path(acct.file)
-        write_atomic(path, _account_yaml(acct, own, _member_defaults(existing, acct), existing))
+        declared = existing.accounts.get(acct.id) if existing else None
+        own = _declarable(acct, own, _member_defaults(existing, acct), declared)
+        write_atomic(path, account_yaml(acct, own, declared.file if declared else None))
         result.written.append(path)
         try:
             bodies = hub.aws_policy_bodies(aws_policies_attached(state))
@@ -141,8 +138,8 @@ def take_snapshot(
         result.written += _organization_files(root, named, structure, existing, projections)
         if ic is not None:
             region = ic.region or (declared.region if declared else None)
-            text = dump_yaml(as_file(ic, assigned, region))
-            write_atomic(root / IDENTITY_CENTER_FILE, IC_HEADER + text)
+            text = identity_center_yaml(as_file(ic, assigned, region))
+            write_atomic(root / IDENTITY_CENTER_FILE, text)
             result.written.append(root / IDENTITY_CENTER_FILE)
     return result
 
@@ -160,17 +157,7 @@ def _organization_files(
     """
     written = []
     if structure is not None:
-        doc = {
-            "accounts": {a: m.model_dump() for a, m in sorted(structure.accounts.items())},
-            "service_control_policies": {
-                n: {"document": p.document.as_json(), "targets": p.targets}
-                for n, p in sorted(structure.service_control_policies.items())
-            },
-        }
-        write_atomic(
-            root / STRUCTURE_FILE,
-            "# Written by `runner.py snapshot`: members, OUs, SCPs.\n" + dump_yaml(doc),
-        )
+        write_atomic(root / STRUCTURE_FILE, structure_yaml(structure))
         written.append(root / STRUCTURE_FILE)
     management = existing.management_account if existing and existing.organization else None
     management = management or named
@@ -179,24 +166,8 @@ def _organization_files(
     )
     graph = build_graph(projections, org)
     settings = existing.access if existing and existing.access else AccessFile()
-    doc = {
-        "exclusive": settings.exclusive,
-        "risks": settings.risks,
-        "third_parties": settings.third_parties,
-        "edges": [
-            {
-                "principal": e.principal.key,
-                "role": e.role,
-                **({"conditions": e.conditions} if e.conditions else {}),
-            }
-            for e in graph.edges
-        ],
-    }
-    write_atomic(
-        root / ACCESS_FILE,
-        "# Written by `runner.py snapshot` from the live access "
-        "graph. Review every edge before committing.\n" + dump_yaml(doc),
-    )
+    edges = [(e.principal, e.target, e.conditions) for e in graph.edges]
+    write_atomic(root / ACCESS_FILE, access_yaml(settings, edges))
     written.append(root / ACCESS_FILE)
     return written
 
@@ -221,9 +192,6 @@ def _read_all(
 
 
 Read = tuple[AccountState, AccountAssignments]
-IC_HEADER = (
-    "# Written by `runner.py snapshot` from IAM Identity Center. Review before committing.\n"
-)
 
 
 def _read(
@@ -293,31 +261,29 @@ def _same(kind: str, name: str, a: StrictModel, b: StrictModel) -> bool:
     )
 
 
-def _account_yaml(
-    acct: AccountBaseline, state: AccountState, defaults: AccountState, existing: Baseline | None
-) -> str:
-    doc: dict[str, Any] = {"account": acct.id, "name": acct.name}
-    declared = existing.accounts.get(acct.id) if existing else None
-    if declared is not None:
-        # Keep how the account is read and what it ignores, as the person wrote it.
-        raw, _ = load_yaml_text(Path(declared.file).read_text(encoding="utf-8"), declared.file)
-        doc.update({k: raw[k] for k in ("read_via", "external_id", "ignore") if k in raw})
+def _declarable(
+    acct: AccountBaseline,
+    state: AccountState,
+    defaults: AccountState,
+    declared: AccountBaseline | None,
+) -> AccountState:
+    """What the account's file should declare for a run to find nothing: live entities but
+    those the ignore rules hide (unless the file names them) and those equal by meaning to
+    member_baseline's; of a managed policy's other versions, the ones a run would report."""
+    kept: dict[str, dict[str, StrictModel]] = {}
     for kind in SECTIONS:
         entities: dict[str, StrictModel] = getattr(state, kind)
         base: dict[str, StrictModel] = getattr(defaults, kind)
         named = getattr(declared.expected, kind) if declared else {}
-        out = {}
+        out = kept[kind] = {}
         for name in sorted(entities):
             entity = entities[name]
             if name not in named and is_ignored(getattr(acct.ignore, kind), entity.path, name):  # type: ignore[attr-defined]
                 continue
             if name in base and _same(kind, name, base[name], entity):
                 continue
-            if kind == "policies":  # only the versions a run would report are worth declaring
+            if kind == "policies":
                 wider = wider_versions(entity.document, entity.dormant_versions)  # type: ignore[attr-defined]
                 entity = entity.model_copy(update={"dormant_versions": wider})
-            out[name] = as_baseline(entity)
-        if out:
-            doc[kind] = out
-    header = "# Written by `runner.py snapshot` from live IAM. Review before committing.\n"
-    return header + dump_yaml(doc)
+            out[name] = entity
+    return state.model_copy(update=kept)

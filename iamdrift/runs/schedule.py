@@ -1,4 +1,4 @@
-"""`runner.py schedule`: run the checks on a schedule until stopped.
+"""`schedule`: run the checks on a schedule until stopped.
 
 Each run is a child process (`runner.py run`), so a crash, a hang (killed at
 the timeout) or leaked state cannot take the scheduler down; a run that does not

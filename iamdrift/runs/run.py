@@ -1,4 +1,4 @@
-"""`runner.py run` and `merge`: the checks under pytest, writing one run into the history.
+"""`run` and `merge`: the checks under pytest, writing one run into the history.
 
 `run` reads AWS; `run --shard I/N` reads a share of the accounts and writes a part
 file instead of a run; `merge PARTS...` checks the outcomes in the parts, as one

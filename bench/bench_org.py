@@ -263,19 +263,21 @@ def seed_identity_center(ids: list[str], sets: int, groups: int) -> str:
     store = identitystore_backends[MANAGEMENT]["us-east-1"]
     arns = []
     for n in range(sets):
-        arn = sso.create_permission_set(
-            f"set{n:02d}", "", instance.instance_arn, "PT1H", "", []
-        )["PermissionSetArn"]
+        arn = sso.create_permission_set(f"set{n:02d}", "", instance.instance_arn, "PT1H", "", [])[
+            "PermissionSetArn"
+        ]
         admin = n % 10 == 0
         sso.attach_managed_policy_to_permission_set(
-            instance.instance_arn, arn,
+            instance.instance_arn,
+            arn,
             "arn:aws:iam::aws:policy/AdministratorAccess" if admin else READ_ONLY,
-        )  # fmt: skip
+        )
         if not admin:
             sso.put_inline_policy_to_permission_set(
-                instance.instance_arn, arn,
+                instance.instance_arn,
+                arn,
                 _doc({"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}),
-            )  # fmt: skip
+            )
         arns.append(arn)
     group_ids = []
     for g in range(groups):
@@ -283,20 +285,34 @@ def seed_identity_center(ids: list[str], sets: int, groups: int) -> str:
         group_ids.append(gid)
         for u in range(2):
             uid, _ = store.create_user(
-                identity_store_id=instance.identity_store_id, user_name=f"person{g:03d}-{u}",
-                name={"GivenName": "p", "FamilyName": "q"}, display_name="p", nick_name="",
-                profile_url="", emails=[], addresses=[], phone_numbers=[], user_type="",
-                title="", preferred_language="", locale="", timezone="",
-            )  # fmt: skip
+                identity_store_id=instance.identity_store_id,
+                user_name=f"person{g:03d}-{u}",
+                name={"GivenName": "p", "FamilyName": "q"},
+                display_name="p",
+                nick_name="",
+                profile_url="",
+                emails=[],
+                addresses=[],
+                phone_numbers=[],
+                user_type="",
+                title="",
+                preferred_language="",
+                locale="",
+                timezone="",
+            )
             store.create_group_membership(instance.identity_store_id, gid, {"UserId": uid})
     for i, account in enumerate(ids):
         for k in range(3):
             arn = arns[(i + 7 * k) % sets]
             for j in range(2):
                 sso.create_account_assignment(
-                    instance.instance_arn, account, "AWS_ACCOUNT", arn, "GROUP",
+                    instance.instance_arn,
+                    account,
+                    "AWS_ACCOUNT",
+                    arn,
+                    "GROUP",
                     group_ids[(i * 3 + k * 2 + j) % groups],
-                )  # fmt: skip
+                )
             _provision(sso, instance.instance_arn, arn, account)
     return IC_SETS.format(sets=sets, admins=(sets + 9) // 10, groups=groups, per=6)
 
@@ -495,13 +511,18 @@ def main() -> None:
     parser.add_argument("--drift", type=int, default=50, help="accounts changed (0: skip)")
     parser.add_argument("--shards", type=int, default=2, help="shards for shard+merge (0: skip)")
     parser.add_argument(
-        "--identity-center", type=int, nargs=2, metavar=("SETS", "GROUPS"), default=None,
+        "--identity-center",
+        type=int,
+        nargs=2,
+        metavar=("SETS", "GROUPS"),
+        default=None,
         help="an Identity Center instance with SETS permission sets and GROUPS groups",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--quota", action="store_true",
+        "--quota",
+        action="store_true",
         help="the emulator throttles Identity Center at AWS's documented rates (20/s)",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
 
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
@@ -657,9 +678,10 @@ def closure(run_json: Path, reports: Path, runner: list[str], env: dict[str, str
     chains = admin_chains(report)
     paths = time.perf_counter() - began
     query = measure(
-        "query", [*runner, "access", "who-can-reach", "admin@member0001", "--report-dir",
-                  str(reports)], env,
-    )  # fmt: skip
+        "query",
+        [*runner, "access", "who-can-reach", "admin@member0001", "--report-dir", str(reports)],
+        env,
+    )
     violations = sum(len(r.violations) for r in report.rules)
     print(
         f"closure   {len(graph.nodes())} nodes, {len(report.access)} edges across accounts and "
@@ -677,19 +699,36 @@ def plan_cost(
     """`plan` of a Terraform plan touching one member: the requests it makes (that
     account's reads alone), and its wall time beyond the same reads made bare."""
     change = {
-        "address": "aws_iam_role_policy_attachment.ro", "mode": "managed",
-        "type": "aws_iam_role_policy_attachment", "name": "ro",
-        "change": {"actions": ["create"], "before": None,
-                   "after": {"role": "app-3", "policy_arn": READ_ONLY}, "after_unknown": {}},
-    }  # fmt: skip
+        "address": "aws_iam_role_policy_attachment.ro",
+        "mode": "managed",
+        "type": "aws_iam_role_policy_attachment",
+        "name": "ro",
+        "change": {
+            "actions": ["create"],
+            "before": None,
+            "after": {"role": "app-3", "policy_arn": READ_ONLY},
+            "after_unknown": {},
+        },
+    }
     plan = {"format_version": "1.2", "resource_changes": [change], "configuration": {}}
     path = Path(base).parent / "tfplan.json"
     path.write_text(json.dumps(plan))
     one = measure("floor-1", [sys.executable, "-c", FLOOR, account, str(workers)], env)
     m = measure(
-        "plan", [*runner, "plan", str(path), "--account", account, "--baselines", base,
-                 "--report-dir", str(reports)], env,
-    )  # fmt: skip
+        "plan",
+        [
+            *runner,
+            "plan",
+            str(path),
+            "--account",
+            account,
+            "--baselines",
+            base,
+            "--report-dir",
+            str(reports),
+        ],
+        env,
+    )
     ops = ", ".join(f"{k} {v}" for k, v in sorted(m.requests.items()))
     print(
         f"plan      exit {m.code}  wall {m.wall:.2f} s  CPU {m.cpu:.2f} s  "

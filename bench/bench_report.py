@@ -23,8 +23,10 @@ sys.path.insert(0, str(ROOT))
 from tests.test_browser import browse  # noqa: E402
 from tests.test_report_scale import _merge  # noqa: E402
 
-RULE = {"name": "no-operator-admin",
-        "forbid": {"from": {"principal": "*operator"}, "to": {"admin": True}}}  # fmt: skip
+RULE = {
+    "name": "no-operator-admin",
+    "forbid": {"from": {"principal": "*operator"}, "to": {"admin": True}},
+}
 CASES = {"clean": (0, []), "fifty drifting": (50, []), "rule, 999 violations": (0, [RULE])}
 
 
@@ -51,8 +53,10 @@ def main() -> int:
                 for _ in range(args.repeat)
             ]
             size = report.stat().st_size / 2**20
-            print(f"{name:22} {size:5.1f} MB  opens in {statistics.median(times):.2f} s beyond "
-                  f"an empty page (median of {args.repeat})")  # fmt: skip
+            print(
+                f"{name:22} {size:5.1f} MB  opens in {statistics.median(times):.2f} s beyond "
+                f"an empty page (median of {args.repeat})"
+            )
     return 0
 
 

@@ -111,13 +111,30 @@ def main() -> None:
         ids = ",".join(accounts.values())
         commands = {
             "floor": [sys.executable, "-c", FLOOR + FLOOR_IC, ids],
-            "run": [sys.executable, runner, "run", "--baselines", baselines,
-                    "--report-dir", f"{tmp}/reports", "--json", f"{tmp}/findings.json"],
+            "run": [
+                sys.executable,
+                runner,
+                "run",
+                "--baselines",
+                baselines,
+                "--report-dir",
+                f"{tmp}/reports",
+                "--json",
+                f"{tmp}/findings.json",
+            ],
             "snapshot": [sys.executable, runner, "snapshot", "--baselines", f"{tmp}/snap"],
             "validate": [sys.executable, runner, "validate", "--baselines", baselines],
-            "schedule": [sys.executable, runner, "schedule", "--once", "--baselines", baselines,
-                         "--report-dir", f"{tmp}/scheduled"],
-        }  # fmt: skip
+            "schedule": [
+                sys.executable,
+                runner,
+                "schedule",
+                "--once",
+                "--baselines",
+                baselines,
+                "--report-dir",
+                f"{tmp}/scheduled",
+            ],
+        }
         for _ in range(args.rounds):
             for name, cmd in commands.items():
                 if name == "snapshot":
@@ -129,8 +146,10 @@ def main() -> None:
                 results.setdefault(name, []).append(m)
     floor_cpu = statistics.median(m.cpu for m in results["floor"])
     floor_wall = statistics.median(m.wall for m in results["floor"])
-    print(f"example organization, {len(ids.split(','))} accounts, {args.rounds} rounds, "
-          f"{args.latency * 1000:.0f} ms per request; medians:")  # fmt: skip
+    print(
+        f"example organization, {len(ids.split(','))} accounts, {args.rounds} rounds, "
+        f"{args.latency * 1000:.0f} ms per request; medians:"
+    )
     for name, ms in results.items():
         wall = statistics.median(m.wall for m in ms)
         cpu = statistics.median(m.cpu for m in ms)

@@ -44,11 +44,20 @@ def test_accept_one_of_three_findings(world):
     first = world.cli("run", "--baselines", str(baselines))
     ids = {f["id"] for f in first.summary["findings"]}
     accepted = f"{MEMBER}/max_session_duration"
-    assert {accepted, f"{ACCOUNT_B}/user/eve/existence",
-            f"{ACCOUNT_B}/role/SecurityReadOnlyRole/trust_policy"} <= ids  # fmt: skip
+    assert {
+        accepted,
+        f"{ACCOUNT_B}/user/eve/existence",
+        f"{ACCOUNT_B}/role/SecurityReadOnlyRole/trust_policy",
+    } <= ids
     before = _texts(baselines)
-    result = world.cli("accept", accepted, "--baselines", str(baselines), "--report-dir",
-                       str(world.tmp / "reports"))  # fmt: skip
+    result = world.cli(
+        "accept",
+        accepted,
+        "--baselines",
+        str(baselines),
+        "--report-dir",
+        str(world.tmp / "reports"),
+    )
     assert result.code == 0, result.stderr
     assert f"accepted {accepted}" in result.stdout
     # The baselines' diff is that one line; comments and layout elsewhere are untouched.
@@ -81,10 +90,18 @@ def _dormant(emu):
 def _scp(emu):
     org = emu.client("organizations")
     policy = org.create_policy(
-        Name="DenyLeave", Type="SERVICE_CONTROL_POLICY", Description="x",
-        Content=json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}]}),
-    )  # fmt: skip
+        Name="DenyLeave",
+        Type="SERVICE_CONTROL_POLICY",
+        Description="x",
+        Content=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"}
+                ],
+            }
+        ),
+    )
     root = org.list_roots()["Roots"][0]["Id"]
     org.attach_policy(PolicyId=policy["Policy"]["PolicySummary"]["Id"], TargetId=root)
 
@@ -97,23 +114,85 @@ def _move_account(emu):
 
 
 CASES = {
-    "a new user": (lambda e: e.iam(ACCOUNT_B).create_user(UserName="eve"), f"{ACCOUNT_B}/user/eve/existence"),
-    "a deleted user": (lambda e: (e.iam().remove_user_from_group(UserName="demo1", GroupName="CrossAccountReaders"), e.iam().delete_user(UserName="demo1")), f"{MANAGEMENT}/user/demo1/existence"),
-    "a new role": (lambda e: e.iam(DEMO).create_role(RoleName="Ops", AssumeRolePolicyDocument=json.dumps(trust(DEMO1))), f"{DEMO}/role/Ops/existence"),
-    "a trust policy": (lambda e: e.iam(DEMO).update_assume_role_policy(RoleName="MemberReadOnlyAccess", PolicyDocument=json.dumps(trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA"))), f"{MEMBER}/trust_policy"),
-    "an inline policy added": (lambda e: _role_policy(e, "S3", allow("s3:GetObject", "*")), f"{MEMBER}/inline_policy:S3"),
-    "a group's inline policy changed": (lambda e: e.iam().put_group_policy(GroupName="CrossAccountReaders", PolicyName="AssumeMemberReadOnly", PolicyDocument=json.dumps(allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT_B}:role/SecurityReadOnlyRole"))), f"{MANAGEMENT}/group/CrossAccountReaders/inline_policy:AssumeMemberReadOnly"),
-    "an inline policy removed": (lambda e: e.iam().delete_group_policy(GroupName="SecurityAuditors", PolicyName="AssumeAnyRole"), f"{MANAGEMENT}/group/SecurityAuditors/inline_policy:AssumeAnyRole"),
-    "managed policies": (lambda e: e.iam(DEMO).attach_role_policy(RoleName="MemberReadOnlyAccess", PolicyArn=ADMIN), f"{MEMBER}/managed_policies"),
-    "group membership": (lambda e: e.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"), f"{MANAGEMENT}/user/demo1/groups"),
-    "session duration": (lambda e: e.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200), f"{MEMBER}/max_session_duration"),
-    "boundary": (lambda e: e.iam(DEMO).put_role_permissions_boundary(RoleName="MemberReadOnlyAccess", PermissionsBoundary=READ_ONLY), f"{MEMBER}/permissions_boundary"),
-    "a member_baseline role in one account": (lambda e: e.iam(ACCOUNT_B).update_role(RoleName="OrganizationAccountAccessRole", MaxSessionDuration=7200), f"{ACCOUNT_B}/role/OrganizationAccountAccessRole/max_session_duration"),
+    "a new user": (
+        lambda e: e.iam(ACCOUNT_B).create_user(UserName="eve"),
+        f"{ACCOUNT_B}/user/eve/existence",
+    ),
+    "a deleted user": (
+        lambda e: (
+            e.iam().remove_user_from_group(UserName="demo1", GroupName="CrossAccountReaders"),
+            e.iam().delete_user(UserName="demo1"),
+        ),
+        f"{MANAGEMENT}/user/demo1/existence",
+    ),
+    "a new role": (
+        lambda e: e.iam(DEMO).create_role(
+            RoleName="Ops", AssumeRolePolicyDocument=json.dumps(trust(DEMO1))
+        ),
+        f"{DEMO}/role/Ops/existence",
+    ),
+    "a trust policy": (
+        lambda e: e.iam(DEMO).update_assume_role_policy(
+            RoleName="MemberReadOnlyAccess",
+            PolicyDocument=json.dumps(trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA")),
+        ),
+        f"{MEMBER}/trust_policy",
+    ),
+    "an inline policy added": (
+        lambda e: _role_policy(e, "S3", allow("s3:GetObject", "*")),
+        f"{MEMBER}/inline_policy:S3",
+    ),
+    "a group's inline policy changed": (
+        lambda e: e.iam().put_group_policy(
+            GroupName="CrossAccountReaders",
+            PolicyName="AssumeMemberReadOnly",
+            PolicyDocument=json.dumps(
+                allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT_B}:role/SecurityReadOnlyRole")
+            ),
+        ),
+        f"{MANAGEMENT}/group/CrossAccountReaders/inline_policy:AssumeMemberReadOnly",
+    ),
+    "an inline policy removed": (
+        lambda e: e.iam().delete_group_policy(
+            GroupName="SecurityAuditors", PolicyName="AssumeAnyRole"
+        ),
+        f"{MANAGEMENT}/group/SecurityAuditors/inline_policy:AssumeAnyRole",
+    ),
+    "managed policies": (
+        lambda e: e.iam(DEMO).attach_role_policy(RoleName="MemberReadOnlyAccess", PolicyArn=ADMIN),
+        f"{MEMBER}/managed_policies",
+    ),
+    "group membership": (
+        lambda e: e.iam().add_user_to_group(UserName="demo1", GroupName="SecurityAuditors"),
+        f"{MANAGEMENT}/user/demo1/groups",
+    ),
+    "session duration": (
+        lambda e: e.iam(DEMO).update_role(RoleName="MemberReadOnlyAccess", MaxSessionDuration=7200),
+        f"{MEMBER}/max_session_duration",
+    ),
+    "boundary": (
+        lambda e: e.iam(DEMO).put_role_permissions_boundary(
+            RoleName="MemberReadOnlyAccess", PermissionsBoundary=READ_ONLY
+        ),
+        f"{MEMBER}/permissions_boundary",
+    ),
+    "a member_baseline role in one account": (
+        lambda e: e.iam(ACCOUNT_B).update_role(
+            RoleName="OrganizationAccountAccessRole", MaxSessionDuration=7200
+        ),
+        f"{ACCOUNT_B}/role/OrganizationAccountAccessRole/max_session_duration",
+    ),
     "a dormant policy version": (_dormant, f"{DEMO}/policy/Team/dormant_version:v2"),
-    "an access edge": (lambda e: e.iam(DEMO).update_assume_role_policy(RoleName="MemberReadOnlyAccess", PolicyDocument=json.dumps(trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA"))), f"{DEMO}/access/{MANAGEMENT}:user:userA->{DEMO}:MemberReadOnlyAccess/edge"),
+    "an access edge": (
+        lambda e: e.iam(DEMO).update_assume_role_policy(
+            RoleName="MemberReadOnlyAccess",
+            PolicyDocument=json.dumps(trust(DEMO1, f"arn:aws:iam::{MANAGEMENT}:user/userA")),
+        ),
+        f"{DEMO}/access/{MANAGEMENT}:user:userA->{DEMO}:MemberReadOnlyAccess/edge",
+    ),
     "an SCP created": (_scp, f"{MANAGEMENT}/scp/DenyLeave/existence"),
     "an account moved": (_move_account, f"{MANAGEMENT}/account/{ACCOUNT_B}/ou"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -122,23 +201,55 @@ def test_accept_each_kind_of_finding(world, case):
     baselines = world.baselines_copy()
     if case == "a dormant policy version":  # the policy itself is declared; its v2 is not
         mutate(world.emu)
-        assert world.cli("accept", f"{DEMO}/policy/Team/existence", "--baselines", str(baselines),
-                         "--report-dir", str(world.tmp / "reports")).code == 2  # no run yet  # fmt: skip
+        assert (
+            world.cli(
+                "accept",
+                f"{DEMO}/policy/Team/existence",
+                "--baselines",
+                str(baselines),
+                "--report-dir",
+                str(world.tmp / "reports"),
+            ).code
+            == 2
+        )  # no run yet
         world.cli("run", "--baselines", str(baselines))
-        assert world.cli("accept", f"{DEMO}/policy/Team/existence", "--baselines", str(baselines),
-                         "--report-dir", str(world.tmp / "reports")).code == 0  # fmt: skip
+        assert (
+            world.cli(
+                "accept",
+                f"{DEMO}/policy/Team/existence",
+                "--baselines",
+                str(baselines),
+                "--report-dir",
+                str(world.tmp / "reports"),
+            ).code
+            == 0
+        )
     else:
         mutate(world.emu)
     first = world.cli("run", "--baselines", str(baselines))
     ids = {f["id"] for f in first.summary["findings"]}
     assert accepted in ids, sorted(ids)
-    comments = [line for p in baselines.rglob("*.yaml") for line in p.read_text().splitlines()
-                if line.lstrip().startswith("#")]  # fmt: skip
-    result = world.cli("accept", accepted, "--baselines", str(baselines),
-                       "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    comments = [
+        line
+        for p in baselines.rglob("*.yaml")
+        for line in p.read_text().splitlines()
+        if line.lstrip().startswith("#")
+    ]
+    result = world.cli(
+        "accept",
+        accepted,
+        "--baselines",
+        str(baselines),
+        "--report-dir",
+        str(world.tmp / "reports"),
+    )
     assert result.code == 0, result.stderr
-    after = [line for p in baselines.rglob("*.yaml") for line in p.read_text().splitlines()
-             if line.lstrip().startswith("#")]  # fmt: skip
+    after = [
+        line
+        for p in baselines.rglob("*.yaml")
+        for line in p.read_text().splitlines()
+        if line.lstrip().startswith("#")
+    ]
     assert sorted(after) == sorted(comments)  # none lost (an entity moved may move its own)
     second = world.cli("run", "--baselines", str(baselines))
     assert {f["id"] for f in second.summary["findings"]} == ids - {accepted}, second.stdout[-2000:]

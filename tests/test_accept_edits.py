@@ -22,8 +22,9 @@ DEMO1 = f"arn:aws:iam::{MGMT}:user/demo1"
 
 
 def _f(account, kind, name, aspect, change="changed", live=None):
-    return finding(Place(account, kind, name, account), aspect, change, "high", "differs",
-                   live=live)  # fmt: skip
+    return finding(
+        Place(account, kind, name, account), aspect, change, "high", "differs", live=live
+    )
 
 
 def _statement(principal):
@@ -48,55 +49,117 @@ def _edit(baselines, *findings):
 CASES = {
     "scalar": (
         _f(DEMO, "role", "MemberReadOnlyAccess", "max_session_duration", live=7200),
-        "222222222222-demo.yaml", ["    max_session_duration: 7200"], ["3600"],
+        "222222222222-demo.yaml",
+        ["    max_session_duration: 7200"],
+        ["3600"],
     ),
     "a flow list keeps its flow": (
-        _f(DEMO, "role", "MemberReadOnlyAccess", "managed_policies",
-           live=["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/SecurityAudit"]),
+        _f(
+            DEMO,
+            "role",
+            "MemberReadOnlyAccess",
+            "managed_policies",
+            live=[
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "arn:aws:iam::aws:policy/SecurityAudit",
+            ],
+        ),
         "222222222222-demo.yaml",
-        ["    managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess, "
-         "arn:aws:iam::aws:policy/SecurityAudit]"], [],
+        [
+            "    managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess, "
+            "arn:aws:iam::aws:policy/SecurityAudit]"
+        ],
+        [],
     ),
     "a principal written as a string stays a string": (
-        _f(DEMO, "role", "MemberReadOnlyAccess", "trust_policy",
-           live={"Version": "2012-10-17", "Statement": [_statement([f"arn:aws:iam::{MGMT}:user/userA"])]}),
+        _f(
+            DEMO,
+            "role",
+            "MemberReadOnlyAccess",
+            "trust_policy",
+            live={
+                "Version": "2012-10-17",
+                "Statement": [_statement([f"arn:aws:iam::{MGMT}:user/userA"])],
+            },
+        ),
         "222222222222-demo.yaml",
-        ["          Principal: {AWS: arn:aws:iam::123456789012:user/userA}",
-         "# DEMO member: read-only access for demo1 of the management account."], ["user/demo1"],
+        [
+            "          Principal: {AWS: arn:aws:iam::123456789012:user/userA}",
+            "# DEMO member: read-only access for demo1 of the management account.",
+        ],
+        ["user/demo1"],
     ),
     "an inline policy added under the entity": (
-        _f(MGMT, "user", "demo1", "inline_policy:Extra", "unexpected",
-           live={"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
-        "123456789012-management.yaml", ["    inline_policies:", "      Extra:"], [],
+        _f(
+            MGMT,
+            "user",
+            "demo1",
+            "inline_policy:Extra",
+            "unexpected",
+            live={
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            },
+        ),
+        "123456789012-management.yaml",
+        ["    inline_policies:", "      Extra:"],
+        [],
     ),
     "the last inline policy removed takes its section": (
         _f(MGMT, "group", "SecurityAuditors", "inline_policy:AssumeAnyRole", "missing"),
-        "123456789012-management.yaml", ["  SecurityAuditors:", "  CrossAccountReaders:"],
+        "123456789012-management.yaml",
+        ["  SecurityAuditors:", "  CrossAccountReaders:"],
         ["AssumeAnyRole:", "# as the seed's policy generator"],
     ),
     "a member_baseline role gets the account's own copy": (
-        _f("333333333333", "role", "OrganizationAccountAccessRole", "max_session_duration",
-           live=7200),
+        _f(
+            "333333333333",
+            "role",
+            "OrganizationAccountAccessRole",
+            "max_session_duration",
+            live=7200,
+        ),
         "333333333333-accountb.yaml",
-        ["  OrganizationAccountAccessRole:", "    max_session_duration: 7200",
-         "    managed_policies:"], [],
+        [
+            "  OrganizationAccountAccessRole:",
+            "    max_session_duration: 7200",
+            "    managed_policies:",
+        ],
+        [],
     ),
     "a new entity": (
         _f(DEMO, "user", "eve", "existence", "unexpected", live={"path": "/"}),
-        "222222222222-demo.yaml", ["users:", "  eve:", "    path: /"], [],
+        "222222222222-demo.yaml",
+        ["users:", "  eve:", "    path: /"],
+        [],
     ),
     "an edge": (
-        _f(DEMO, "access", f"{MGMT}:user:userA->{DEMO}:MemberReadOnlyAccess", "edge", "unexpected",
-           live={"principal": f"arn:aws:iam::{MGMT}:user/userA",
-                 "role": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess", "conditions": {}}),
-        "access.yaml", ["  - principal: arn:aws:iam::123456789012:user/userA\n"
-                        "    role: arn:aws:iam::222222222222:role/MemberReadOnlyAccess\n"], [],
+        _f(
+            DEMO,
+            "access",
+            f"{MGMT}:user:userA->{DEMO}:MemberReadOnlyAccess",
+            "edge",
+            "unexpected",
+            live={
+                "principal": f"arn:aws:iam::{MGMT}:user/userA",
+                "role": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess",
+                "conditions": {},
+            },
+        ),
+        "access.yaml",
+        [
+            "  - principal: arn:aws:iam::123456789012:user/userA\n"
+            "    role: arn:aws:iam::222222222222:role/MemberReadOnlyAccess\n"
+        ],
+        [],
     ),
     "an account moved": (
         _f(MGMT, "account", "333333333333", "ou", live="Root/Sandbox"),
-        "structure.yaml", ["    ou: Root/Sandbox"], [],
+        "structure.yaml",
+        ["    ou: Root/Sandbox"],
+        [],
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", CASES)

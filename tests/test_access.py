@@ -93,23 +93,80 @@ def _member_source(data, policy: dict, boundary: str | None = None):
 
 ROLE_B = f"arn:aws:iam::{B}:role/Target"
 CASES = {
-    "allowed by the identity policy": (statement("Allow", Action="sts:AssumeRole", Resource=ROLE_B), None, None, True),
-    "resource does not match": (statement("Allow", Action="sts:AssumeRole", Resource=f"arn:aws:iam::{B}:role/Other"), None, None, False),
-    "wildcard resource in the role's account": (statement("Allow", Action="sts:Assume*", Resource=f"arn:aws:iam::{B}:role/*"), None, None, True),
+    "allowed by the identity policy": (
+        statement("Allow", Action="sts:AssumeRole", Resource=ROLE_B),
+        None,
+        None,
+        True,
+    ),
+    "resource does not match": (
+        statement("Allow", Action="sts:AssumeRole", Resource=f"arn:aws:iam::{B}:role/Other"),
+        None,
+        None,
+        False,
+    ),
+    "wildcard resource in the role's account": (
+        statement("Allow", Action="sts:Assume*", Resource=f"arn:aws:iam::{B}:role/*"),
+        None,
+        None,
+        True,
+    ),
     "a Deny in the user's policy removes it": (
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
-                                                {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}, None, None, False),
-    "NotAction everything but iam:* adds it": (statement("Allow", NotAction="iam:*", Resource="*"), None, None, True),
-    "NotAction sts:* does not": (statement("Allow", NotAction="sts:*", Resource="*"), None, None, False),
-    "NotResource excluding the role": (statement("Allow", Action="sts:AssumeRole", NotResource=ROLE_B), None, None, False),
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"},
+            ],
+        },
+        None,
+        None,
+        False,
+    ),
+    "NotAction everything but iam:* adds it": (
+        statement("Allow", NotAction="iam:*", Resource="*"),
+        None,
+        None,
+        True,
+    ),
+    "NotAction sts:* does not": (
+        statement("Allow", NotAction="sts:*", Resource="*"),
+        None,
+        None,
+        False,
+    ),
+    "NotResource excluding the role": (
+        statement("Allow", Action="sts:AssumeRole", NotResource=ROLE_B),
+        None,
+        None,
+        False,
+    ),
     "an SCP denying sts:AssumeRole on the source account removes it": (
         statement("Allow", Action="sts:AssumeRole", Resource="*"),
-        {DEMO: [[normalize(statement("Allow", Action="*", Resource="*")), normalize(statement("Deny", Action="sts:AssumeRole", Resource="*"))]]},
-        None, False),
+        {
+            DEMO: [
+                [
+                    normalize(statement("Allow", Action="*", Resource="*")),
+                    normalize(statement("Deny", Action="sts:AssumeRole", Resource="*")),
+                ]
+            ]
+        },
+        None,
+        False,
+    ),
     "an SCP that allows only s3 removes it": (
-        statement("Allow", Action="sts:AssumeRole", Resource="*"), {DEMO: [[normalize(statement("Allow", Action="s3:*", Resource="*"))]]}, None, False),
-    "a boundary without sts removes it": (statement("Allow", Action="*", Resource="*"), None, "arn:aws:iam::aws:policy/ReadOnlyAccess", False),
-}  # fmt: skip
+        statement("Allow", Action="sts:AssumeRole", Resource="*"),
+        {DEMO: [[normalize(statement("Allow", Action="s3:*", Resource="*"))]]},
+        None,
+        False,
+    ),
+    "a boundary without sts removes it": (
+        statement("Allow", Action="*", Resource="*"),
+        None,
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        False,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -148,11 +205,21 @@ def test_principals_outside_the_audit_are_nodes_with_their_conditions():
 
 def test_access_baseline_missing_unexpected_and_conditions():
     g = graph(seed())
-    expected = AccessFile.model_validate({"edges": [
-        {"principal": f"arn:aws:iam::{MGMT}:user/demo1", "role": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess",
-         "conditions": {"Bool": {"aws:MultiFactorAuthPresent": True}}},
-        {"principal": f"arn:aws:iam::{MGMT}:user/demo1", "role": f"arn:aws:iam::{B}:role/SecurityReadOnlyRole"},
-    ]})  # fmt: skip
+    expected = AccessFile.model_validate(
+        {
+            "edges": [
+                {
+                    "principal": f"arn:aws:iam::{MGMT}:user/demo1",
+                    "role": f"arn:aws:iam::{DEMO}:role/MemberReadOnlyAccess",
+                    "conditions": {"Bool": {"aws:MultiFactorAuthPresent": True}},
+                },
+                {
+                    "principal": f"arn:aws:iam::{MGMT}:user/demo1",
+                    "role": f"arn:aws:iam::{B}:role/SecurityReadOnlyRole",
+                },
+            ]
+        }
+    )
     findings, rows = diff_access(expected, g, OrgContext(management=MGMT, members={MGMT, DEMO, B}))
     got = {(f.resource, f.aspect, f.change) for f in findings}
     assert (f"{MGMT}:user:demo1->{DEMO}:MemberReadOnlyAccess", "conditions", "changed") in got

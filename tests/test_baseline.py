@@ -137,7 +137,7 @@ def test_all_files_are_checked_in_one_pass(tmp_path):
         {
             "accounts/a.yaml": GOOD_ROLE.replace("Effect: Allow", "Effect: allow"),
             "accounts/b.yaml": GOOD_ROLE.replace('"222222222222"', '"333333333333"') + "bogus: 1\n",
-            "organization.yaml": 'management_account: 111111111111\n',
+            "organization.yaml": "management_account: 111111111111\n",
         },
     )
     files = {p.split(":")[0].rsplit("/", 1)[-1] for p in found}

@@ -446,9 +446,11 @@ def test_xdist_workers_read_each_account_once_and_report_the_same(world):
 
 def test_a_crashed_xdist_worker_leaves_its_account_an_error(world):
     crashed = f"test_roles_match_baseline[{ACCOUNT_B}]"
-    env = world.env(IAMDRIFT_FAULTS=json.dumps(
-        {"crash_check": crashed, "crash_marker": str(world.tmp / "crashed")}
-    ))  # fmt: skip
+    env = world.env(
+        IAMDRIFT_FAULTS=json.dumps(
+            {"crash_check": crashed, "crash_marker": str(world.tmp / "crashed")}
+        )
+    )
     result = world.cli("run", "--", "-p", "tests.faults", "-n", "2", "--dist", "loadgroup", env=env)
     assert (world.tmp / "crashed").exists()  # the worker was killed
     assert result.code == 1, result.stdout[-3000:]
@@ -613,11 +615,17 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     sso_admin = next(c for c in chains if "AWSReservedSSO_AdministratorAccess_" in c)
     # the administrator roles themselves, userA through OAAR, bob through PlatformAdmins
     assert set(chains) == {
-        oaar, user_a, sso_admin, "identitycenter:group/PlatformAdmins", "identitycenter:user/bob"
-    }  # fmt: skip
+        oaar,
+        user_a,
+        sso_admin,
+        "identitycenter:group/PlatformAdmins",
+        "identitycenter:user/bob",
+    }
     assert [h["kind"] for h in chains["identitycenter:user/bob"]["hops"]] == [
-        "member", "sign-in", "admin"
-    ]  # fmt: skip
+        "member",
+        "sign-in",
+        "admin",
+    ]
     assert [h["role"] for h in chains[user_a]["hops"]] == [oaar, f"admin@{DEMO}"]
     assert [h["kind"] for h in chains[user_a]["hops"]] == ["assume", "admin"]
     assert "group SecurityAuditors inline policy AssumeAnyRole" in chains[user_a]["hops"][0]["path"]
@@ -625,8 +633,9 @@ def test_who_can_become_administrator_answered_from_the_run(world):
     targets = {c["target"]: c for c in json.loads(reached.stdout)["chains"]}
     for member in (DEMO, ACCOUNT_B):  # administrator of each member, through its OAAR
         assert [h["role"] for h in targets[f"admin@{member}"]["hops"]] == [
-            f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole", f"admin@{member}"
-        ]  # fmt: skip
+            f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+            f"admin@{member}",
+        ]
     reach = world.cli("access", "reach", demo1, *reports)
     assert (
         reach.code == 0 and "admin@" not in reach.stdout and "MemberReadOnlyAccess" in reach.stdout
@@ -663,8 +672,7 @@ def test_a_reachability_rule_broken_by_a_change_and_kept_when_it_is_reverted(wor
     baselines = world.baselines_copy()
     access = baselines / "access.yaml"
     access.write_text(
-        access.read_text()
-        + "rules:\n"
+        access.read_text() + "rules:\n"
         "  - name: only-userA-administers-demo\n"
         "    only:\n"
         f"      from: [{{principal: 'arn:aws:iam::{MANAGEMENT}:user/userA'}},\n"
@@ -677,21 +685,24 @@ def test_a_reachability_rule_broken_by_a_change_and_kept_when_it_is_reverted(wor
     kept = world.cli(*run)
     assert kept.code == 0, kept.stdout[-3000:]
     assert kept.summary["rules"] == [
-        {"name": "only-userA-administers-demo", "kind": "only", "description": None,
-         "violations": []}
-    ]  # fmt: skip
+        {
+            "name": "only-userA-administers-demo",
+            "kind": "only",
+            "description": None,
+            "violations": [],
+        }
+    ]
     iam = world.emu.iam()
     iam.add_user_to_group(UserName="demo1", GroupName="SecurityAuditors")
     broken = world.cli(*run)
     assert broken.code == 1
-    rule_id = (
-        f"{DEMO}/reach/{MANAGEMENT}:user:demo1->admin@{DEMO}/rule:only-userA-administers-demo"
-    )
+    rule_id = f"{DEMO}/reach/{MANAGEMENT}:user:demo1->admin@{DEMO}/rule:only-userA-administers-demo"
     found = broken.finding(rule_id)
     assert found["severity"] == "critical"
     assert [h["role"] for h in found["actual"]["hops"]] == [
-        f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole", f"admin@{DEMO}"
-    ]  # fmt: skip
+        f"arn:aws:iam::{DEMO}:role/OrganizationAccountAccessRole",
+        f"admin@{DEMO}",
+    ]
     assert broken.summary["rules"][0]["violations"] == [rule_id]
     report = (world.tmp / "reports" / "latest" / "report.html").read_text()
     assert "Reachability rules (1 of 1 broken)" in report

@@ -38,11 +38,14 @@ def _trust(condition=None, principal=f"arn:aws:iam::{A}:root") -> dict:
 
 def edge(identity: list[dict], trust: list[dict], tags: dict | None = None, org_id=None):
     """The edge alice -> R, or None (`org_id`: the organization read, A and B its members)."""
-    user = {"UserName": "alice", "Path": "/ops/", "Tags": [
-        {"Key": k, "Value": v} for k, v in (tags or {}).items()
-    ], "UserPolicyList": [
-        {"PolicyName": "P", "PolicyDocument": {"Version": "2012-10-17", "Statement": identity}}
-    ]}  # fmt: skip
+    user = {
+        "UserName": "alice",
+        "Path": "/ops/",
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        "UserPolicyList": [
+            {"PolicyName": "P", "PolicyDocument": {"Version": "2012-10-17", "Statement": identity}}
+        ],
+    }
     source = state_from_responses([{"UserDetailList": [user]}], [])
     target = AccountState.model_validate(
         {"roles": {"R": {"trust_policy": {"Version": "2012-10-17", "Statement": trust}}}}
@@ -64,46 +67,125 @@ CASES = {
     "unconditional both sides": ([_allow()], [_trust()], None, {}),
     "identity MFA travels": ([_allow(MFA)], [_trust()], None, MFA),
     "trust ExternalId travels": ([_allow()], [_trust(EXTERNAL_ID)], None, EXTERNAL_ID),
-    "both sides travel together": ([_allow(MFA)], [_trust(EXTERNAL_ID)], None, {**MFA, **EXTERNAL_ID}),
+    "both sides travel together": (
+        [_allow(MFA)],
+        [_trust(EXTERNAL_ID)],
+        None,
+        {**MFA, **EXTERNAL_ID},
+    ),
     "an unconditional trust next to ExternalId: not required": (
-        [_allow()], [_trust(EXTERNAL_ID), _trust()], None, {}),
-    "an unconditional allow next to MFA: not required": ([_allow(MFA), _allow()], [_trust()], None, {}),
+        [_allow()],
+        [_trust(EXTERNAL_ID), _trust()],
+        None,
+        {},
+    ),
+    "an unconditional allow next to MFA: not required": (
+        [_allow(MFA), _allow()],
+        [_trust()],
+        None,
+        {},
+    ),
     "two conditional ways: only what both need": (
-        [_allow({**MFA, **IP}), _allow(MFA)], [_trust()], None, MFA),
+        [_allow({**MFA, **IP}), _allow(MFA)],
+        [_trust()],
+        None,
+        MFA,
+    ),
     "principal ARN on the trust, matching: decided": (
-        [_allow()], [_trust({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/ops/*"}})], None, {}),
+        [_allow()],
+        [_trust({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/ops/*"}})],
+        None,
+        {},
+    ),
     "principal ARN on the trust, not matching: no edge": (
-        [_allow()], [_trust({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/*"}})], None, None),
+        [_allow()],
+        [_trust({"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{A}:role/*"}})],
+        None,
+        None,
+    ),
     "an ARN wildcard does not cross a colon": (
-        [_allow()], [_trust({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*"}})], None, None),
+        [_allow()],
+        [_trust({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*"}})],
+        None,
+        None,
+    ),
     "principal account on the identity side, other account: no edge": (
-        [_allow({"StringEquals": {"aws:PrincipalAccount": B}})], [_trust()], None, None),
+        [_allow({"StringEquals": {"aws:PrincipalAccount": B}})],
+        [_trust()],
+        None,
+        None,
+    ),
     "StringNotEquals on the principal's ARN: decided true": (
         [_allow({"StringNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{A}:user/bob"}})],
-        [_trust()], None, {}),
+        [_trust()],
+        None,
+        {},
+    ),
     "a user's tag matches: decided": (
-        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})], [_trust()], {"Team": "ops"}, {}),
+        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})],
+        [_trust()],
+        {"Team": "ops"},
+        {},
+    ),
     "a user's tag differs: no edge": (
-        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})], [_trust()], {"Team": "dev"}, None),
+        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})],
+        [_trust()],
+        {"Team": "dev"},
+        None,
+    ),
     "a user without the tag: no edge": (
-        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})], [_trust()], {}, None),
+        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "ops"}})],
+        [_trust()],
+        {},
+        None,
+    ),
     "a policy variable: left to the request": (
-        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "${aws:username}"}})], [_trust()], {},
-        {"StringEquals": {"aws:PrincipalTag/Team": "${aws:username}"}}),
+        [_allow({"StringEquals": {"aws:PrincipalTag/Team": "${aws:username}"}})],
+        [_trust()],
+        {},
+        {"StringEquals": {"aws:PrincipalTag/Team": "${aws:username}"}},
+    ),
     "a Deny on the principal's own tag: denied": (
-        [_allow(), {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "ops"}}}],
-        [_trust()], {"Team": "ops"}, None),
+        [
+            _allow(),
+            {
+                "Effect": "Deny",
+                "Action": "sts:AssumeRole",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "ops"}},
+            },
+        ],
+        [_trust()],
+        {"Team": "ops"},
+        None,
+    ),
     "a Deny on the request: the edge stays (errs towards access)": (
-        [_allow(), {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*",
-                    "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}],
-        [_trust()], None, {}),
+        [
+            _allow(),
+            {
+                "Effect": "Deny",
+                "Action": "sts:AssumeRole",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+            },
+        ],
+        [_trust()],
+        None,
+        {},
+    ),
     "conflicting ExternalIds on the two sides: no request meets both": (
         [_allow({"StringEquals": {"sts:ExternalId": "a"}})],
-        [_trust({"StringEquals": {"sts:ExternalId": "b"}})], None, None),
+        [_trust({"StringEquals": {"sts:ExternalId": "b"}})],
+        None,
+        None,
+    ),
     "brackets in a resource are literal": (
-        [_allow(resource=f"arn:aws:iam::{B}:role/[RS]")], [_trust()], None, None),
-}  # fmt: skip
+        [_allow(resource=f"arn:aws:iam::{B}:role/[RS]")],
+        [_trust()],
+        None,
+        None,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -145,8 +227,11 @@ def test_unknown_tags_decide_nothing():
 
 
 TEAM_OPS = {"StringEquals": {"aws:PrincipalTag/Team": "ops"}}
-TAG_SESSION = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
-               "Action": ["sts:AssumeRole", "sts:TagSession"]}  # fmt: skip
+TAG_SESSION = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+    "Action": ["sts:AssumeRole", "sts:TagSession"],
+}
 
 
 @pytest.mark.parametrize(
@@ -166,10 +251,18 @@ TAG_SESSION = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}
 def test_a_role_sessions_principal_tags(trust, tags, expected):
     """The role X in A (its trust `trust`, its tags `tags`) may assume R in B when its
     session's aws:PrincipalTag/Team is ops."""
-    x = {"RoleName": "X", "Path": "/", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
-         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": trust},
-         "RolePolicyList": [{"PolicyName": "P", "PolicyDocument": {
-             "Version": "2012-10-17", "Statement": [_allow(TEAM_OPS)]}}]}  # fmt: skip
+    x = {
+        "RoleName": "X",
+        "Path": "/",
+        "Tags": [{"Key": k, "Value": v} for k, v in tags.items()],
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": trust},
+        "RolePolicyList": [
+            {
+                "PolicyName": "P",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [_allow(TEAM_OPS)]},
+            }
+        ],
+    }
     source = state_from_responses([{"RoleDetailList": [x]}], [{"Roles": [{"RoleName": "X"}]}])
     target = AccountState.model_validate(
         {"roles": {"R": {"trust_policy": {"Version": "2012-10-17", "Statement": [_trust()]}}}}

@@ -25,42 +25,49 @@ pytestmark = pytest.mark.e2e
 
 def _roles(emu, account: str, prefix: str) -> list[dict]:
     return [
-        r for r in emu.iam(account).list_roles(PathPrefix="/aws-reserved/")["Roles"]
+        r
+        for r in emu.iam(account).list_roles(PathPrefix="/aws-reserved/")["Roles"]
         if r["RoleName"].startswith(prefix)
-    ]  # fmt: skip
+    ]
 
 
 def _customer_set(emu, name: str, policy: str) -> str:
     arn = permission_set(emu, name, [])
     instance, _ = identity_center(emu)
     emu.sso().attach_customer_managed_policy_reference_to_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn,
+        InstanceArn=instance,
+        PermissionSetArn=arn,
         CustomerManagedPolicyReference={"Name": policy, "Path": "/team/"},
-    )  # fmt: skip
+    )
     return arn
 
 
 def test_roles_last_twelve_hours_whatever_the_sets_session(world):
-    """"...configures these roles with a maximum session duration of 12 hours" (User
+    """ "...configures these roles with a maximum session duration of 12 hours" (User
     Guide, "Set session duration"): the set says 1 hour, the role 12."""
     for role in _roles(world.emu, DEMO, "AWSReservedSSO_"):
         assert role["MaxSessionDuration"] == 43200
     described = world.emu.sso().describe_permission_set(
-        InstanceArn=identity_center(world.emu)[0], PermissionSetArn=set_arn(world.emu, "SecurityAudit")
+        InstanceArn=identity_center(world.emu)[0],
+        PermissionSetArn=set_arn(world.emu, "SecurityAudit"),
     )["PermissionSet"]
     assert described["SessionDuration"] == "PT1H"
 
 
 def test_a_role_made_again_has_a_new_suffix(world):
-    """"...a different, unique suffix" when the role is made again (User Guide,
+    """ "...a different, unique suffix" when the role is made again (User Guide,
     "Referencing permission sets in resource policies")."""
     emu, instance = world.emu, identity_center(world.emu)[0]
     arn, group = set_arn(emu, "SecurityAudit"), group_id(emu, "SecurityAuditors")
     [before] = _roles(emu, ACCOUNT_B, "AWSReservedSSO_SecurityAudit_")
     emu.sso().delete_account_assignment(
-        InstanceArn=instance, TargetId=ACCOUNT_B, TargetType="AWS_ACCOUNT",
-        PermissionSetArn=arn, PrincipalType="GROUP", PrincipalId=group,
-    )  # fmt: skip
+        InstanceArn=instance,
+        TargetId=ACCOUNT_B,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=arn,
+        PrincipalType="GROUP",
+        PrincipalId=group,
+    )
     assert _roles(emu, ACCOUNT_B, "AWSReservedSSO_SecurityAudit_") == []  # the last one went
     assign(emu, arn, group, [ACCOUNT_B])
     [after] = _roles(emu, ACCOUNT_B, "AWSReservedSSO_SecurityAudit_")
@@ -68,7 +75,7 @@ def test_a_role_made_again_has_a_new_suffix(world):
 
 
 def test_assignment_fails_where_the_customer_managed_policy_is_missing(world):
-    """"IAM Identity Center fails to assign the permission set if the policy doesn't exist
+    """ "IAM Identity Center fails to assign the permission set if the policy doesn't exist
     in your member account" (User Guide, "Customer managed policies")."""
     emu, instance = world.emu, identity_center(world.emu)[0]
     emu.iam(DEMO).create_policy(
@@ -78,9 +85,13 @@ def test_assignment_fails_where_the_customer_managed_policy_is_missing(world):
     answers = {}
     for account in (DEMO, ACCOUNT_B):
         answers[account] = emu.sso().create_account_assignment(
-            InstanceArn=instance, TargetId=account, TargetType="AWS_ACCOUNT",
-            PermissionSetArn=arn, PrincipalType="GROUP", PrincipalId=group,
-        )["AccountAssignmentCreationStatus"]  # fmt: skip
+            InstanceArn=instance,
+            TargetId=account,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=arn,
+            PrincipalType="GROUP",
+            PrincipalId=group,
+        )["AccountAssignmentCreationStatus"]
     assert answers[DEMO]["Status"] == "SUCCEEDED"
     assert answers[ACCOUNT_B]["Status"] == "FAILED"
     assert "/team/Reader" in answers[ACCOUNT_B]["FailureReason"]
@@ -107,15 +118,17 @@ def test_a_changed_set_keeps_the_old_version_until_provisioned_and_answers_per_a
         PolicyName="Extra", Path="/team/", PolicyDocument=json.dumps(allow("s3:GetObject", "*"))
     )
     sso.attach_customer_managed_policy_reference_to_permission_set(
-        InstanceArn=instance, PermissionSetArn=arn,
+        InstanceArn=instance,
+        PermissionSetArn=arn,
         CustomerManagedPolicyReference={"Name": "Extra", "Path": "/team/"},
-    )  # fmt: skip
+    )
 
     def stale() -> list[str]:
         return sso.list_accounts_for_provisioned_permission_set(
-            InstanceArn=instance, PermissionSetArn=arn,
+            InstanceArn=instance,
+            PermissionSetArn=arn,
             ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED",
-        )["AccountIds"]  # fmt: skip
+        )["AccountIds"]
 
     assert stale() == [DEMO, ACCOUNT_B]
     done = sso.provision_permission_set(

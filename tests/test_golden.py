@@ -54,8 +54,9 @@ def _junit(path: Path) -> list[dict[str, Any]]:
     cases = []
     for case in ET.parse(path).getroot().iter("testcase"):
         outcome = [{"tag": c.tag, "message": c.get("message")} for c in case]
-        cases.append({"name": case.get("name"), "classname": case.get("classname"),
-                      "outcome": outcome})  # fmt: skip
+        cases.append(
+            {"name": case.get("name"), "classname": case.get("classname"), "outcome": outcome}
+        )
     return sorted(cases, key=lambda c: (c["classname"], c["name"]))
 
 

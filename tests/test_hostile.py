@@ -48,16 +48,39 @@ roles:
 """
 HOSTILE = {
     "alias bomb": (ALIAS_BOMB, ":3: more than 500000 YAML nodes"),
-    "control character": ('account: "222222222222"\nname: "DE\x01MO"\n', ":2: not valid YAML: control character"),
-    "deeply nested": ('account: "222222222222"\nname: x\nusers: ' + "[" * 200 + "]" * 200 + "\n", ":3: nested more than 64 levels deep"),
+    "control character": (
+        'account: "222222222222"\nname: "DE\x01MO"\n',
+        ":2: not valid YAML: control character",
+    ),
+    "deeply nested": (
+        'account: "222222222222"\nname: x\nusers: ' + "[" * 200 + "]" * 200 + "\n",
+        ":3: nested more than 64 levels deep",
+    ),
     "not UTF-8": (b'account: "222222222222"\nname: \xff\xfe\n', ":0: cannot read file"),
     "binary": (bytes(range(256)) * 64, ":"),
-    "trust statement with Resource": (TRUST.format(statement='        - {Effect: Allow, Action: sts:AssumeRole, Principal: {AWS: "*"}, Resource: "*"}'), ":5: roles.R.trust_policy: a trust policy statement has no Resource"),
-    "trust statement without principal": (TRUST.format(statement="        - {Effect: Allow, Action: sts:AssumeRole}"), ":5: roles.R.trust_policy: a trust policy statement needs a Principal"),
-    "empty statement list": (TRUST.format(statement="        []"), "roles.R.trust_policy.Statement: expected at least one statement"),
-    "identity policy with a principal": ('account: "222222222222"\nname: x\ngroups:\n  G:\n    inline_policies:\n      P: {Statement: [{Effect: Allow, Action: "*", Resource: "*", Principal: "*"}]}\n', ":6: groups.G.inline_policies.P: an identity policy names no Principal"),
-    "larger than the limit": ('account: "222222222222"\nname: x\n# ' + "x" * (11 * 2**20) + "\n", ":0: file larger than 10 MiB"),
-}  # fmt: skip
+    "trust statement with Resource": (
+        TRUST.format(
+            statement='        - {Effect: Allow, Action: sts:AssumeRole, Principal: {AWS: "*"}, Resource: "*"}'
+        ),
+        ":5: roles.R.trust_policy: a trust policy statement has no Resource",
+    ),
+    "trust statement without principal": (
+        TRUST.format(statement="        - {Effect: Allow, Action: sts:AssumeRole}"),
+        ":5: roles.R.trust_policy: a trust policy statement needs a Principal",
+    ),
+    "empty statement list": (
+        TRUST.format(statement="        []"),
+        "roles.R.trust_policy.Statement: expected at least one statement",
+    ),
+    "identity policy with a principal": (
+        'account: "222222222222"\nname: x\ngroups:\n  G:\n    inline_policies:\n      P: {Statement: [{Effect: Allow, Action: "*", Resource: "*", Principal: "*"}]}\n',
+        ":6: groups.G.inline_policies.P: an identity policy names no Principal",
+    ),
+    "larger than the limit": (
+        'account: "222222222222"\nname: x\n# ' + "x" * (11 * 2**20) + "\n",
+        ":0: file larger than 10 MiB",
+    ),
+}
 
 
 def _limit_memory() -> None:
@@ -88,12 +111,51 @@ def test_hostile_baseline_is_refused_quickly_in_bounded_memory(tmp_path, case):
     assert any(p.startswith(f"{target}:") and expected in p for p in problems), proc.stderr
 
 
-KEYS = ["account", "name", "users", "groups", "roles", "policies", "trust_policy", "Statement",
-        "Effect", "Action", "Principal", "AWS", "Resource", "Condition", "inline_policies",
-        "managed_policies", "path", "read_via", "ignore", "max_session_duration", "<<"]  # fmt: skip
-TRICKY = ["222222222222", "Allow", "Deny", "sts:AssumeRole", "*", "/", "null", "~", "true",
-          "2012-10-17", "arn:aws:iam::222222222222:role/R", "&a x", "*a",
-          "!!python/object:os.system", "'", '"', "{", "- x", "\t", "%"]  # fmt: skip
+KEYS = [
+    "account",
+    "name",
+    "users",
+    "groups",
+    "roles",
+    "policies",
+    "trust_policy",
+    "Statement",
+    "Effect",
+    "Action",
+    "Principal",
+    "AWS",
+    "Resource",
+    "Condition",
+    "inline_policies",
+    "managed_policies",
+    "path",
+    "read_via",
+    "ignore",
+    "max_session_duration",
+    "<<",
+]
+TRICKY = [
+    "222222222222",
+    "Allow",
+    "Deny",
+    "sts:AssumeRole",
+    "*",
+    "/",
+    "null",
+    "~",
+    "true",
+    "2012-10-17",
+    "arn:aws:iam::222222222222:role/R",
+    "&a x",
+    "*a",
+    "!!python/object:os.system",
+    "'",
+    '"',
+    "{",
+    "- x",
+    "\t",
+    "%",
+]
 SCALARS = st.one_of(
     st.sampled_from(TRICKY),
     st.text(max_size=12),

@@ -66,10 +66,14 @@ def _role(**fields) -> Role:
 
 def _account(live, expected=(), outdated=(), provisioned=(), sets=None) -> AccountIdentityCenter:
     return AccountIdentityCenter(
-        DEMO, "DEMO", set(expected), set(live), list(provisioned),
+        DEMO,
+        "DEMO",
+        set(expected),
+        set(live),
+        list(provisioned),
         sets or {"Admin": PermissionSet(managed_policies=[ADMIN], session_duration="PT8H")},
         set(outdated),
-    )  # fmt: skip
+    )
 
 
 G = Assigned(principal="group:Ops", permission_set="Admin")
@@ -139,12 +143,19 @@ CUSTOMER = PermissionSet(customer_managed_policies=["/team/Reader"], permissions
 def test_customer_managed_policies_are_looked_up_in_the_instances_partition(partition):
     local = f"arn:{partition}:iam::{DEMO}:policy"
     doc = allow("s3:GetObject", "*")
-    state = AccountState.model_validate({
-        "roles": {ROLE: {"path": "/aws-reserved/sso.amazonaws.com/", "trust_policy": SAML,
-                         "managed_policies": [f"{local}/team/Reader"],
-                         "permissions_boundary": f"{local}/Bound"}},
-        "policies": {"Reader": {"path": "/team/", "document": doc}, "Bound": {"document": doc}},
-    })  # fmt: skip
+    state = AccountState.model_validate(
+        {
+            "roles": {
+                ROLE: {
+                    "path": "/aws-reserved/sso.amazonaws.com/",
+                    "trust_policy": SAML,
+                    "managed_policies": [f"{local}/team/Reader"],
+                    "permissions_boundary": f"{local}/Bound",
+                }
+            },
+            "policies": {"Reader": {"path": "/team/", "document": doc}, "Bound": {"document": doc}},
+        }
+    )
     ic = _account([G], [G], (), ["Admin"], {"Admin": CUSTOMER})
     ic.partition = partition
     assert diff_account_assignments(ic, state, set()) == []
@@ -154,15 +165,32 @@ def test_customer_managed_policies_are_looked_up_in_the_instances_partition(part
     ("assigned", "outdated", "want"),
     [
         # The assignment failed: declared, not there, and the message says why.
-        (False, False, ("assignment", "existence", "lacks the customer managed policy /Bound, /team/Reader")),
+        (
+            False,
+            False,
+            ("assignment", "existence", "lacks the customer managed policy /Bound, /team/Reader"),
+        ),
         # A set changed to reference it: provisioning failed, the role keeps the old version.
-        (True, True, ("permission_set", "outdated", "lacks the customer managed policy /Bound, /team/Reader")),
+        (
+            True,
+            True,
+            (
+                "permission_set",
+                "outdated",
+                "lacks the customer managed policy /Bound, /team/Reader",
+            ),
+        ),
     ],
 )
 def test_a_customer_managed_policy_missing_in_the_account_is_a_finding(assigned, outdated, want):
     state = AccountState(roles={ROLE: _role(**_PROVISIONED)} if assigned else {})
-    ic = _account([G] if assigned else [], [G], {"Admin"} if outdated else (), ["Admin"] if assigned else [],
-                  {"Admin": CUSTOMER})  # fmt: skip
+    ic = _account(
+        [G] if assigned else [],
+        [G],
+        {"Admin"} if outdated else (),
+        ["Admin"] if assigned else [],
+        {"Admin": CUSTOMER},
+    )
     found = diff_account_assignments(ic, state, set())
     assert [(f.resource_type, f.aspect) for f in found] == [want[:2]]
     assert want[2] in found[0].message
@@ -170,9 +198,17 @@ def test_a_customer_managed_policy_missing_in_the_account_is_a_finding(assigned,
 
 @pytest.mark.parametrize(
     ("text", "canonical"),
-    [("PT1H", "PT1H"), ("PT60M", "PT1H"), ("PT3600S", "PT1H"), ("PT1H5M40S", "PT1H5M40S"),
-     ("PT12H", "PT12H"), ("P0DT8H", "PT8H"), ("PT1H30M", "PT1H30M"), ("PT90M", "PT1H30M")],
-)  # fmt: skip
+    [
+        ("PT1H", "PT1H"),
+        ("PT60M", "PT1H"),
+        ("PT3600S", "PT1H"),
+        ("PT1H5M40S", "PT1H5M40S"),
+        ("PT12H", "PT12H"),
+        ("P0DT8H", "PT8H"),
+        ("PT1H30M", "PT1H30M"),
+        ("PT90M", "PT1H30M"),
+    ],
+)
 def test_every_iso_duration_the_api_allows(text, canonical):
     assert PermissionSet(session_duration=text).session_duration == canonical
 
@@ -185,9 +221,10 @@ def test_sessions_outside_one_to_twelve_hours_are_refused(text):
 
 def test_role_of_resolves_references_in_the_account():
     content = PermissionSet(
-        customer_managed_policies=["/audit/DenySecrets"], permissions_boundary="/Boundary",
+        customer_managed_policies=["/audit/DenySecrets"],
+        permissions_boundary="/Boundary",
         session_duration="PT1H30M",
-    )  # fmt: skip
+    )
     assert role_of(content, DEMO) == {
         "managed_policies": [f"arn:aws:iam::{DEMO}:policy/audit/DenySecrets"],
         "inline_policy": None,
@@ -199,17 +236,32 @@ def test_role_of_resolves_references_in_the_account():
     ("want", "have", "aspect", "severity"),
     [
         (PermissionSet(), PermissionSet(inline_policy=allow("s3:*", "*")), "inline_policy", "high"),
-        (PermissionSet(inline_policy=allow("s3:*", "*")), PermissionSet(inline_policy=allow("s3:GetObject", "*")), "inline_policy", "low"),
+        (
+            PermissionSet(inline_policy=allow("s3:*", "*")),
+            PermissionSet(inline_policy=allow("s3:GetObject", "*")),
+            "inline_policy",
+            "low",
+        ),
         (PermissionSet(), PermissionSet(managed_policies=[ADMIN]), "managed_policies", "high"),
         (PermissionSet(managed_policies=[ADMIN]), PermissionSet(), "managed_policies", "low"),
         (PermissionSet(), PermissionSet(session_duration="PT12H"), "session_duration", "medium"),
         (PermissionSet(session_duration="PT8H"), PermissionSet(), "session_duration", "low"),
-        (PermissionSet(permissions_boundary=READ_ONLY), PermissionSet(), "permissions_boundary", "high"),
-        (PermissionSet(), PermissionSet(customer_managed_policies=["/X"]), "customer_managed_policies", "high"),
+        (
+            PermissionSet(permissions_boundary=READ_ONLY),
+            PermissionSet(),
+            "permissions_boundary",
+            "high",
+        ),
+        (
+            PermissionSet(),
+            PermissionSet(customer_managed_policies=["/X"]),
+            "customer_managed_policies",
+            "high",
+        ),
         (None, PermissionSet(), "existence", "high"),
         (PermissionSet(), None, "existence", "medium"),
     ],
-)  # fmt: skip
+)
 def test_permission_set_compared_by_meaning(want, have, aspect, severity):
     read = IdentityCenterRead(instance="i", store="s")
     file = IdentityCenterFile()
@@ -321,14 +373,26 @@ def _copy(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "key", "marker"),
     [
-        ("permission_set: SecurityAudit\n", "permission_set: SecurityAudits\n",
-         "assignments[1].permission_set", "SecurityAudits"),
-        ('"222222222222", "333333333333"]', '"222222222222", "AccountC"]',
-         "assignments[1].accounts[1]", "AccountC"),
-        ('accounts: ["222222222222", "333333333333"]', "ous: [Root/Nowhere]",
-         "assignments[1].ous[0]", "Root/Nowhere"),
+        (
+            "permission_set: SecurityAudit\n",
+            "permission_set: SecurityAudits\n",
+            "assignments[1].permission_set",
+            "SecurityAudits",
+        ),
+        (
+            '"222222222222", "333333333333"]',
+            '"222222222222", "AccountC"]',
+            "assignments[1].accounts[1]",
+            "AccountC",
+        ),
+        (
+            'accounts: ["222222222222", "333333333333"]',
+            "ous: [Root/Nowhere]",
+            "assignments[1].ous[0]",
+            "Root/Nowhere",
+        ),
     ],
-)  # fmt: skip
+)
 def test_validate_refuses_unknown_names(tmp_path, old, new, key, marker):
     baselines = _copy(tmp_path)
     path = baselines / "identity_center.yaml"
@@ -383,8 +447,14 @@ def test_snapshot_then_run_is_clean_with_identity_center_edges(world):
         (e["principal"], e["target"]) for e in run.summary["local_access"] if e["kind"] == "member"
     }
     assert ("identitycenter:user/bob", "identitycenter:group/PlatformAdmins") in members
-    reach = world.cli("access", "who-can-reach", f"admin@{DEMO}", "--json",
-                      "--report-dir", str(world.tmp / "reports"))  # fmt: skip
+    reach = world.cli(
+        "access",
+        "who-can-reach",
+        f"admin@{DEMO}",
+        "--json",
+        "--report-dir",
+        str(world.tmp / "reports"),
+    )
     assert reach.code == 0, reach.stderr
     starts = {c["start"] for c in json.loads(reach.stdout)["chains"]}
     assert {"identitycenter:user/bob", "identitycenter:group/PlatformAdmins"} <= starts
@@ -402,15 +472,21 @@ def test_each_finding_kind_then_accept(world):
 
     assign(emu, admin, group_id(emu, "SecurityAuditors"), [DEMO])  # admin set, new group
     sso.delete_account_assignment(
-        InstanceArn=instance, TargetId=ACCOUNT_B, TargetType="AWS_ACCOUNT",
-        PermissionSetArn=audit, PrincipalType="GROUP", PrincipalId=group_id(emu, "SecurityAuditors"),
-    )  # fmt: skip
+        InstanceArn=instance,
+        TargetId=ACCOUNT_B,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=audit,
+        PrincipalType="GROUP",
+        PrincipalId=group_id(emu, "SecurityAuditors"),
+    )
     ic_group(emu, "Contractors", [])
     assign(emu, audit, group_id(emu, "Contractors"), [DEMO])  # a new principal, held set
     mallory = ids.create_user(
-        IdentityStoreId=store, UserName="mallory", DisplayName="m",
+        IdentityStoreId=store,
+        UserName="mallory",
+        DisplayName="m",
         Name={"GivenName": "m", "FamilyName": "m"},
-    )["UserId"]  # fmt: skip
+    )["UserId"]
     ids.create_group_membership(
         IdentityStoreId=store, GroupId=group_id(emu, "PlatformAdmins"), MemberId={"UserId": mallory}
     )
@@ -418,9 +494,10 @@ def test_each_finding_kind_then_accept(world):
         InstanceArn=instance, PermissionSetArn=audit, ManagedPolicyArn=ADMIN
     )
     role = next(
-        r["RoleName"] for r in emu.iam(DEMO).list_roles(PathPrefix="/aws-reserved/")["Roles"]
+        r["RoleName"]
+        for r in emu.iam(DEMO).list_roles(PathPrefix="/aws-reserved/")["Roles"]
         if r["RoleName"].startswith("AWSReservedSSO_AdministratorAccess_")
-    )  # fmt: skip
+    )
     emu.iam(DEMO).put_role_policy(  # changed by hand
         RoleName=role, PolicyName="extra", PolicyDocument=json.dumps(allow("s3:*", "*"))
     )
@@ -446,14 +523,24 @@ def test_each_finding_kind_then_accept(world):
     assert ("identitycenter:group/SecurityAuditors", DEMO, "unexpected") in rows
 
     accepted = world.cli(
-        "accept", "--baselines", str(baselines), "--report-dir", str(world.tmp / "reports"),
-        "*/assignment/*", "*/permission_set/SecurityAudit/managed_policies", "*/sso_group/*",
-    )  # fmt: skip
+        "accept",
+        "--baselines",
+        str(baselines),
+        "--report-dir",
+        str(world.tmp / "reports"),
+        "*/assignment/*",
+        "*/permission_set/SecurityAudit/managed_policies",
+        "*/sso_group/*",
+    )
     assert accepted.code == 0, accepted.stdout + accepted.stderr
     refused = world.cli(
-        "accept", "--baselines", str(baselines), "--report-dir", str(world.tmp / "reports"),
+        "accept",
+        "--baselines",
+        str(baselines),
+        "--report-dir",
+        str(world.tmp / "reports"),
         f"{DEMO}/permission_set/AdministratorAccess/provisioned",
-    )  # fmt: skip
+    )
     assert refused.code == 2 and "provision the set again" in refused.stdout + refused.stderr
 
     sso.provision_permission_set(
@@ -484,18 +571,30 @@ def test_unreadable_identity_center_fails_closed(world):
 @pytest.mark.parametrize(
     ("kind", "name", "aspect", "marker"),
     [
-        ("permission_set", "SecurityAudit", "managed_policies", "managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]"),
+        (
+            "permission_set",
+            "SecurityAudit",
+            "managed_policies",
+            "managed_policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]",
+        ),
         ("sso_group", "PlatformAdmins", "members", "members: [bob]"),
         ("assignment", "AdministratorAccess:group:SecurityAuditors", "existence", "assignments:"),
     ],
-)  # fmt: skip
+)
 def test_sarif_points_at_identity_center_yaml(kind, name, aspect, marker):
     """A code-scanning alert opens identity_center.yaml at what the finding is about."""
     from iamdrift.compare.findings import Finding
     from iamdrift.report.sarif import _Locator
 
-    f = Finding(account=MANAGEMENT, resource_type=kind, resource=name, aspect=aspect,
-                change="changed", severity="high", message="m.")  # fmt: skip
+    f = Finding(
+        account=MANAGEMENT,
+        resource_type=kind,
+        resource=name,
+        aspect=aspect,
+        change="changed",
+        severity="high",
+        message="m.",
+    )
     path, line = _Locator(load_baselines(SHIPPED_BASELINES)).locate(f)
     assert path.name == "identity_center.yaml"
     assert marker in path.read_text().splitlines()[line - 1]
@@ -504,14 +603,15 @@ def test_sarif_points_at_identity_center_yaml(kind, name, aspect, marker):
 def test_access_section_by_group_escapes_names():
     """Identity store display names are anyone's to choose: escaped in the report."""
     from iamdrift.access.edge import AccessRow
-    from iamdrift.report.html import access_html
+    from iamdrift.report.matrix import access_html
 
     role = f"arn:aws:iam::{DEMO}:role/aws-reserved/sso.amazonaws.com/{ROLE}"
     rows = [
-        AccessRow(principal="identitycenter:group/<script>x</script>", role=role,
-                  status="unexpected"),
+        AccessRow(
+            principal="identitycenter:group/<script>x</script>", role=role, status="unexpected"
+        ),
         AccessRow(principal="identitycenter:group/Ops", role=role, status="expected"),
-    ]  # fmt: skip
+    ]
     html = access_html(rows, set())
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "IAM Identity Center, by group" in html and "(not declared)" in html
@@ -554,13 +654,15 @@ def eu_world(moto_endpoint, tmp_path):
             emu.iam(account).create_policy(PolicyName=name, Path=path, PolicyDocument=doc)
     scoped = permission_set(emu, "Scoped", [], "PT1H5M40S")
     emu.sso().attach_customer_managed_policy_reference_to_permission_set(
-        InstanceArn=instance, PermissionSetArn=scoped,
+        InstanceArn=instance,
+        PermissionSetArn=scoped,
         CustomerManagedPolicyReference={"Name": "Reader", "Path": "/team/"},
-    )  # fmt: skip
+    )
     emu.sso().put_permissions_boundary_to_permission_set(
-        InstanceArn=instance, PermissionSetArn=scoped,
+        InstanceArn=instance,
+        PermissionSetArn=scoped,
         PermissionsBoundary={"CustomerManagedPolicyReference": {"Name": "Bound"}},
-    )  # fmt: skip
+    )
     assign(emu, scoped, group_id(emu, "SecurityAuditors"), [DEMO, ACCOUNT_B])
     long = permission_set(emu, "LongSessions", [READ_ONLY], "PT12H")
     assign(emu, long, group_id(emu, "PlatformAdmins"), [ACCOUNT_B])
@@ -593,9 +695,13 @@ def test_identity_center_as_aws_makes_it(eu_world):
     instance, _ = identity_center(emu)
     admin, group = set_arn(emu, "AdministratorAccess"), group_id(emu, "PlatformAdmins")
     emu.sso().delete_account_assignment(
-        InstanceArn=instance, TargetId=DEMO, TargetType="AWS_ACCOUNT",
-        PermissionSetArn=admin, PrincipalType="GROUP", PrincipalId=group,
-    )  # fmt: skip
+        InstanceArn=instance,
+        TargetId=DEMO,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=admin,
+        PrincipalType="GROUP",
+        PrincipalId=group,
+    )
     assign(emu, admin, group, [DEMO])
     again = world.cli("run", "--baselines", str(target))
     assert again.code == 0, sorted(_ids(again))
@@ -611,9 +717,10 @@ def test_identity_center_as_aws_makes_it(eu_world):
         PolicyName="Extra", Path="/team/", PolicyDocument=json.dumps(allow("s3:ListBucket", "*"))
     )
     emu.sso().attach_customer_managed_policy_reference_to_permission_set(
-        InstanceArn=instance, PermissionSetArn=scoped,
+        InstanceArn=instance,
+        PermissionSetArn=scoped,
         CustomerManagedPolicyReference={"Name": "Extra", "Path": "/team/"},
-    )  # fmt: skip
+    )
     emu.sso().provision_permission_set(
         InstanceArn=instance, PermissionSetArn=scoped, TargetType="ALL_PROVISIONED_ACCOUNTS"
     )

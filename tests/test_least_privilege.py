@@ -43,11 +43,21 @@ def _deploy(world) -> dict:
     for user in ("helpdesk", "operator"):
         demo.create_user(UserName=user)
     demo.put_user_policy(
-        UserName="helpdesk", PolicyName="Reset", PolicyDocument=json.dumps({
-            "Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Action": ["iam:CreateLoginProfile", "iam:CreateAccessKey"],
-                "Resource": f"arn:aws:iam::{DEMO}:user/operator"}]}),
-    )  # fmt: skip
+        UserName="helpdesk",
+        PolicyName="Reset",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["iam:CreateLoginProfile", "iam:CreateAccessKey"],
+                        "Resource": f"arn:aws:iam::{DEMO}:user/operator",
+                    }
+                ],
+            }
+        ),
+    )
     hub_arn = f"arn:aws:iam::{MANAGEMENT}:user/{HUB_USER}"
     iam = world.emu.iam()
     iam.create_user(UserName=HUB_USER)
@@ -110,9 +120,11 @@ def test_documented_permissions_are_enough_and_each_is_needed(world):
     baselines = _baselines(world)
     hub_policy = json.loads((EXAMPLES / "hub-policy.json").read_text())
     role_actions = [
-        "iam:GetAccountAuthorizationDetails", "iam:ListRoles",
-        "iam:GetLoginProfile", "iam:ListAccessKeys",
-    ]  # fmt: skip
+        "iam:GetAccountAuthorizationDetails",
+        "iam:ListRoles",
+        "iam:GetLoginProfile",
+        "iam:ListAccessKeys",
+    ]
     hub_actions = [
         (i, a)
         for i, s in enumerate(hub_policy["Statement"])
@@ -171,10 +183,15 @@ def test_documented_permissions_are_enough_and_each_is_needed(world):
         _authorization(world.emu.endpoint, enforced=False)
         for account in (MANAGEMENT, DEMO, ACCOUNT_B):
             world.emu.iam(account).put_role_policy(
-                RoleName=AUDIT_ROLE, PolicyName="IamDriftRead",
-                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": role_actions, "Resource": "*"}]}),
-            )  # fmt: skip
+                RoleName=AUDIT_ROLE,
+                PolicyName="IamDriftRead",
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": role_actions, "Resource": "*"}],
+                    }
+                ),
+            )
         missed += _needed_by_shape(world, env, hub_policy)
     finally:
         _authorization(world.emu.endpoint, enforced=False)
@@ -193,7 +210,9 @@ def _needed_by_shape(world, env, hub_policy: dict) -> list:
 
     group = group_id(world.emu, "PlatformAdmins")
     for n in range(3):
-        assign(world.emu, permission_set(world.emu, f"Extra{n}", [READ_ONLY]), group, [DEMO, ACCOUNT_B])
+        assign(
+            world.emu, permission_set(world.emu, f"Extra{n}", [READ_ONLY]), group, [DEMO, ACCOUNT_B]
+        )
     baselines = _baselines(world, "shaped-baselines")
     missed = []
     for action in sorted(BY_SHAPE):

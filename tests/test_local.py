@@ -30,14 +30,24 @@ ALLOW_ALL = normalize({"Statement": [{"Effect": "Allow", "Action": "*", "Resourc
 
 
 def _doc(action, resource="*", effect="Allow", **extra):
-    return {"Version": "2012-10-17",
-            "Statement": [{"Effect": effect, "Action": action, "Resource": resource, **extra}]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": action, "Resource": resource, **extra}],
+    }
 
 
 def _trust(*principals, effect="Allow", **extra):
-    return {"Version": "2012-10-17", "Statement": [
-        {"Effect": effect, "Principal": {"AWS": list(principals)}, "Action": "sts:AssumeRole", **extra}
-    ]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": effect,
+                "Principal": {"AWS": list(principals)},
+                "Action": "sts:AssumeRole",
+                **extra,
+            }
+        ],
+    }
 
 
 def _deny(action, resource="*"):
@@ -74,86 +84,279 @@ ASSUME_ANY = {"P": _doc("sts:AssumeRole", "*")}
 # name: (world, SCP levels, start, target, reaches)
 CASES = {
     "trust names the user: no identity policy needed": (
-        _world(_user(), _role(trust=_trust(ALICE))), None, ALICE, R, True),
+        _world(_user(), _role(trust=_trust(ALICE))),
+        None,
+        ALICE,
+        R,
+        True,
+    ),
     "trust names the account: the identity policy decides (none)": (
-        _world(_user(), _role()), None, ALICE, R, False),
+        _world(_user(), _role()),
+        None,
+        ALICE,
+        R,
+        False,
+    ),
     "trust names the account, identity allows the role": (
-        _world(_user(inline_policies=ASSUME_R), _role()), None, ALICE, R, True),
+        _world(_user(inline_policies=ASSUME_R), _role()),
+        None,
+        ALICE,
+        R,
+        True,
+    ),
     "trust names the account, identity allows every role": (
-        _world(_user(inline_policies=ASSUME_ANY), _role(), _role("R2")), None, ALICE, R2, True),
+        _world(_user(inline_policies=ASSUME_ANY), _role(), _role("R2")),
+        None,
+        ALICE,
+        R2,
+        True,
+    ),
     "identity allows every role but denies this one": (
-        _world(_user(inline_policies={"P": _doc("sts:AssumeRole", "*"),
-                                      "D": _doc("sts:AssumeRole", R, "Deny")}),
-               _role(), _role("R2")), None, ALICE, R, False),
+        _world(
+            _user(
+                inline_policies={
+                    "P": _doc("sts:AssumeRole", "*"),
+                    "D": _doc("sts:AssumeRole", R, "Deny"),
+                }
+            ),
+            _role(),
+            _role("R2"),
+        ),
+        None,
+        ALICE,
+        R,
+        False,
+    ),
     "... and still the others": (
-        _world(_user(inline_policies={"P": _doc("sts:AssumeRole", "*"),
-                                      "D": _doc("sts:AssumeRole", R, "Deny")}),
-               _role(), _role("R2")), None, ALICE, R2, True),
+        _world(
+            _user(
+                inline_policies={
+                    "P": _doc("sts:AssumeRole", "*"),
+                    "D": _doc("sts:AssumeRole", R, "Deny"),
+                }
+            ),
+            _role(),
+            _role("R2"),
+        ),
+        None,
+        ALICE,
+        R2,
+        True,
+    ),
     "trust names the account, a boundary without sts": (
         _world(_user(inline_policies=ASSUME_ANY, permissions_boundary=BOUNDARY_S3), _role()),
-        None, ALICE, R, False),
+        None,
+        ALICE,
+        R,
+        False,
+    ),
     "trust names the user, a boundary does not limit a user": (
-        _world(_user(permissions_boundary=BOUNDARY_S3), _role(trust=_trust(ALICE))), None, ALICE, R, True),
+        _world(_user(permissions_boundary=BOUNDARY_S3), _role(trust=_trust(ALICE))),
+        None,
+        ALICE,
+        R,
+        True,
+    ),
     "role chaining: trust names the role": (
-        _world(_role("Chain", trust=_trust("arn:aws:iam::999999999999:root")), _role(trust=_trust(CHAIN))),
-        None, CHAIN, R, True),
+        _world(
+            _role("Chain", trust=_trust("arn:aws:iam::999999999999:root")),
+            _role(trust=_trust(CHAIN)),
+        ),
+        None,
+        CHAIN,
+        R,
+        True,
+    ),
     "role chaining: the role's boundary still limits it": (
         _world(_role("Chain", permissions_boundary=BOUNDARY_S3), _role(trust=_trust(CHAIN))),
-        None, CHAIN, R, False),
+        None,
+        CHAIN,
+        R,
+        False,
+    ),
     "an identity Deny beats a trust that names the user": (
-        _world(_user(inline_policies={"D": _doc("sts:AssumeRole", "*", "Deny")}), _role(trust=_trust(ALICE))),
-        None, ALICE, R, False),
+        _world(
+            _user(inline_policies={"D": _doc("sts:AssumeRole", "*", "Deny")}),
+            _role(trust=_trust(ALICE)),
+        ),
+        None,
+        ALICE,
+        R,
+        False,
+    ),
     "a trust Deny on the user": (
-        _world(_user(inline_policies=ASSUME_ANY),
-               _role(trust={"Statement": [*_trust(ROOT)["Statement"], *_trust(ALICE, effect="Deny")["Statement"]]})),
-        None, ALICE, R, False),
+        _world(
+            _user(inline_policies=ASSUME_ANY),
+            _role(
+                trust={
+                    "Statement": [
+                        *_trust(ROOT)["Statement"],
+                        *_trust(ALICE, effect="Deny")["Statement"],
+                    ]
+                }
+            ),
+        ),
+        None,
+        ALICE,
+        R,
+        False,
+    ),
     "an SCP denying sts:AssumeRole": (
-        _world(_user(inline_policies=ASSUME_ANY), _role()), [[ALLOW_ALL, _deny("sts:AssumeRole")]],
-        ALICE, R, False),
+        _world(_user(inline_policies=ASSUME_ANY), _role()),
+        [[ALLOW_ALL, _deny("sts:AssumeRole")]],
+        ALICE,
+        R,
+        False,
+    ),
     "may rewrite the role's trust": (
-        _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", R)}), _role()), None, ALICE, R, True),
+        _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", R)}), _role()),
+        None,
+        ALICE,
+        R,
+        True,
+    ),
     "may rewrite every role's trust": (
-        _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{A}:role/*")}),
-               _role(), _role("R2")), None, ALICE, R2, True),
+        _world(
+            _user(
+                inline_policies={
+                    "P": _doc("iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{A}:role/*")
+                }
+            ),
+            _role(),
+            _role("R2"),
+        ),
+        None,
+        ALICE,
+        R2,
+        True,
+    ),
     "may rewrite every role's trust, but an SCP protects this one": (
         _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", "*")}), _role()),
-        [[ALLOW_ALL, _deny("iam:UpdateAssumeRolePolicy", R)]], ALICE, R, False),
+        [[ALLOW_ALL, _deny("iam:UpdateAssumeRolePolicy", R)]],
+        ALICE,
+        R,
+        False,
+    ),
     "may rewrite the role's trust, but an SCP denies it sts:AssumeRole there": (
         _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", R)}), _role()),
-        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]], ALICE, R, False),
+        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]],
+        ALICE,
+        R,
+        False,
+    ),
     "may rewrite every role's trust, but an SCP denies sts:AssumeRole on this one": (
         _world(_user(inline_policies={"P": _doc("iam:UpdateAssumeRolePolicy", "*")}), _role()),
-        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]], ALICE, R, False),
+        [[ALLOW_ALL, _deny("sts:AssumeRole", R)]],
+        ALICE,
+        R,
+        False,
+    ),
     "may make access keys for another user": (
-        _world(_user(inline_policies={"P": _doc("iam:CreateAccessKey", BOB)}), _user("bob")), None, ALICE, BOB, True),
+        _world(_user(inline_policies={"P": _doc("iam:CreateAccessKey", BOB)}), _user("bob")),
+        None,
+        ALICE,
+        BOB,
+        True,
+    ),
     "may set another user's password": (
-        _world(_user(inline_policies={"P": _doc("iam:CreateLoginProfile", "*")}), _user("bob")), None, ALICE, BOB, True),
+        _world(_user(inline_policies={"P": _doc("iam:CreateLoginProfile", "*")}), _user("bob")),
+        None,
+        ALICE,
+        BOB,
+        True,
+    ),
     "may make access keys only with MFA: still an edge, with its condition": (
-        _world(_user(inline_policies={"P": _doc("iam:CreateAccessKey", BOB,
-                                                Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})}),
-               _user("bob")), None, ALICE, BOB, True),
+        _world(
+            _user(
+                inline_policies={
+                    "P": _doc(
+                        "iam:CreateAccessKey",
+                        BOB,
+                        Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+                    )
+                }
+            ),
+            _user("bob"),
+        ),
+        None,
+        ALICE,
+        BOB,
+        True,
+    ),
     "may only read IAM": (
-        _world(_user(inline_policies={"P": _doc(["iam:Get*", "iam:List*"])}), _user("bob"), _role()),
-        None, ALICE, BOB, False),
+        _world(
+            _user(inline_policies={"P": _doc(["iam:Get*", "iam:List*"])}), _user("bob"), _role()
+        ),
+        None,
+        ALICE,
+        BOB,
+        False,
+    ),
     "administrator becomes any role": (
-        _world(_user(managed_policies=[ADMIN]), _role(trust=_trust("arn:aws:iam::999999999999:root"))),
-        None, ALICE, R, True),
+        _world(
+            _user(managed_policies=[ADMIN]), _role(trust=_trust("arn:aws:iam::999999999999:root"))
+        ),
+        None,
+        ALICE,
+        R,
+        True,
+    ),
     "administrator becomes any user": (
-        _world(_user(managed_policies=[ADMIN]), _user("bob")), None, ALICE, BOB, True),
+        _world(_user(managed_policies=[ADMIN]), _user("bob")),
+        None,
+        ALICE,
+        BOB,
+        True,
+    ),
     "may put a policy on its own group: administrator": (
-        _world(_user(groups=["G"]),
-               {"groups": {"G": {"inline_policies": {"P": _doc("iam:PutGroupPolicy", f"arn:aws:iam::{A}:group/G")}}}}),
-        None, ALICE, f"admin@{A}", True),
+        _world(
+            _user(groups=["G"]),
+            {
+                "groups": {
+                    "G": {
+                        "inline_policies": {
+                            "P": _doc("iam:PutGroupPolicy", f"arn:aws:iam::{A}:group/G")
+                        }
+                    }
+                }
+            },
+        ),
+        None,
+        ALICE,
+        f"admin@{A}",
+        True,
+    ),
     "may make a new version of its own policy: administrator": (
-        _world(_user(managed_policies=[f"arn:aws:iam::{A}:policy/Mine"]),
-               {"policies": {"Mine": {"document": _doc("iam:CreatePolicyVersion", f"arn:aws:iam::{A}:policy/Mine")}}}),
-        None, ALICE, f"admin@{A}", True),
+        _world(
+            _user(managed_policies=[f"arn:aws:iam::{A}:policy/Mine"]),
+            {
+                "policies": {
+                    "Mine": {
+                        "document": _doc("iam:CreatePolicyVersion", f"arn:aws:iam::{A}:policy/Mine")
+                    }
+                }
+            },
+        ),
+        None,
+        ALICE,
+        f"admin@{A}",
+        True,
+    ),
     "may create a role and grant it: administrator": (
         _world(_user(inline_policies={"P": _doc(["iam:CreateRole", "iam:AttachRolePolicy"], "*")})),
-        None, ALICE, f"admin@{A}", True),
+        None,
+        ALICE,
+        f"admin@{A}",
+        True,
+    ),
     "may grant another role only: not administrator": (
-        _world(_user(inline_policies={"P": _doc("iam:PutRolePolicy", R)}), _role()), None, ALICE, f"admin@{A}", False),
-}  # fmt: skip
+        _world(_user(inline_policies={"P": _doc("iam:PutRolePolicy", R)}), _role()),
+        None,
+        ALICE,
+        f"admin@{A}",
+        False,
+    ),
+}
 
 
 # action alice may call on bob (or on every user), what bob holds, does alice reach bob
@@ -244,12 +447,16 @@ def _arn(name: str) -> str:
 
 ACTIONS = ["sts:AssumeRole", "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey"]
 RESOURCES = ["*", f"arn:aws:iam::{A}:role/*", f"arn:aws:iam::{A}:user/*", *map(_arn, NAMES)]
-statements = st.fixed_dictionaries({
-    "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
-    "Action": st.sampled_from(ACTIONS),
-    "Resource": st.sampled_from(RESOURCES),
-})  # fmt: skip
-trusted = st.lists(st.sampled_from([ROOT, "*", *map(_arn, NAMES)]), min_size=1, max_size=2, unique=True)
+statements = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
+        "Action": st.sampled_from(ACTIONS),
+        "Resource": st.sampled_from(RESOURCES),
+    }
+)
+trusted = st.lists(
+    st.sampled_from([ROOT, "*", *map(_arn, NAMES)]), min_size=1, max_size=2, unique=True
+)
 
 
 def _oracle(policies: dict[str, list[dict]], trusts: dict[str, list[str]]) -> set[tuple[str, str]]:

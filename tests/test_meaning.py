@@ -28,8 +28,11 @@ ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "iam:GetRole", "sts:
 ACTION_PATTERNS = [*ACTIONS, "s3:Get*", "s3:*", "iam:Get*"]
 RESOURCES = ["arn:aws:s3:::a/x", "arn:aws:s3:::a/y", "arn:aws:s3:::b/x", "*"]
 RESOURCE_PATTERNS = [*RESOURCES, "arn:aws:s3:::a/*"]
-PRINCIPALS = ["arn:aws:iam::111111111111:user/u", "arn:aws:iam::111111111111:role/r",
-              "arn:aws:iam::222222222222:root"]  # fmt: skip
+PRINCIPALS = [
+    "arn:aws:iam::111111111111:user/u",
+    "arn:aws:iam::111111111111:role/r",
+    "arn:aws:iam::222222222222:root",
+]
 TEAM = "aws:principaltag/team"
 CONDITIONS = [
     ("StringEquals", TEAM, ["a"]),
@@ -287,11 +290,14 @@ def _corpus(n: int = 80) -> list[tuple[str, dict]]:
 
 def test_aws_managed_policies_split_per_action_compare_equal_and_a_removal_is_seen():
     for name, doc in _corpus():
-        split = {**doc, "Statement": [
-            {**s, "Action": a} if isinstance(s.get("Action"), list) else s
-            for s in doc["Statement"]
-            for a in (s["Action"] if isinstance(s.get("Action"), list) else [None])
-        ]}  # fmt: skip
+        split = {
+            **doc,
+            "Statement": [
+                {**s, "Action": a} if isinstance(s.get("Action"), list) else s
+                for s in doc["Statement"]
+                for a in (s["Action"] if isinstance(s.get("Action"), list) else [None])
+            ],
+        }
         assert _eq(doc, split), name
         reformatted = json.loads(json.dumps(doc, sort_keys=True))
         reformatted["Statement"] = list(reversed(reformatted["Statement"]))

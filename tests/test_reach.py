@@ -20,22 +20,42 @@ BODIES = {
         {"Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
     ),
 }
-TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
-                        "Action": "sts:AssumeRole"}]}  # fmt: skip
+TRUST = {
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+}
 DENY_IAM = normalize({"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})
 ALLOW_ALL = normalize({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 IAM_ONLY = f"arn:aws:iam::{A}:policy/IamOnly"
 PUT_BOUNDARY = f"arn:aws:iam::{A}:policy/PutBoundary"
 BOUNDARIES = {
-    "IamOnly": {"document": {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}},
-    "PutBoundary": {"document": {"Statement": [
-        {"Effect": "Allow", "Action": ["s3:*", "iam:PutRolePermissionsBoundary"], "Resource": "*"}]}},
-}  # fmt: skip
+    "IamOnly": {
+        "document": {"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    },
+    "PutBoundary": {
+        "document": {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:*", "iam:PutRolePermissionsBoundary"],
+                    "Resource": "*",
+                }
+            ]
+        }
+    },
+}
 
 
 def _doc(action, resource="*", effect="Allow", **extra):
-    return {"Version": "2012-10-17",
-            "Statement": [{"Effect": effect, "Action": action, "Resource": resource, **extra}]}  # fmt: skip
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": action, "Resource": resource, **extra}],
+    }
 
 
 def _role(**fields):
@@ -47,43 +67,126 @@ CASES = {
     "AdministratorAccess": ({"roles": _role(managed_policies=[ADMIN])}, [], None, True),
     "read-only": ({"roles": _role(managed_policies=[READ_ONLY])}, [], None, False),
     "may put a policy on itself": (
-        {"roles": _role(inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/R")})},
-        [], None, True),
+        {
+            "roles": _role(
+                inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/R")}
+            )
+        },
+        [],
+        None,
+        True,
+    ),
     "may put a policy on another role only": (
-        {"roles": _role(inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/Other")})},
-        [], None, False),
+        {
+            "roles": _role(
+                inline_policies={"P": _doc("iam:PutRolePolicy", f"arn:aws:iam::{A}:role/Other")}
+            )
+        },
+        [],
+        None,
+        False,
+    ),
     "only under a condition": (
-        {"roles": _role(inline_policies={"P": _doc("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})})},
-        [], None, False),
+        {
+            "roles": _role(
+                inline_policies={
+                    "P": _doc("*", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
+                }
+            )
+        },
+        [],
+        None,
+        False,
+    ),
     "a boundary that is a ceiling": (
-        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=READ_ONLY)}, [], None, False),
+        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=READ_ONLY)},
+        [],
+        None,
+        False,
+    ),
     "its own Deny on iam": (
-        {"roles": _role(managed_policies=[ADMIN], inline_policies={"D": _doc("iam:*", effect="Deny")})},
-        [], None, False),
-    "an SCP denying iam": ({"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], None, False),
+        {
+            "roles": _role(
+                managed_policies=[ADMIN], inline_policies={"D": _doc("iam:*", effect="Deny")}
+            )
+        },
+        [],
+        None,
+        False,
+    ),
+    "an SCP denying iam": (
+        {"roles": _role(managed_policies=[ADMIN])},
+        [[ALLOW_ALL, DENY_IAM]],
+        None,
+        False,
+    ),
     "the management account is not bound by SCPs": (
-        {"roles": _role(managed_policies=[ADMIN])}, [[ALLOW_ALL, DENY_IAM]], A, True),
+        {"roles": _role(managed_policies=[ADMIN])},
+        [[ALLOW_ALL, DENY_IAM]],
+        A,
+        True,
+    ),
     # A boundary holds only while its principal may not lift it (IAM User Guide's delegation
     # example denies exactly these actions).
     "a boundary allowing iam:*, on a principal allowed everything": (
-        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=IAM_ONLY),
-         "policies": BOUNDARIES}, [], None, True),
+        {
+            "roles": _role(managed_policies=[ADMIN], permissions_boundary=IAM_ONLY),
+            "policies": BOUNDARIES,
+        },
+        [],
+        None,
+        True,
+    ),
     "a boundary it may replace with a wider one": (
-        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=PUT_BOUNDARY),
-         "policies": BOUNDARIES}, [], None, True),
+        {
+            "roles": _role(managed_policies=[ADMIN], permissions_boundary=PUT_BOUNDARY),
+            "policies": BOUNDARIES,
+        },
+        [],
+        None,
+        True,
+    ),
     "a boundary allowing iam:* but its removal denied": (
-        {"roles": _role(managed_policies=[ADMIN], permissions_boundary=IAM_ONLY,
-                        inline_policies={"D": _doc(["iam:DeleteRolePermissionsBoundary",
-                                                    "iam:PutRolePermissionsBoundary"], effect="Deny")}),
-         "policies": BOUNDARIES}, [], None, False),
+        {
+            "roles": _role(
+                managed_policies=[ADMIN],
+                permissions_boundary=IAM_ONLY,
+                inline_policies={
+                    "D": _doc(
+                        ["iam:DeleteRolePermissionsBoundary", "iam:PutRolePermissionsBoundary"],
+                        effect="Deny",
+                    )
+                },
+            ),
+            "policies": BOUNDARIES,
+        },
+        [],
+        None,
+        False,
+    ),
     "a boundary it may lift, on a principal allowed little": (
-        {"roles": _role(managed_policies=[READ_ONLY], permissions_boundary=IAM_ONLY,
-                        inline_policies={"B": _doc("iam:DeleteRolePermissionsBoundary")}),
-         "policies": BOUNDARIES}, [], None, False),
+        {
+            "roles": _role(
+                managed_policies=[READ_ONLY],
+                permissions_boundary=IAM_ONLY,
+                inline_policies={"B": _doc("iam:DeleteRolePermissionsBoundary")},
+            ),
+            "policies": BOUNDARIES,
+        },
+        [],
+        None,
+        False,
+    ),
     "a user through its group": (
-        {"users": {"alice": {"groups": ["Admins"]}}, "groups": {"Admins": {"managed_policies": [ADMIN]}}},
-        [], None, True),
-}  # fmt: skip
+        {
+            "users": {"alice": {"groups": ["Admins"]}},
+            "groups": {"Admins": {"managed_policies": [ADMIN]}},
+        },
+        [],
+        None,
+        True,
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -111,8 +214,10 @@ def test_chains_cross_accounts_hop_by_hop_to_administrator():
     assert set(reached) == {R2, R3, "admin@333333333333"}  # a missing edge leads nowhere
     chain = reached["admin@333333333333"]
     assert [(h.principal, h.target) for h in chain.hops] == [
-        (U, R2), (R2, R3), (R3, "admin@333333333333")
-    ]  # fmt: skip
+        (U, R2),
+        (R2, R3),
+        (R3, "admin@333333333333"),
+    ]
     assert {c.target for c in g.reach(U, max_hops=1)} == {R2}
     admin = {"admin@333333333333"}
     who = g.who_can_reach(admin, "admin@333333333333")

@@ -105,8 +105,18 @@ def _merge(tmp_path: Path, accounts: int, drifting: int, rules: str = "") -> tup
     )
     write_part(tmp_path / "part.gz", part)
     reports = tmp_path / "reports"
-    cmd = [sys.executable, str(RUNNER), "merge", str(tmp_path / "part.gz"), "--baselines",
-           str(baselines), "--report-dir", str(reports), "--json", str(tmp_path / "f.json")]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(RUNNER),
+        "merge",
+        str(tmp_path / "part.gz"),
+        "--baselines",
+        str(baselines),
+        "--report-dir",
+        str(reports),
+        "--json",
+        str(tmp_path / "f.json"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     failing = drifting or bool(rules)
     assert proc.returncode == (1 if failing else 0), proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -160,8 +170,10 @@ def test_drift_in_fifty_accounts_reads_failing_first_by_account(tmp_path):
 def test_chains_and_rules_over_a_thousand_accounts_fold_into_one_row_each(tmp_path):
     """The operator administers 999 members, which a rule forbids: one row in the paths,
     the rule's first violations listed, every one in the JSON."""
-    rule = {"name": "no-operator-admin",
-            "forbid": {"from": {"principal": "*operator"}, "to": {"admin": True}}}  # fmt: skip
+    rule = {
+        "name": "no-operator-admin",
+        "forbid": {"from": {"principal": "*operator"}, "to": {"admin": True}},
+    }
     run_dir, summary = _merge(tmp_path, 1000, 0, [rule])
     report = run_dir / "report.html"
     assert report.stat().st_size < 10 * 2**20

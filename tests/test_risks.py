@@ -46,24 +46,79 @@ PROBE = f"{DEMO}/role/Probe/risk:"
 OAAR = f"{DEMO}/role/OrganizationAccountAccessRole/risk:"
 MGMT_ROOT = f"arn:aws:iam::{MANAGEMENT}:root"
 CASES = {
-    "account root without condition": (new_role(f"arn:aws:iam::{ACCOUNT_B}:root"), PROBE + "trust_account_root", True),
-    "its own account's root": (new_role(f"arn:aws:iam::{DEMO}:root"), PROBE + "trust_account_root", False),
-    "account root narrowed by PrincipalArn": (new_role(f"arn:aws:iam::{ACCOUNT_B}:root", {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_B}:role/Ops"}}), PROBE + "trust_account_root", False),
+    "account root without condition": (
+        new_role(f"arn:aws:iam::{ACCOUNT_B}:root"),
+        PROBE + "trust_account_root",
+        True,
+    ),
+    "its own account's root": (
+        new_role(f"arn:aws:iam::{DEMO}:root"),
+        PROBE + "trust_account_root",
+        False,
+    ),
+    "account root narrowed by PrincipalArn": (
+        new_role(
+            f"arn:aws:iam::{ACCOUNT_B}:root",
+            {"ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT_B}:role/Ops"}},
+        ),
+        PROBE + "trust_account_root",
+        False,
+    ),
     "Principal *": (new_role("*"), PROBE + "trust_anyone", True),
-    "a named principal": (new_role(f"arn:aws:iam::{ACCOUNT_B}:role/OrganizationAccountAccessRole"), PROBE + "trust_anyone", False),
-    "an account outside the organization": (new_role(f"arn:aws:iam::{OUTSIDE}:root", {"StringEquals": {"sts:ExternalId": "x"}}), PROBE + "trust_outside_organization", True),
+    "a named principal": (
+        new_role(f"arn:aws:iam::{ACCOUNT_B}:role/OrganizationAccountAccessRole"),
+        PROBE + "trust_anyone",
+        False,
+    ),
+    "an account outside the organization": (
+        new_role(f"arn:aws:iam::{OUTSIDE}:root", {"StringEquals": {"sts:ExternalId": "x"}}),
+        PROBE + "trust_outside_organization",
+        True,
+    ),
     "a declared third party": ("third-party", PROBE + "trust_outside_organization", False),
-    "a third party without ExternalId": (new_role(f"arn:aws:iam::{OUTSIDE}:root"), PROBE + "third_party_without_external_id", True),
-    "a third party with ExternalId": (new_role(f"arn:aws:iam::{OUTSIDE}:root", {"StringEquals": {"sts:ExternalId": "x"}}), PROBE + "third_party_without_external_id", False),
+    "a third party without ExternalId": (
+        new_role(f"arn:aws:iam::{OUTSIDE}:root"),
+        PROBE + "third_party_without_external_id",
+        True,
+    ),
+    "a third party with ExternalId": (
+        new_role(f"arn:aws:iam::{OUTSIDE}:root", {"StringEquals": {"sts:ExternalId": "x"}}),
+        PROBE + "third_party_without_external_id",
+        False,
+    ),
     "an administrator role without MFA": (nothing, OAAR + "admin_without_mfa", True),
-    "an administrator role requiring MFA": (oaar_trust(MGMT_ROOT, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}), OAAR + "admin_without_mfa", False),
-    "a bare unique id (deleted principal)": (new_role("AIDAJQABLZS4A3QDU576Q"), PROBE + "trust_deleted_principal", True),
-    "a principal ARN": (new_role(f"arn:aws:iam::{MANAGEMENT}:user/demo1"), PROBE + "trust_deleted_principal", False),
+    "an administrator role requiring MFA": (
+        oaar_trust(MGMT_ROOT, {"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+        OAAR + "admin_without_mfa",
+        False,
+    ),
+    "a bare unique id (deleted principal)": (
+        new_role("AIDAJQABLZS4A3QDU576Q"),
+        PROBE + "trust_deleted_principal",
+        True,
+    ),
+    "a principal ARN": (
+        new_role(f"arn:aws:iam::{MANAGEMENT}:user/demo1"),
+        PROBE + "trust_deleted_principal",
+        False,
+    ),
     "AssumeRole on *": (nothing, f"{MANAGEMENT}/group/SecurityAuditors/risk:assume_any_role", True),
-    "AssumeRole on one role ARN": (nothing, f"{MANAGEMENT}/group/CrossAccountReaders/risk:assume_any_role", False),
-    "OrganizationAccountAccessRole trusting another account": (oaar_trust([MGMT_ROOT, f"arn:aws:iam::{ACCOUNT_B}:root"]), OAAR + "oaar_trusts_other", True),
-    "OrganizationAccountAccessRole trusting the management account": (nothing, OAAR + "oaar_trusts_other", False),
-}  # fmt: skip
+    "AssumeRole on one role ARN": (
+        nothing,
+        f"{MANAGEMENT}/group/CrossAccountReaders/risk:assume_any_role",
+        False,
+    ),
+    "OrganizationAccountAccessRole trusting another account": (
+        oaar_trust([MGMT_ROOT, f"arn:aws:iam::{ACCOUNT_B}:root"]),
+        OAAR + "oaar_trusts_other",
+        True,
+    ),
+    "OrganizationAccountAccessRole trusting the management account": (
+        nothing,
+        OAAR + "oaar_trusts_other",
+        False,
+    ),
+}
 
 
 def risks_of(world, third_parties):

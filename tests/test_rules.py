@@ -38,25 +38,39 @@ def _rules(*rules):
     return AccessFile.model_validate({"rules": list(rules)}).rules
 
 
-FORBID = {"name": "no-sandbox-to-prod-admin",
-          "forbid": {"from": {"ou": "Root/Sandbox/*"}, "to": {"ou": "Root/Prod/*", "admin": True}}}  # fmt: skip
-ONLY = {"name": "only-secops",
-        "only": {"from": [{"principal": SECOPS}, {"principal": ADMIN}], "to": {"account": "prod", "admin": True}}}  # fmt: skip
+FORBID = {
+    "name": "no-sandbox-to-prod-admin",
+    "forbid": {"from": {"ou": "Root/Sandbox/*"}, "to": {"ou": "Root/Prod/*", "admin": True}},
+}
+ONLY = {
+    "name": "only-secops",
+    "only": {
+        "from": [{"principal": SECOPS}, {"principal": ADMIN}],
+        "to": {"account": "prod", "admin": True},
+    },
+}
 
 # name: (rule, edges, expected violators (start, target))
 CASES = {
     "forbid: a chain through another account": (
-        FORBID, [_row(DEV, HOP), _row(HOP, ADMIN)], {(DEV, f"admin@{PROD}")}),
+        FORBID,
+        [_row(DEV, HOP), _row(HOP, ADMIN)],
+        {(DEV, f"admin@{PROD}")},
+    ),
     "forbid: reaching a role that is not administrator": (FORBID, [_row(DEV, READER)], set()),
     "forbid: nobody in the sandbox reaches": (FORBID, [_row(SECOPS, ADMIN)], set()),
     "only: the listed principals": (ONLY, [_row(SECOPS, ADMIN)], set()),
     "only: anyone else, however far": (
-        ONLY, [_row(DEV, HOP), _row(HOP, SECOPS), _row(SECOPS, ADMIN)],
-        {(DEV, f"admin@{PROD}"), (HOP, f"admin@{PROD}")}),
+        ONLY,
+        [_row(DEV, HOP), _row(HOP, SECOPS), _row(SECOPS, ADMIN)],
+        {(DEV, f"admin@{PROD}"), (HOP, f"admin@{PROD}")},
+    ),
     "forbid any principal of an account, from outside it only": (
         {"name": "r", "forbid": {"from": {"principal": "*"}, "to": {"account": PROD}}},
-        [_row(DEV, READER), _row(ADMIN, READER)], {(DEV, PROD)}),
-}  # fmt: skip
+        [_row(DEV, READER), _row(ADMIN, READER)],
+        {(DEV, PROD)},
+    ),
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -94,19 +108,33 @@ def _validate(tmp_path: Path, rules_yaml: str, demo: Path) -> subprocess.Complet
     access.write_text(access.read_text() + rules_yaml)
     return subprocess.run(
         [sys.executable, "runner.py", "validate", "--baselines", str(target)],
-        capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=60,
+    )
 
 
 BAD = {
-    "an unknown account": ("rules:\n  - name: r\n    forbid:\n      from: {account: Nowhere}\n"
-                           "      to: {account: DEMO, admin: true}\n", "account", "Nowhere"),
-    "an unknown OU": ("rules:\n  - name: r\n    only:\n      from: [{account: DEMO}]\n"
-                      "      to: {ou: Root/Prod/*, admin: true}\n", "ou", "Root/Prod/*"),
-    "admin on the from side": ("rules:\n  - name: r\n    forbid:\n      from: {admin: true}\n"
-                               "      to: {account: DEMO}\n", "forbid", "admin selects targets"),
+    "an unknown account": (
+        "rules:\n  - name: r\n    forbid:\n      from: {account: Nowhere}\n"
+        "      to: {account: DEMO, admin: true}\n",
+        "account",
+        "Nowhere",
+    ),
+    "an unknown OU": (
+        "rules:\n  - name: r\n    only:\n      from: [{account: DEMO}]\n"
+        "      to: {ou: Root/Prod/*, admin: true}\n",
+        "ou",
+        "Root/Prod/*",
+    ),
+    "admin on the from side": (
+        "rules:\n  - name: r\n    forbid:\n      from: {admin: true}\n      to: {account: DEMO}\n",
+        "forbid",
+        "admin selects targets",
+    ),
     "neither forbid nor only": ("rules:\n  - name: r\n", "rules[0]", "either forbid or only"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", BAD)
@@ -121,7 +149,9 @@ def test_a_rule_naming_what_does_not_exist_is_refused(tmp_path, case):
 
 def test_a_valid_rule_validates(tmp_path):
     demo = Path(__file__).parents[1] / "baselines"
-    text = ("rules:\n  - name: ok\n    forbid:\n      from: {account: '123456789012'}\n"
-            "      to: [{ou: 'Root/*', admin: true}]\n")  # fmt: skip
+    text = (
+        "rules:\n  - name: ok\n    forbid:\n      from: {account: '123456789012'}\n"
+        "      to: [{ou: 'Root/*', admin: true}]\n"
+    )
     result = _validate(tmp_path, text, demo)
     assert result.returncode == 0, result.stderr

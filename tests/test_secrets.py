@@ -65,9 +65,13 @@ def test_no_credential_reaches_any_output(world, webhook):
         "scheduler stdout": scheduled.stdout,
         "scheduler log": scheduled.stderr,
         **{f"notification {i}": b.decode() for i, b in enumerate(bodies)},
-        **{str(p): p.read_text(errors="replace")
-           for d in (world.tmp / "reports", schedule_dir) for p in d.rglob("*") if p.is_file()},
-    }  # fmt: skip
+        **{
+            str(p): p.read_text(errors="replace")
+            for d in (world.tmp / "reports", schedule_dir)
+            for p in d.rglob("*")
+            if p.is_file()
+        },
+    }
     assert bodies, "the notification was sent"
     assert "DEBUG" in run.stdout + run.stderr + "".join(outputs.values())  # logs were there
     leaks = [(name, s[:6]) for name, text in outputs.items() for s in secrets if s in text]

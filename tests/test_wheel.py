@@ -15,9 +15,19 @@ from tests.conftest import PROJECT, SHIPPED_BASELINES
 
 pytestmark = pytest.mark.e2e
 NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".venv*", "venv", "reports", "build", "dist", "*.egg-info", "__pycache__",
-    "test-artifacts", ".ruff_cache", ".pytest_cache", ".hypothesis",
-)  # fmt: skip
+    ".git",
+    ".venv*",
+    "venv",
+    "reports",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    "test-artifacts",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +53,10 @@ def installed(tmp_path_factory):
     python = env_dir / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     (tmp / "venv-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     shutil.copy(tmp / "venv-deps.pth", purelib)
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q"]
@@ -58,8 +70,13 @@ def _in_empty_dir(installed, tmp_path, *cmd, env=None):
     shutil.copytree(SHIPPED_BASELINES, work / "baselines", dirs_exist_ok=True)
     return subprocess.run(
         [str(installed / "bin" / cmd[0]), *cmd[1:]],
-        cwd=work, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, world):
@@ -73,9 +90,20 @@ def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, wor
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert (tmp_path / "work" / "reports" / "latest" / "report.html").exists()
     checks = _in_empty_dir(
-        installed, tmp_path, "python", "-m", "pytest", "--pyargs", "iamdrift.checks",
-        "--baselines", "baselines", "-p", "no:cacheprovider", "-q", env=world.env(),
-    )  # fmt: skip
+        installed,
+        tmp_path,
+        "python",
+        "-m",
+        "pytest",
+        "--pyargs",
+        "iamdrift.checks",
+        "--baselines",
+        "baselines",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        env=world.env(),
+    )
     assert checks.returncode == 0, checks.stdout[-3000:]
     assert " passed" in checks.stdout
     demo = _in_empty_dir(installed, tmp_path, "iamdrift", "demo", "--report-dir", "demo-reports")
@@ -85,14 +113,25 @@ def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, wor
 
 PLAN = {
     "format_version": "1.2",
-    "resource_changes": [{
-        "address": "aws_iam_user.new", "mode": "managed", "type": "aws_iam_user",
-        "change": {"actions": ["create"], "before": None,
-                   "after": {"name": "new", "path": "/"}, "after_unknown": {"arn": True}},
-    }],
-    "configuration": {"root_module": {"resources": [
-        {"address": "aws_iam_user.new", "provider_config_key": "aws"}]}},
-}  # fmt: skip
+    "resource_changes": [
+        {
+            "address": "aws_iam_user.new",
+            "mode": "managed",
+            "type": "aws_iam_user",
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": {"name": "new", "path": "/"},
+                "after_unknown": {"arn": True},
+            },
+        }
+    ],
+    "configuration": {
+        "root_module": {
+            "resources": [{"address": "aws_iam_user.new", "provider_config_key": "aws"}]
+        }
+    },
+}
 
 
 # Every command a user can type, each from the installed wheel in a directory that holds

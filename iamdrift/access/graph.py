@@ -46,7 +46,6 @@ class Principal:
     audited: bool = False
 
 
-
 @dataclass
 class Graph:
     edges: list[Edge]  # across accounts: assume and sign-in
@@ -176,8 +175,9 @@ def _outside_edge(
 
 
 def _assume(principal: str, role: TrustingRole, conditions: Canonical, path: list[str]) -> Edge:
-    return Edge(principal=principal, target=role.arn, kind="assume", path=path,
-                conditions=conditions)  # fmt: skip
+    return Edge(
+        principal=principal, target=role.arn, kind="assume", path=path, conditions=conditions
+    )
 
 
 def _size(conditions: Canonical) -> int:

@@ -73,9 +73,12 @@ def take_over_candidates(edges: list[Edge], account: str) -> list[str]:
 
 
 def local_edges(
-    account: str, state: AccountState, aws: dict[str, Canonical], org: OrgContext,
+    account: str,
+    state: AccountState,
+    aws: dict[str, Canonical],
+    org: OrgContext,
     credentials: dict[str, Credentials] | None = None,
-) -> tuple[list[str], list[Edge]]:  # fmt: skip
+) -> tuple[list[str], list[Edge]]:
     """The account's administrators and its edges inside it (raises KeyError for a
     managed policy whose body was not collected). `credentials`, by user ARN, where read:
     a take-over edge only where its call would succeed."""
@@ -99,9 +102,7 @@ def local_edges(
             continue
         admins.append(who.arn)
         edges.append(
-            Edge(
-                principal=who.arn, target=shared("admin", account), kind="admin", path=[reason]
-            )
+            Edge(principal=who.arn, target=shared("admin", account), kind="admin", path=[reason])
         )
     if admins:
         for kind, why in (

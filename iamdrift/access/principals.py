@@ -143,15 +143,25 @@ def may(
 RELEVANT = tuple(
     a.lower()
     for a in (
-        "sts:AssumeRole", "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey",
-        "iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:PutUserPolicy",
-        "iam:AttachUserPolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy",
-        "iam:CreatePolicyVersion", "iam:PutGroupPolicy", "iam:AttachGroupPolicy",
-        "iam:CreateRole", "iam:DeleteUserPermissionsBoundary",
-        "iam:PutUserPermissionsBoundary", "iam:DeleteRolePermissionsBoundary",
+        "sts:AssumeRole",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreateAccessKey",
+        "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
+        "iam:PutUserPolicy",
+        "iam:AttachUserPolicy",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:PutGroupPolicy",
+        "iam:AttachGroupPolicy",
+        "iam:CreateRole",
+        "iam:DeleteUserPermissionsBoundary",
+        "iam:PutUserPermissionsBoundary",
+        "iam:DeleteRolePermissionsBoundary",
         "iam:PutRolePermissionsBoundary",
     )
-)  # fmt: skip
+)
 
 
 def mentions(who: Who, action: str) -> bool:

@@ -39,11 +39,16 @@ class Chain:
             "start": self.start,
             "target": self.target,
             "hops": [
-                {"principal": h.principal, "role": h.target, "kind": h.kind,
-                 "path": list(h.path), "conditions": h.conditions}
+                {
+                    "principal": h.principal,
+                    "role": h.target,
+                    "kind": h.kind,
+                    "path": list(h.path),
+                    "conditions": h.conditions,
+                }
                 for h in self.hops
             ],
-        }  # fmt: skip
+        }
 
     def lines(self) -> list[str]:
         out = [f"{self.start} => {self.target} ({len(self.hops)} hop(s))"]
@@ -66,19 +71,28 @@ class Reachability:
         self.forward: dict[str, list[Edge]] = {}
         self.backward: dict[str, list[Edge]] = {}
         hops = [
-            Edge(principal=r.principal, target=r.role, kind=_kind(r.principal), path=r.path,
-                 conditions=r.conditions)
+            Edge(
+                principal=r.principal,
+                target=r.role,
+                kind=_kind(r.principal),
+                path=r.path,
+                conditions=r.conditions,
+            )
             for r in rows
             if r.status in LIVE
-        ]  # fmt: skip
+        ]
         hops += local
         with_edge = {h.principal for h in hops if h.kind == "admin"}
         hops += [
-            Edge(principal=a, target=shared("admin", account_of(a)), kind="admin",
-                 path=["administrator of its account"])
+            Edge(
+                principal=a,
+                target=shared("admin", account_of(a)),
+                kind="admin",
+                path=["administrator of its account"],
+            )
             for a in administrators
             if a not in with_edge
-        ]  # fmt: skip
+        ]
         for hop in hops:
             self.forward.setdefault(hop.principal, []).append(hop)
             self.backward.setdefault(hop.target, []).append(hop)

@@ -186,16 +186,26 @@ def _oaar_trusts_other(t: TrustStatement) -> Iterator[tuple[Severity, str]]:
 TRUST_RISKS: tuple[RiskKind, ...] = (
     RiskKind("trust_anyone", "role trusts any AWS principal", _trust_anyone),
     RiskKind("trust_account_root", "role trusts another whole account", _trust_account_root),
-    RiskKind("trust_deleted_principal", "role trusts a deleted principal",
-             _trust_deleted_principal),
-    RiskKind("trust_outside_organization", "role trusts an undeclared outside account",
-             _trust_outside_organization),
-    RiskKind("third_party_without_external_id", "third party trusted without an ExternalId",
-             _third_party_without_external_id),
+    RiskKind(
+        "trust_deleted_principal", "role trusts a deleted principal", _trust_deleted_principal
+    ),
+    RiskKind(
+        "trust_outside_organization",
+        "role trusts an undeclared outside account",
+        _trust_outside_organization,
+    ),
+    RiskKind(
+        "third_party_without_external_id",
+        "third party trusted without an ExternalId",
+        _third_party_without_external_id,
+    ),
     RiskKind("admin_without_mfa", "administrator role assumable without MFA", _admin_without_mfa),
-    RiskKind("oaar_trusts_other", "OrganizationAccountAccessRole trusts more than management",
-             _oaar_trusts_other),
-)  # fmt: skip
+    RiskKind(
+        "oaar_trusts_other",
+        "OrganizationAccountAccessRole trusts more than management",
+        _oaar_trusts_other,
+    ),
+)
 ASSUME_ANY_ROLE = RiskKind(
     "assume_any_role", "principal may assume any role", lambda t: iter(())
 )  # judged from identity policies, by identity_risks
@@ -222,9 +232,15 @@ def role_risks(
         ):
             continue
         view = TrustStatement(
-            account, name, stmt, _keys(stmt), stmt["Principal"].get("AWS", []), admin, org,
+            account,
+            name,
+            stmt,
+            _keys(stmt),
+            stmt["Principal"].get("AWS", []),
+            admin,
+            org,
             third_parties,
-        )  # fmt: skip
+        )
         for kind in TRUST_RISKS:
             for severity, message in kind.rule(view):
                 out.append(_risk(account, "role", name, kind.name, severity, message, stmt))

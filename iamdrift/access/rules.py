@@ -96,8 +96,9 @@ def check_rules(
                     found = _violation(rule.name, kind, account, admin, chain)
                     findings.append(found)
                     ids.append(found.id)
-        results.append(RuleResult(name=rule.name, kind=kind, description=rule.description,
-                                  violations=ids))  # fmt: skip
+        results.append(
+            RuleResult(name=rule.name, kind=kind, description=rule.description, violations=ids)
+        )
     return sort_findings(findings), results
 
 
@@ -108,8 +109,12 @@ def _violation(rule: str, kind: str, account: str, admin: bool, chain: Chain) ->
     what = "administrator of the account" if admin else f"{describe(chain.hops[-1].target)}"
     verb = "forbids" if kind == "forbid" else "does not allow"
     return finding(
-        where, f"rule:{rule}", "unexpected", "critical" if admin else "high",
+        where,
+        f"rule:{rule}",
+        "unexpected",
+        "critical" if admin else "high",
         f"{chain.start} can reach {what} in {len(chain.hops)} hop(s), which rule {rule} "
         f"{verb} (chain: {via})",
-        None, chain.as_json(),
-    )  # fmt: skip
+        None,
+        chain.as_json(),
+    )

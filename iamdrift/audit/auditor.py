@@ -145,9 +145,11 @@ class Auditor:
             return
         try:
             org.identity_center = hub.identity_center(
-                declared.instance, declared.region, declared.declared_members,
+                declared.instance,
+                declared.region,
+                declared.declared_members,
                 len(self.baseline.accounts),
-            )  # fmt: skip
+            )
             if org.identity_center is None:
                 org.identity_center_error = (
                     "identity_center.yaml exists but the hub sees no Identity Center instance "

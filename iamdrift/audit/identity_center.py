@@ -97,8 +97,10 @@ def judge_assignments(
             principal=node(a.principal),
             target=arns[a.permission_set],
             kind="sign-in",
-            path=[f"Identity Center assigns {node(a.principal).split(':', 1)[1]} permission "
-                  f"set {a.permission_set} in {acct.id}"],
+            path=[
+                f"Identity Center assigns {node(a.principal).split(':', 1)[1]} permission "
+                f"set {a.permission_set} in {acct.id}"
+            ],
             declared=a in expected,
         )
         for a in sorted(live, key=lambda a: a.name)

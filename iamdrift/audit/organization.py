@@ -128,9 +128,7 @@ def judge_access(
     return AccessJudgement(findings, rows=rows, risky_roles=risky, rules=rules, local=members)
 
 
-def memberships(
-    ic: IdentityCenterRead, projections: Iterable[AccountProjection]
-) -> list[Edge]:
+def memberships(ic: IdentityCenterRead, projections: Iterable[AccountProjection]) -> list[Edge]:
     """Identity Center's members of the groups judged: declared ones, read with the
     organization, and those assigned somewhere, carried by the accounts' projections."""
     declared = {n: g.members for n, g in ic.groups.items() if g.members is not None}

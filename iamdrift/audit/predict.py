@@ -78,10 +78,13 @@ def unknown_finding(account: str, u: Unknown) -> Finding:
     name = u.entity if u.section else account
     where = Place(account, kind, name, f"Account {account}")
     return finding(
-        where, f"unknown:{u.attribute}", "changed", "high",
+        where,
+        f"unknown:{u.attribute}",
+        "changed",
+        "high",
         f"{u.attribute} is known only after apply ({u.address}): what it does cannot be "
         "judged before",
-    )  # fmt: skip
+    )
 
 
 def predict(
@@ -153,9 +156,12 @@ def predict(
 
 
 def _organization(
-    out: Prediction, baseline: Baseline, org: OrganizationRead, planned: AccountChanges,
+    out: Prediction,
+    baseline: Baseline,
+    org: OrganizationRead,
+    planned: AccountChanges,
     changes: dict[str, AccountChanges],
-) -> OrganizationRead:  # fmt: skip
+) -> OrganizationRead:
     """The organization once its planned changes are applied; the accounts whose SCPs they
     change are added to those to read and judge again (their administrators and edges
     inside them depend on their SCPs)."""
@@ -217,10 +223,14 @@ def _judge_access(out, baseline, orgs, accounts, before, after) -> None:
     out.gained = [r for k, r in sorted(rows[1].items()) if k not in rows[0]]
     out.lost = [r for k, r in sorted(rows[0].items()) if k not in rows[1]]
     inside = [
-        {(e.principal, e.target): e for o in outcomes.values() if o.projection
-         for e in o.projection.local}
+        {
+            (e.principal, e.target): e
+            for o in outcomes.values()
+            if o.projection
+            for e in o.projection.local
+        }
         for outcomes in (before, after)
-    ]  # fmt: skip
+    ]
     out.gained_inside = [e for k, e in sorted(inside[1].items()) if k not in inside[0]]
     out.lost_inside = [e for k, e in sorted(inside[0].items()) if k not in inside[1]]
     out.access_after = judged[1]

@@ -123,10 +123,12 @@ class Hub:
             return self._found
 
     def identity_center(
-        self, instance: str | None = None, region: str | None = None,
+        self,
+        instance: str | None = None,
+        region: str | None = None,
         declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
         accounts: int = 0,
-    ) -> IdentityCenterRead | None:  # fmt: skip
+    ) -> IdentityCenterRead | None:
         """Identity Center's permission sets and identity store, read once by the caller
         (the hub must be the management account or Identity Center's delegated
         administrator); None when no region the hub can call has an instance. Without
@@ -137,9 +139,14 @@ class Hub:
 
         def read(where: str) -> IdentityCenterRead | None:
             return read_identity_center(
-                self.clients.hub("sso-admin", where), self.clients.hub("identitystore", where),
-                instance, management, declared_groups, accounts, self.account(),
-            )  # fmt: skip
+                self.clients.hub("sso-admin", where),
+                self.clients.hub("identitystore", where),
+                instance,
+                management,
+                declared_groups,
+                accounts,
+                self.account(),
+            )
 
         found = read(region or self.clients.region)
         if found is None and region is None:
@@ -156,8 +163,9 @@ class Hub:
         gives the instance to judge."""
         home = self.clients.region
         partition = self.clients.core.get_partition_for_region(home)
-        others = [r for r in self.clients.core.get_available_regions("sso-admin", partition)
-                  if r != home]  # fmt: skip
+        others = [
+            r for r in self.clients.core.get_available_regions("sso-admin", partition) if r != home
+        ]
 
         def ask(region: str) -> tuple[str, bool | str]:
             try:
@@ -185,9 +193,12 @@ class Hub:
         account's role: Identity Center answers for every account), and the members of
         the groups assigned there that this process meets first."""
         return read_account_assignments(
-            self.clients.hub("sso-admin", ic.region), self.clients.hub("identitystore", ic.region),
-            ic, account, self._memberships,
-        )  # fmt: skip
+            self.clients.hub("sso-admin", ic.region),
+            self.clients.hub("identitystore", ic.region),
+            ic,
+            account,
+            self._memberships,
+        )
 
 
 # Refusals that mean "this region is not for the hub": an opt-in region the account has not

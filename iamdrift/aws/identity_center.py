@@ -96,13 +96,19 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
     described = described["PermissionSet"]
     inline = sso.get_inline_policy_for_permission_set(InstanceArn=instance, PermissionSetArn=arn)
     managed = every_item(
-        sso, "list_managed_policies_in_permission_set", "AttachedManagedPolicies",
-        InstanceArn=instance, PermissionSetArn=arn,
-    )  # fmt: skip
+        sso,
+        "list_managed_policies_in_permission_set",
+        "AttachedManagedPolicies",
+        InstanceArn=instance,
+        PermissionSetArn=arn,
+    )
     refs = every_item(
-        sso, "list_customer_managed_policy_references_in_permission_set",
-        "CustomerManagedPolicyReferences", InstanceArn=instance, PermissionSetArn=arn,
-    )  # fmt: skip
+        sso,
+        "list_customer_managed_policy_references_in_permission_set",
+        "CustomerManagedPolicyReferences",
+        InstanceArn=instance,
+        PermissionSetArn=arn,
+    )
     body = inline.get("InlinePolicy") or ""
     name = described.get("Name") or arn
     try:
@@ -124,10 +130,14 @@ def _permission_set(sso, instance: str, arn: str) -> tuple[str, PermissionSet]:
 
 
 def read_identity_center(
-    sso, store, pinned: str | None = None, management: str | None = None,
+    sso,
+    store,
+    pinned: str | None = None,
+    management: str | None = None,
     declared_groups: set[str] = frozenset(),  # type: ignore[assignment]
-    accounts: int = 0, caller: str | None = None,
-) -> IdentityCenterRead | None:  # fmt: skip
+    accounts: int = 0,
+    caller: str | None = None,
+) -> IdentityCenterRead | None:
     """Identity Center, once for the organization; None when this region has no instance.
     Members are read for `declared_groups` only (the rest where an account assigns them).
     `accounts`: how many accounts this process judges, and `caller` the hub's account:
@@ -143,13 +153,20 @@ def read_identity_center(
     def permission_set(arn: str) -> tuple[str, str, PermissionSet, list[str], list[str]]:
         name, content = _permission_set(sso, instance, arn)
         stale = every_item(
-            sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
-            InstanceArn=instance, PermissionSetArn=arn, ProvisioningStatus=NOT_PROVISIONED,
-        )  # fmt: skip
+            sso,
+            "list_accounts_for_provisioned_permission_set",
+            "AccountIds",
+            InstanceArn=instance,
+            PermissionSetArn=arn,
+            ProvisioningStatus=NOT_PROVISIONED,
+        )
         everywhere = every_item(
-            sso, "list_accounts_for_provisioned_permission_set", "AccountIds",
-            InstanceArn=instance, PermissionSetArn=arn,
-        )  # fmt: skip
+            sso,
+            "list_accounts_for_provisioned_permission_set",
+            "AccountIds",
+            InstanceArn=instance,
+            PermissionSetArn=arn,
+        )
         return arn, name, content, stale, everywhere
 
     # Each set, principal and group is a few calls of its own: made side by side, enough of
@@ -157,10 +174,12 @@ def read_identity_center(
     # Center's and the identity store's in pools of their own, so that each quota is used
     # while the other's calls wait.
     with ThreadPoolExecutor(16) as admin, ThreadPoolExecutor(8) as directory:
-        listed_users = directory.submit(every_item, store, "list_users", "Users",
-                                        IdentityStoreId=store_id)  # fmt: skip
-        listed_groups = directory.submit(every_item, store, "list_groups", "Groups",
-                                         IdentityStoreId=store_id)  # fmt: skip
+        listed_users = directory.submit(
+            every_item, store, "list_users", "Users", IdentityStoreId=store_id
+        )
+        listed_groups = directory.submit(
+            every_item, store, "list_groups", "Groups", IdentityStoreId=store_id
+        )
         provisioned: dict[str, list[str]] = {}
         for arn, name, content, stale, everywhere in admin.map(permission_set, sets):
             read.permission_sets[name] = content
@@ -244,9 +263,13 @@ def _assigned_to(
 ) -> list[tuple[str, Assigned]]:
     """(account, assignment) of one principal, in every account."""
     found = every_item(
-        sso, "list_account_assignments_for_principal", "AccountAssignments",
-        InstanceArn=ic.instance, PrincipalId=principal, PrincipalType=kind,
-    )  # fmt: skip
+        sso,
+        "list_account_assignments_for_principal",
+        "AccountAssignments",
+        InstanceArn=ic.instance,
+        PrincipalId=principal,
+        PrincipalType=kind,
+    )
     return [(a["AccountId"], _assigned(ic, a)) for a in found]
 
 
@@ -254,9 +277,12 @@ def members_of(store, store_id: str, group_id: str, users: dict[str, str]) -> li
     """The user names (`users`: id -> name) of a group's members (one deleted since is
     named by its id)."""
     found = every_item(
-        store, "list_group_memberships", "GroupMemberships",
-        IdentityStoreId=store_id, GroupId=group_id,
-    )  # fmt: skip
+        store,
+        "list_group_memberships",
+        "GroupMemberships",
+        IdentityStoreId=store_id,
+        GroupId=group_id,
+    )
     ids = [uid for m in found if (uid := m["MemberId"].get("UserId"))]
     return sorted(users.get(uid, f"id:{uid}") for uid in ids)
 
@@ -306,9 +332,13 @@ def read_account_assignments(
         arns = {n: a for a, n in ic.set_arns.items()}
         for name in out.provisioned:
             for a in every_item(
-                sso, "list_account_assignments", "AccountAssignments",
-                InstanceArn=ic.instance, AccountId=account, PermissionSetArn=arns[name],
-            ):  # fmt: skip
+                sso,
+                "list_account_assignments",
+                "AccountAssignments",
+                InstanceArn=ic.instance,
+                AccountId=account,
+                PermissionSetArn=arns[name],
+            ):
                 out.assignments.append(_assigned(ic, a))
     ids = {p: i for i, p in ic.principals.items()}
     for a in out.assignments:

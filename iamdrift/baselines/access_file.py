@@ -110,5 +110,3 @@ class AccessFile(StrictModel):
         if twice:
             raise ValueError(f"rule names must be unique: {', '.join(twice)}")
         return self
-
-

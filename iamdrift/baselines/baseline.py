@@ -32,6 +32,7 @@ FILES = {
     "identity_center": IDENTITY_CENTER_FILE,
 }
 
+
 @dataclass
 class AccountBaseline:
     """Everything needed to check one account.

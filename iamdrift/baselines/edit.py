@@ -218,10 +218,13 @@ class Edits:
         if edges is None:
             edges = target.doc["edges"] = CommentedSeq()
         index = next(
-            (i for i, e in enumerate(edges)
-             if e.get("principal") == live["principal"] and e.get("role") == live["role"]),
+            (
+                i
+                for i, e in enumerate(edges)
+                if e.get("principal") == live["principal"] and e.get("role") == live["role"]
+            ),
             None,
-        )  # fmt: skip
+        )
         if change == "missing":
             if index is not None:
                 del edges[index]

@@ -123,11 +123,17 @@ def _load(root: Path, only: set[str] | None = None) -> Baseline:
         if header is not None and header[0] not in only and header[0] not in seen:
             seen[header[0]] = str(path)
             baseline.accounts[header[0]] = AccountBaseline(
-                id=header[0], name=header[1], file=str(path), packed=b"",
-                read_via=defaults.read_via, external_id=defaults.external_id,
-                session_name=defaults.session_name, ignore=defaults.ignore,
-                is_management=header[0] == management, header_only=True,
-            )  # fmt: skip
+                id=header[0],
+                name=header[1],
+                file=str(path),
+                packed=b"",
+                read_via=defaults.read_via,
+                external_id=defaults.external_id,
+                session_name=defaults.session_name,
+                ignore=defaults.ignore,
+                is_management=header[0] == management,
+                header_only=True,
+            )
             continue
         loaded = load_model(path, AccountFile, problems)
         if not loaded:

@@ -161,6 +161,7 @@ class OrganizationFile(StrictModel):
     defaults: Defaults = Defaults()
     member_baseline: dict[str, Any] = {}
 
+
 def all_field_names() -> set[str]:
     """Every key the format knows (but identity_center.yaml's), to suggest the nearest one
     for a typo."""

@@ -236,4 +236,3 @@ def _identity(doc: PolicyDocument) -> PolicyDocument:
 # What AWS accepts where: a trust policy names who, an identity policy never does.
 TrustPolicy = Annotated[PolicyDocument, AfterValidator(_trust)]
 IdentityPolicy = Annotated[PolicyDocument, AfterValidator(_identity)]
-

@@ -48,18 +48,23 @@ def check_assignments(filename: str, baseline: Baseline, raw: Any, lines: dict) 
     for i, a in enumerate(baseline.identity_center.assignments):
         if a.permission_set not in sets:
             known = ", ".join(sorted(sets)) or "none declared"
-            problem(("assignments", i, "permission_set"), f"a permission set of "
-                    f"permission_sets ({known})", a.permission_set)  # fmt: skip
+            problem(
+                ("assignments", i, "permission_set"),
+                f"a permission set of permission_sets ({known})",
+                a.permission_set,
+            )
         for j, acct in enumerate(a.accounts):
             if acct not in accounts:
                 known = ", ".join(sorted(accounts)) or "none"
-                problem(("assignments", i, "accounts", j),
-                        f"an account id or name of the baselines ({known})", acct)  # fmt: skip
+                problem(
+                    ("assignments", i, "accounts", j),
+                    f"an account id or name of the baselines ({known})",
+                    acct,
+                )
         for j, ou in enumerate(a.ous):
             if ou not in ous:
                 known = ", ".join(sorted(ous)) or "structure.yaml declares none"
-                problem(("assignments", i, "ous", j), f"an OU path of structure.yaml ({known})",
-                        ou)  # fmt: skip
+                problem(("assignments", i, "ous", j), f"an OU path of structure.yaml ({known})", ou)
     return problems
 
 

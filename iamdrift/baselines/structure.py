@@ -38,5 +38,3 @@ class Structure(StrictModel):
     @property
     def ids(self) -> dict[str, str]:
         return self._ids
-
-

@@ -26,4 +26,3 @@ class WaiverFile(StrictModel):
     """`waivers.yaml`: findings that do not fail the run until their waiver expires."""
 
     waivers: list[Waiver] = []
-

@@ -30,10 +30,17 @@ from iamdrift.changes.references import PlanError
 _STACK = re.compile(r"^arn:aws[\w-]*:cloudformation:[\w-]+:(\d{12}):stack/")
 _AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
 TYPES = {
-    "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::ManagedPolicy",
-    "AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy",
-    "AWS::IAM::GroupPolicy", "AWS::IAM::UserToGroupAddition", "AWS::Organizations::Policy",
-}  # fmt: skip
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::Organizations::Policy",
+}
 _ENTITY = {
     "AWS::IAM::Role": ("roles", "RoleName"),
     "AWS::IAM::User": ("users", "UserName"),

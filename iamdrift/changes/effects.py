@@ -164,7 +164,9 @@ def document(value: Any) -> Any:
 
 
 def apply(
-    state: AccountState, effects: list[Effect], keep: set[tuple[str, str]] = frozenset()  # type: ignore[assignment]
+    state: AccountState,
+    effects: list[Effect],
+    keep: set[tuple[str, str]] = frozenset(),  # type: ignore[assignment]
 ) -> AccountState:
     """The state once every effect is applied, in order (but to the entities in `keep`,
     which stay as they are live). The live state is not changed.

@@ -67,9 +67,14 @@ def provider_accounts(plan: dict, config: Configuration) -> dict[str, tuple[str,
 
 
 def account_of(
-    address: str, before: dict, after: dict, config: Configuration, providers: dict[str, str],
-    learned: dict[str, tuple[str, str]], default: str | None,
-) -> str:  # fmt: skip
+    address: str,
+    before: dict,
+    after: dict,
+    config: Configuration,
+    providers: dict[str, str],
+    learned: dict[str, tuple[str, str]],
+    default: str | None,
+) -> str:
     """The account a change happens in: an ARN it holds, else its provider's (given, or
     told by the plan), else `--account`. Raises PlanError naming the resource when none
     tells, or when what is given contradicts what the plan tells."""

@@ -52,8 +52,9 @@ def run(args: Namespace) -> int:
     from iamdrift.runs.run import RunOptions, run_checks
 
     given = vars(args)
-    out = run_checks(RunOptions(**{f.name: given[f.name] for f in fields(RunOptions)
-                                   if f.name in given}))  # fmt: skip
+    out = run_checks(
+        RunOptions(**{f.name: given[f.name] for f in fields(RunOptions) if f.name in given})
+    )
     if out.report and out.run_dir:
         print("\n".join(["iamdrift summary:", *summary_lines(out.report)]))
         print(f"HTML report: {out.html}")
@@ -83,10 +84,14 @@ def accept(args: Namespace) -> int:
 
 
 QUESTIONS = (
-    ("who-can-reach", "TARGET", "every principal that can reach TARGET: a role ARN, an "
-     "account (id or name) or admin@ACCOUNT, by its shortest chain"),
+    (
+        "who-can-reach",
+        "TARGET",
+        "every principal that can reach TARGET: a role ARN, an "
+        "account (id or name) or admin@ACCOUNT, by its shortest chain",
+    ),
     ("reach", "PRINCIPAL", "every role and administrator PRINCIPAL can reach"),
-)  # fmt: skip
+)
 
 
 def access_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -114,17 +119,27 @@ def access(args: Namespace) -> int:
 
 
 def plan_arguments(cmd: argparse.ArgumentParser) -> None:
-    cmd.add_argument("files", nargs="+", metavar="FILE", help="terraform show -json output, or "
-                     "describe-change-set --include-property-values output")  # fmt: skip
+    cmd.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="terraform show -json output, or describe-change-set --include-property-values output",
+    )
     options.where(cmd, reports="where the latest run is")
     cmd.add_argument("--account", help="the account of changes whose plan does not say")
-    cmd.add_argument("--provider", action="append", default=[], metavar="ALIAS=ID",
-                     help="a provider alias's account, e.g. aws.prod=222222222222")  # fmt: skip
+    cmd.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="ALIAS=ID",
+        help="a provider alias's account, e.g. aws.prod=222222222222",
+    )
     cmd.add_argument("--markdown", metavar="FILE", help="a pull request comment")
     cmd.add_argument("--json", dest="json_path", metavar="FILE", help="the plan's findings JSON")
     cmd.add_argument("--sarif", metavar="FILE", help="SARIF 2.1.0, at baseline lines")
-    cmd.add_argument("--accept", action="store_true",
-                     help="write the state the plan leads to into the baselines")  # fmt: skip
+    cmd.add_argument(
+        "--accept", action="store_true", help="write the state the plan leads to into the baselines"
+    )
     options.concurrency(cmd)
 
 
@@ -177,9 +192,16 @@ def schedule(args: Namespace) -> int:
             print(f"invalid schedule: {exc}", file=sys.stderr)
             return EXIT_INVALID
     return run_schedule(
-        options.as_run_arguments(args), args.report_dir, args.at, args.every, args.tz,
-        args.once, args.timeout, args.keep, args.pytest_args,
-    )  # fmt: skip
+        options.as_run_arguments(args),
+        args.report_dir,
+        args.at,
+        args.every,
+        args.tz,
+        args.once,
+        args.timeout,
+        args.keep,
+        args.pytest_args,
+    )
 
 
 def snapshot_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -231,16 +253,28 @@ def demo(args: Namespace) -> int:
 
 COMMANDS: tuple[Command, ...] = (
     Command("run", "check every account against its baseline", run_arguments, run),
-    Command("accept", "write reviewed findings' live values into the baselines",
-            accept_arguments, accept),
+    Command(
+        "accept",
+        "write reviewed findings' live values into the baselines",
+        accept_arguments,
+        accept,
+    ),
     Command("access", "who can reach what, from a run (no AWS call)", access_arguments, access),
     Command("plan", "judge a Terraform plan or CloudFormation change set", plan_arguments, plan),
     Command("merge", "build one run from the parts of sharded runs", merge_arguments, run),
     Command("schedule", "run on a schedule until stopped", schedule_arguments, schedule),
     Command("snapshot", "write baselines from live IAM", snapshot_arguments, snapshot),
-    Command("validate", "check baselines without touching AWS",
-            lambda cmd: cmd.add_argument("--baselines", default="baselines"), validate),
-    Command("schema", "write the baseline format's JSON Schemas",
-            lambda cmd: cmd.add_argument("--out", default="schema"), schema),
+    Command(
+        "validate",
+        "check baselines without touching AWS",
+        lambda cmd: cmd.add_argument("--baselines", default="baselines"),
+        validate,
+    ),
+    Command(
+        "schema",
+        "write the baseline format's JSON Schemas",
+        lambda cmd: cmd.add_argument("--out", default="schema"),
+        schema,
+    ),
     Command("demo", "the whole job on a local AWS emulator", demo_arguments, demo),
-)  # fmt: skip
+)

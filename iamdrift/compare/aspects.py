@@ -66,8 +66,13 @@ KINDS: dict[str, Kind] = {
         Kind("reach", "access", "rules", "AWS::IAM::Role"),
         Kind("permission_set", "identity_center", "permission_sets", "AWS::SSO::PermissionSet"),
         Kind("assignment", "identity_center", "assignments", "AWS::SSO::Assignment"),
-        Kind("sso_group", "identity_center", "groups", "AWS::IdentityStore::Group",
-             "Identity Center group"),
+        Kind(
+            "sso_group",
+            "identity_center",
+            "groups",
+            "AWS::IdentityStore::Group",
+            "Identity Center group",
+        ),
     )
 }
 ENTITY = NAMES  # kinds with a section in an account's file
@@ -143,6 +148,8 @@ def _assignment_fix(r: Ref) -> str:
     )
 
 
+# A table, one aspect to a few lines, laid out to be read as one.
+# fmt: off
 ASPECTS: tuple[Aspect, ...] = (
     Aspect("existence", ENTITY, "existence", "an entity nobody declared", _existence_fix,
            Accept.ENTRY),
@@ -237,7 +244,9 @@ ASPECTS: tuple[Aspect, ...] = (
            "statements that allow it)", Accept.REFUSED, path=(),
            refusal="breaks a rule of access.yaml: cut the chain, or change the rule by hand "
            "(or waive it in waivers.yaml for a while)"),
-)  # fmt: skip
+)
+# fmt: on
+
 _BY_KEY = {(kind, a.family): a for a in ASPECTS for kind in a.kinds}
 
 
@@ -253,8 +262,9 @@ def aspect_of(kind: str, aspect: str) -> Aspect:
     family, _ = split(aspect)
     found = _BY_KEY.get((kind, family))
     if found is None:
-        return Aspect(family, (kind,), family.replace("_", " "), "", lambda r: _BACK,
-                      path=(family,))  # fmt: skip
+        return Aspect(
+            family, (kind,), family.replace("_", " "), "", lambda r: _BACK, path=(family,)
+        )
     return found
 
 

@@ -245,16 +245,28 @@ def _provisioning(
     if lacking and name in ic.outdated:
         why = _lacks(lacking)
         return [
-            finding(where, "outdated", "changed", "medium",
-                    f"could not be provisioned here again: {why}; the role keeps the previous "
-                    "version until the policy is created and the set provisioned again", want)
-        ]  # fmt: skip
+            finding(
+                where,
+                "outdated",
+                "changed",
+                "medium",
+                f"could not be provisioned here again: {why}; the role keeps the previous "
+                "version until the policy is created and the set provisioned again",
+                want,
+            )
+        ]
     if found is None:
         return [
-            finding(where, "provisioned", "missing", "medium",
-                    f"is provisioned here but its role AWSReservedSSO_{name}_* is gone: "
-                    "sign-in through it fails", want)
-        ]  # fmt: skip
+            finding(
+                where,
+                "provisioned",
+                "missing",
+                "medium",
+                f"is provisioned here but its role AWSReservedSSO_{name}_* is gone: "
+                "sign-in through it fails",
+                want,
+            )
+        ]
     role_name, role = found
     have = _live_role(role)
     extra = sorted(set(role.inline_policies) - {INLINE_NAME})
@@ -270,16 +282,26 @@ def _provisioning(
     if name in ic.outdated:
         return [
             finding(
-                where, "outdated", "changed", "high" if wider else "medium",
+                where,
+                "outdated",
+                "changed",
+                "high" if wider else "medium",
                 f"was changed but not provisioned here again: its role {role_name} still "
                 f"grants the previous version{' (more than the set now does)' if wider else ''}"
-                f"; provision it (aws sso-admin provision-permission-set)", want, have,
+                f"; provision it (aws sso-admin provision-permission-set)",
+                want,
+                have,
             )
-        ]  # fmt: skip
+        ]
     return [
         finding(
-            where, "provisioned", "changed", "high" if wider else "low",
+            where,
+            "provisioned",
+            "changed",
+            "high" if wider else "low",
             f"differs from its role {role_name} here, which was changed outside Identity "
-            f"Center{' and grants more' if wider else ''}", want, {**have, "extra": extra},
+            f"Center{' and grants more' if wider else ''}",
+            want,
+            {**have, "extra": extra},
         )
-    ]  # fmt: skip
+    ]

@@ -78,9 +78,11 @@ def ic_group(emu: Emulator, name: str, members: list[str] = ()) -> str:
     for user in members:
         try:
             uid = ids.create_user(
-                IdentityStoreId=store, UserName=user, DisplayName=user,
+                IdentityStoreId=store,
+                UserName=user,
+                DisplayName=user,
                 Name={"GivenName": user, "FamilyName": "Example"},
-            )["UserId"]  # fmt: skip
+            )["UserId"]
         except ids.exceptions.ConflictException:
             uid = ids.get_user_id(
                 IdentityStoreId=store,
@@ -112,9 +114,13 @@ def assign(emu: Emulator, set_arn: str, principal: str, accounts: list[str], kin
     sso = emu.sso()
     for account in accounts:
         sso.create_account_assignment(
-            InstanceArn=instance, TargetId=account, TargetType="AWS_ACCOUNT",
-            PermissionSetArn=set_arn, PrincipalType=kind, PrincipalId=principal,
-        )  # fmt: skip
+            InstanceArn=instance,
+            TargetId=account,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=set_arn,
+            PrincipalType=kind,
+            PrincipalId=principal,
+        )
 
 
 def set_arn(emu: Emulator, name: str) -> str:

@@ -161,8 +161,10 @@ def install() -> None:
         return json.loads(self.body or "{}")
 
     create, delete, instances = (
-        R.create_account_assignment, R.delete_account_assignment, R.list_instances
-    )  # fmt: skip
+        R.create_account_assignment,
+        R.delete_account_assignment,
+        R.list_instances,
+    )
 
     def create_account_assignment(self) -> str:
         p = params(self)
@@ -220,9 +222,11 @@ def install() -> None:
                 _provision(backend, p["InstanceArn"], set_arn, account)
             else:
                 failed.append(why)
-        status = {"Status": "FAILED", "FailureReason": "; ".join(failed)} if failed else {
-            "Status": "SUCCEEDED"
-        }  # fmt: skip
+        status = (
+            {"Status": "FAILED", "FailureReason": "; ".join(failed)}
+            if failed
+            else {"Status": "SUCCEEDED"}
+        )
         return json.dumps(
             {"PermissionSetProvisioningStatus": {**status, "PermissionSetArn": set_arn}}
         )

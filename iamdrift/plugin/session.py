@@ -45,7 +45,7 @@ from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
 from iamdrift.plugin.targets import CHECKS, Target, account_groups, targets
-from iamdrift.report.html import access_html
+from iamdrift.report.matrix import access_html
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckResult, RunCollector, RunReport
 
@@ -225,8 +225,9 @@ class Session:
 
     def wait_for_all(self) -> dict[str, AccountOutcome]:
         """Every selected account's outcome, waited for (the graph needs them all)."""
-        outcomes = {a.id: self.source.outcome(a, on_wait=self.show_progress)
-                    for a in self.selected()}  # fmt: skip
+        outcomes = {
+            a.id: self.source.outcome(a, on_wait=self.show_progress) for a in self.selected()
+        }
         self.show_progress(waiting=False)
         return outcomes
 
@@ -267,8 +268,11 @@ class Session:
     ) -> None:
         """The account's name is a keyword too (`-k DEMO`); a check with nothing to check
         (no organization declared) is left out."""
-        empty = [i for i in items if target_of(i) is None
-                 and set(getattr(i, "fixturenames", ())) & set(CHECKS)]  # fmt: skip
+        empty = [
+            i
+            for i in items
+            if target_of(i) is None and set(getattr(i, "fixturenames", ())) & set(CHECKS)
+        ]
         if empty:
             config.hook.pytest_deselected(items=empty)
             items[:] = [i for i in items if i not in empty]

@@ -69,10 +69,14 @@ def answer(
 def render(run: RunReport, question: str, subject: str, chains: list[Chain], as_json: bool) -> str:
     if as_json:
         return json.dumps(
-            {"run": run.run_id, "question": question, "subject": subject,
-             "chains": [c.as_json() for c in chains]},
+            {
+                "run": run.run_id,
+                "question": question,
+                "subject": subject,
+                "chains": [c.as_json() for c in chains],
+            },
             indent=1,
-        )  # fmt: skip
+        )
     head = f"run {run.run_id}: {question} {subject}: {len(chains)} answer(s)"
     if not run.access:
         head += " (this run has no access graph: access.yaml, and every account read)"

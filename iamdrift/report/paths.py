@@ -53,12 +53,14 @@ def paths_html(report: RunReport) -> str:
     order = sorted(chains.items(), key=lambda kv: (not _crosses(kv[1][0]), -len(kv[1]), kv[0]))
     for start, found in order:
         listed = "<br>".join(f"{e(c.target)} via {e(_via(c))}" for c in found)
-        rows.append([
-            e(start),
-            str(len(found)),
-            f"<details><summary>{e(found[0].target)} via {e(_via(found[0]))}"
-            f"{' and more' if len(found) > 1 else ''}</summary><p>{listed}</p></details>",
-        ])  # fmt: skip
+        rows.append(
+            [
+                e(start),
+                str(len(found)),
+                f"<details><summary>{e(found[0].target)} via {e(_via(found[0]))}"
+                f"{' and more' if len(found) > 1 else ''}</summary><p>{listed}</p></details>",
+            ]
+        )
     return f"<h3>Paths to administrator ({len(chains)} principal(s))</h3>" + table(
         ["Principal", "Accounts it can administer", "Chains"], rows, "iamdrift-admin-paths"
     )
@@ -81,10 +83,15 @@ def rules_html(report: RunReport) -> str:
         listed = "".join(f"<li>{e(f.message)} <code>{e(f.id)}</code></li>" for f in broken[:LISTED])
         more = f"<li>and {len(broken) - LISTED} more</li>" if len(broken) > LISTED else ""
         detail = f"<details><summary>chains</summary><ul>{listed}{more}</ul></details>"
-        rows.append([
-            e(rule.name), e(rule.kind), e(rule.description or ""), e(verdict),
-            detail if broken else "",
-        ])  # fmt: skip
+        rows.append(
+            [
+                e(rule.name),
+                e(rule.kind),
+                e(rule.description or ""),
+                e(verdict),
+                detail if broken else "",
+            ]
+        )
     broken_rules = sum(1 for r in report.rules if r.violations)
     return f"<h3>Reachability rules ({broken_rules} of {len(report.rules)} broken)</h3>" + table(
         ["Rule", "Kind", "Description", "Verdict", "Violations"], rows, "iamdrift-rules"

@@ -77,8 +77,11 @@ def markdown(report: PlanReport, code: int) -> str:
     """A pull request comment: what the change would cause, by account, the access it opens
     and closes, details folded; cut to GitHub's size with a note."""
     p = report.plan
-    head = "✅ keeps the organization matching its baselines" if code == 0 else (
-        "❌ would drift from the baselines, or cannot be judged")  # fmt: skip
+    head = (
+        "✅ keeps the organization matching its baselines"
+        if code == 0
+        else ("❌ would drift from the baselines, or cannot be judged")
+    )
     out = [f"### iamdrift plan: {head}", ""]
     if p.basis:
         out.append(f"Accounts the change does not touch are judged as of run {c(p.basis)}.")
@@ -113,8 +116,11 @@ def markdown(report: PlanReport, code: int) -> str:
         out += [f"- {c(f.id)}: {e(f.message)}" for f in report.risks]
         out.append("\n</details>")
     if p.existing:
-        out += ["", f"<details><summary>{len(p.existing)} finding(s) already there before "
-                "this change</summary>\n"]  # fmt: skip
+        out += [
+            "",
+            f"<details><summary>{len(p.existing)} finding(s) already there before "
+            "this change</summary>\n",
+        ]
         out += [f"- {c(f.id)}" for f in p.existing]
         out.append("\n</details>")
     text = "\n".join(out) + "\n"

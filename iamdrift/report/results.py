@@ -244,8 +244,12 @@ class RunCollector:
         return sort_findings([f for a in self.accounts.values() for f in getattr(a, kind).values()])
 
     def _waiver_states(self) -> list[WaiverState]:
-        named = [f.id for a in self.accounts.values() for kind in (a.findings, a.risks, a.waived)
-                 for f in kind.values()]  # fmt: skip
+        named = [
+            f.id
+            for a in self.accounts.values()
+            for kind in (a.findings, a.risks, a.waived)
+            for f in kind.values()
+        ]
         whole = self.complete and all(a.status != "error" for a in self.accounts.values())
         out = []
         for w in self.waivers:

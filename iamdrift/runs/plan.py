@@ -36,9 +36,13 @@ def parse_providers(values: list[str]) -> dict[str, str]:
 
 
 def run_plan(
-    files: list[str], baselines: str, report_dir: str, providers: dict[str, str],
-    account: str | None, concurrency: int = 8,
-) -> tuple[PlanReport, int, Baseline]:  # fmt: skip
+    files: list[str],
+    baselines: str,
+    report_dir: str,
+    providers: dict[str, str],
+    account: str | None,
+    concurrency: int = 8,
+) -> tuple[PlanReport, int, Baseline]:
     """Read the files, predict, judge. Raises PlanError (bad input) or BaselineError."""
     started = datetime.now(UTC).isoformat(timespec="seconds")
     changes, ignored = read_changes(files, providers, account)
@@ -54,14 +58,16 @@ def run_plan(
     failing, waived = apply_waivers(prediction.new, baseline.waivers, date.today())
     summaries = [
         AccountSummary(
-            id=a, name=baseline.accounts[a].name if a in baseline.accounts else a,
-            status="error" if a in prediction.errors else (
-                "drift" if any(f.account == a for f in failing) else "compliant"),
+            id=a,
+            name=baseline.accounts[a].name if a in baseline.accounts else a,
+            status="error"
+            if a in prediction.errors
+            else ("drift" if any(f.account == a for f in failing) else "compliant"),
             error=prediction.errors.get(a),
             findings=sum(f.account == a for f in failing),
         )
         for a in sorted({*prediction.after, *prediction.errors} & set(baseline.accounts))
-    ]  # fmt: skip
+    ]
     judged = prediction.access_after
     report = PlanReport(
         run_id=f"plan-{started.replace(':', '').replace('-', '')[:15]}Z",

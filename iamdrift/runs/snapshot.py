@@ -101,9 +101,13 @@ def take_snapshot(
     result.notes = hub.notes
     if ic is None and declared is not None:  # asked for, so none found is an error
         result.errors.append(
-            AccountUnreadable("hub", None, "Identity Center: no instance in any region the hub "
-                              "can call, although identity_center.yaml exists")
-        )  # fmt: skip
+            AccountUnreadable(
+                "hub",
+                None,
+                "Identity Center: no instance in any region the hub "
+                "can call, although identity_center.yaml exists",
+            )
+        )
     if org is None and members is not None:
         org = OrganizationFile(management_account=hub_account)
         write_atomic(root / ORGANIZATION_FILE, organization_yaml(org))
@@ -122,9 +126,9 @@ def take_snapshot(
             kept = {n: r for n, r in state.roles.items() if not is_reserved(r)}
             own = state.model_copy(update={"roles": kept})  # (the access graph keeps them)
         path = Path(acct.file)
-        declared = existing.accounts.get(acct.id) if existing else None
-        own = _declarable(acct, own, _member_defaults(existing, acct), declared)
-        write_atomic(path, account_yaml(acct, own, declared.file if declared else None))
+        written = existing.accounts.get(acct.id) if existing else None
+        own = _declarable(acct, own, _member_defaults(existing, acct), written)
+        write_atomic(path, account_yaml(acct, own, written.file if written else None))
         result.written.append(path)
         try:
             bodies = hub.aws_policy_bodies(aws_policies_attached(state))

@@ -48,6 +48,8 @@ class AccountOutcome(BaseModel):
     checked: dict[str, int] = {}
     projection: AccountProjection | None = None
     seconds: float = 0.0
+    # Carried from an earlier run by an event run (audit/carried.py): when it was read.
+    read_at: str | None = None
 
     @property
     def status(self) -> Status:

@@ -35,7 +35,15 @@ BOTO_CONFIG = Config(
 ADAPTIVE = Config(retries={"mode": "adaptive", "total_max_attempts": _ATTEMPTS})
 
 _READ_PREFIXES = ("Get", "List", "Describe")
-_ALLOWED_WRITES = {("sts", "AssumeRole")}
+# `watch` consumes its queue: receiving, deleting what it judged, and keeping a message
+# hidden while it is judged are the only calls it makes beyond reading (on that queue
+# only, README "Event-driven detection").
+_ALLOWED_WRITES = {
+    ("sts", "AssumeRole"),
+    ("sqs", "ReceiveMessage"),
+    ("sqs", "DeleteMessage"),
+    ("sqs", "ChangeMessageVisibility"),
+}
 ASSUMED_SESSION_SECONDS = 3600
 
 

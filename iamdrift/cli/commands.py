@@ -36,7 +36,8 @@ def run_arguments(cmd: argparse.ArgumentParser) -> None:
     options.reading(cmd)
     cmd.add_argument("--shard", type=options.shard, help="read shard I of N; write a part")
     cmd.add_argument("--part", metavar="FILE", help="where --shard writes its part")
-    cmd.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the scheduler
+    cmd.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the scheduler and watch
+    cmd.add_argument("--event-batch", help=argparse.SUPPRESS)  # set by watch
 
 
 def merge_arguments(cmd: argparse.ArgumentParser) -> None:
@@ -204,6 +205,60 @@ def schedule(args: Namespace) -> int:
     )
 
 
+def watch_arguments(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--queue",
+        required=True,
+        metavar="URL",
+        help="the SQS queue EventBridge delivers CloudTrail's events to",
+    )
+    options.where(cmd)
+    cmd.add_argument(
+        "--debounce",
+        type=options.positive,
+        default=5.0,
+        metavar="SECONDS",
+        help="wait this long after an event for the rest of its burst (default 5)",
+    )
+    cmd.add_argument(
+        "--visibility",
+        type=int,
+        default=120,
+        metavar="SECONDS",
+        help="a received message stays hidden this long, extended while it is judged (default 120)",
+    )
+    cmd.add_argument("--once", action="store_true", help="judge what the queue holds, then exit")
+    cmd.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed")
+    cmd.add_argument("--keep", type=int, default=60, help="runs kept in the history (default 60)")
+    cmd.add_argument(
+        "--notify-url", help="POST a JSON summary when an event run finds something new or resolved"
+    )
+    options.concurrency(cmd)
+    cmd.add_argument("--account-timeout", type=options.positive, default=180.0, metavar="SECONDS")
+
+
+def watch(args: Namespace) -> int:
+    from iamdrift.baselines.load import load_baselines
+    from iamdrift.runs.watch import WatchOptions, watch
+
+    load_baselines(args.baselines)  # a broken baseline is an error now, not at the first event
+    return watch(
+        WatchOptions(
+            queue=args.queue,
+            baselines=args.baselines,
+            report_dir=args.report_dir,
+            debounce=args.debounce,
+            visibility=args.visibility,
+            once=args.once,
+            concurrency=args.concurrency,
+            account_timeout=args.account_timeout,
+            keep=args.keep,
+            notify_url=args.notify_url,
+            run_timeout=args.timeout,
+        )
+    )
+
+
 def snapshot_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--baselines", required=True)
     cmd.add_argument("--accounts", type=options.accounts)
@@ -263,6 +318,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("plan", "judge a Terraform plan or CloudFormation change set", plan_arguments, plan),
     Command("merge", "build one run from the parts of sharded runs", merge_arguments, run),
     Command("schedule", "run on a schedule until stopped", schedule_arguments, schedule),
+    Command(
+        "watch",
+        "judge the accounts a change touched, from its CloudTrail event",
+        watch_arguments,
+        watch,
+    ),
     Command("snapshot", "write baselines from live IAM", snapshot_arguments, snapshot),
     Command(
         "validate",

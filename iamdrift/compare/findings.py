@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, SerializerFunctionWrapHandler, computed_field, model_serializer
 
+from iamdrift.changes.events import EventFact
 from iamdrift.compare.aspects import KINDS, remediation
 
 Change = Literal["missing", "unexpected", "changed"]
@@ -63,6 +64,9 @@ class Finding(BaseModel):
     # Against the previous run: set on a run's failing findings (and kept on the resolved
     # ones as that run had them); absent elsewhere.
     history: History | None = None
+    # The CloudTrail events that touched its resource, on a run an event set off (watch):
+    # who did it, which call, when, from where. Absent elsewhere.
+    events: list[EventFact] = []
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -78,10 +82,13 @@ class Finding(BaseModel):
 
     @model_serializer(mode="wrap")
     def _json(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """The id first, as people read it; `history` only where it was judged."""
+        """The id first, as people read it; `history` only where it was judged, `events`
+        only where an event explains it."""
         data = handler(self)
         if data.get("history") is None:
             data.pop("history", None)
+        if not data.get("events"):
+            data.pop("events", None)
         return {"id": data.pop("id"), **data}
 
     def as_json(self) -> dict[str, Any]:

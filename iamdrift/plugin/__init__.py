@@ -106,6 +106,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--shard", default=None, metavar="I/N", help="check only shard I of N of the accounts"
     )
+    group.addoption(
+        "--iamdrift-fresh",
+        default=None,
+        metavar="IDS",
+        help="with --iamdrift-parts: read these accounts (comma-separated) and the "
+        "organization now, the others as the parts hold them (an event run)",
+    )
+    group.addoption(
+        "--iamdrift-events",
+        default=None,
+        metavar="FILE",
+        help="the batch of CloudTrail events that set off this run (JSON, from watch), "
+        "attached to the findings they explain",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from iamdrift.audit.auditor import Auditor
+from iamdrift.audit.carried import CarriedSource
 from iamdrift.audit.identity_center import judge_identity_center
 from iamdrift.audit.organization import (
     AccessJudgement,
@@ -40,7 +41,9 @@ from iamdrift.audit.outcome import (
 from iamdrift.aws import quota
 from iamdrift.baselines.baseline import AccountBaseline, Baseline
 from iamdrift.baselines.load import load_baselines
+from iamdrift.changes.events import EventBatch
 from iamdrift.compare.diff import Selection
+from iamdrift.compare.events import explain
 from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
@@ -102,6 +105,12 @@ class Session:
         self.previous_ids = (
             {f.id for f in self.collector.previous.findings} if self.collector.previous else None
         )
+        events = config.getoption("iamdrift_events")
+        if events:
+            try:
+                self.collector.events = EventBatch.read(Path(events)).events
+            except ValueError as exc:
+                raise pytest.UsageError(f"--iamdrift-events: {exc}") from None
         patterns = tuple(config.getoption("entity") or ())
         self.selection = Selection(patterns) if patterns else None
         try:
@@ -134,18 +143,22 @@ class Session:
         """Where outcomes come from: part files (merge), or AWS through the auditor."""
         if self._source is None:
             files = self.config.getoption("iamdrift_parts")
-            if files:
-                try:
-                    self._source = PartsSource([read_part(Path(p)) for p in files])
-                except ValueError as exc:
-                    pytest.exit(str(exc), returncode=2)
+            fresh = self.config.getoption("iamdrift_fresh")
+            try:
+                parts = [read_part(Path(p)) for p in files]
+            except ValueError as exc:
+                pytest.exit(str(exc), returncode=2)
+            if parts and fresh is None:
+                self._source = PartsSource(parts)
             else:
-                self._source = Auditor(
+                auditor = Auditor(
                     self.baseline,
                     workers=self.config.getoption("iamdrift_concurrency"),
                     account_timeout=self.config.getoption("account_timeout"),
                     selection=self.selection,
                 )
+                ids = [a for a in (fresh or "").split(",") if a]
+                self._source = CarriedSource(auditor, parts[0], ids) if parts else auditor
         return self._source
 
     # --- what is checked -------------------------------------------------------------
@@ -176,7 +189,9 @@ class Session:
         return targets(self.baseline, check, ids, size, self.whole_organization())
 
     def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
-        """(failing, waived) under waivers.yaml, as of today."""
+        """(failing, waived) under waivers.yaml, as of today; on an event run, each with the
+        events that explain it."""
+        findings = explain(findings, self.collector.events)
         return apply_waivers(findings, self.baseline.waivers, self.collector.today)
 
     @property
@@ -283,7 +298,10 @@ class Session:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Start reading every account the selected tests need, before the first test runs."""
-        if session.config.option.collectonly or self.config.getoption("iamdrift_parts"):
+        merging = self.config.getoption("iamdrift_parts") and (
+            self.config.getoption("iamdrift_fresh") is None
+        )
+        if session.config.option.collectonly or merging:
             return
         if self.is_worker or self.config.pluginmanager.has_plugin("dsession"):
             return  # under xdist each worker reads the groups of accounts it is given

@@ -63,6 +63,7 @@ class HistoryEntry:
     resolved: int = 0
     errors: int = 0
     reason: str | None = None
+    trigger: str | None = None  # "event": a run `watch` made, of the accounts a change touched
 
     @classmethod
     def of(cls, run_id: str, exit_code: int, report: RunReport) -> HistoryEntry:
@@ -78,6 +79,7 @@ class HistoryEntry:
             new=report.history.new,
             resolved=report.history.resolved,
             errors=len(report.errors()),
+            trigger=report.trigger,
         )
 
 

@@ -66,13 +66,24 @@ def findings_html(findings: list[Finding], previous_ids: set[str] | None) -> str
         waiver = f"{badge(f.waiver.status, WAIVER_COLOUR)} {e(f.waiver.text())}" if f.waiver else ""
         rows.append([badge(f.severity), e(since), e(f.id), e(f.change), e(f.message), waiver])
         details.append(
-            f"<h4>{e(f.id)}</h4>{diff_html(f.expected, f.actual)}"
+            f"<h4>{e(f.id)}</h4>{events_html(f)}{diff_html(f.expected, f.actual)}"
             f"<p><b>Remediation:</b> {e(f.remediation)}</p>"
         )
     table = _table(["Severity", "Since last run", "Finding", "Change", "Message", "Waiver"], rows)
     more = len(findings) - LISTED
     note = f"<p>... and {more} more finding(s), in the findings JSON.</p>" if more > 0 else ""
     return f'<div class="iamdrift">{STYLE}{table}{note}{"".join(details)}</div>'
+
+
+def events_html(f: Finding) -> str:
+    """Who made the change a finding is about, from its CloudTrail events (event runs)."""
+    items = [
+        f"<li>{e(x.actor)}{f' (session of {e(x.issuer)})' if x.issuer else ''}: "
+        f"{e(x.event)} at {e(x.time)}{f' from {e(x.source_ip)}' if x.source_ip else ''}"
+        f"{f', request {e(x.request_id)}' if x.request_id else ''}</li>"
+        for x in f.events
+    ]
+    return f"<p><b>Changed by:</b></p><ul>{''.join(items)}</ul>" if items else ""
 
 
 def grouped(findings: list[Finding]) -> list[list[Finding]]:

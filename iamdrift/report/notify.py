@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from iamdrift.report.results import RunReport
+from iamdrift.report.text import changed_by
 
 log = logging.getLogger("iamdrift.notify")
 
@@ -21,11 +22,15 @@ log = logging.getLogger("iamdrift.notify")
 def message(report: RunReport, run_dir: Path) -> dict[str, Any]:
     new = report.new_findings()
     errors = report.errors()
+    kind = "event run" if report.trigger == "event" else "run"
     lines = [
-        f"iamdrift run {report.run_id}: {len(new)} new finding(s), "
+        f"iamdrift {kind} {report.run_id}: {len(new)} new finding(s), "
+        f"{report.history.resolved} resolved, "
         f"{len(errors)} unreadable account(s), {len(report.findings)} finding(s) in all."
     ]
-    lines += [f"- [{f.severity}] {f.message}" for f in new[:10]]
+    for f in new[:10]:
+        lines.append(f"- [{f.severity}] {f.message}")
+        lines += [f"  changed by {changed_by(x)}" for x in f.events[:3]]
     lines += [f"- error: {reason}" for reason in list(errors.values())[:10]]
     lines.append(f"Report: {run_dir / 'report.html'}")
     return {
@@ -33,7 +38,8 @@ def message(report: RunReport, run_dir: Path) -> dict[str, Any]:
         "run_id": report.run_id,
         "report": str(run_dir / "report.html"),
         "new": [
-            f.model_dump(mode="json", include={"id", "severity", "change", "message"}) for f in new
+            f.model_dump(mode="json", include={"id", "severity", "change", "message", "events"})
+            for f in new
         ],
         "errors": errors,
         "history": report.history.model_dump(),

@@ -16,13 +16,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.access.rules import RuleResult
 from iamdrift.audit.outcome import AccountOutcome, Status, status_of
 from iamdrift.baselines.waivers import Waiver
 from iamdrift.baselines.yamlio import write_atomic
+from iamdrift.changes.events import EventFact
 from iamdrift.compare.findings import SEVERITY_ORDER, Finding, WaiverStatus, sort_findings
 from iamdrift.compare.waivers import waiver_for, waiver_status
 from iamdrift.errors import problem_text
@@ -58,6 +65,15 @@ class AccountSummary(BaseModel):
     by_severity: dict[str, int] = {}
     checked: dict[str, int] = {}
     ou: str | None = None  # its OU path (`Root/Prod`), where the organization was read
+    # On an event run, an account it did not read: when the reading it carries was made.
+    read_at: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _json(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("read_at") is None:
+            data.pop("read_at", None)
+        return data
 
 
 class WaiverState(Waiver):
@@ -98,6 +114,17 @@ class RunReport(BaseModel):
     # see access/local.py): with access[], the graph reachability walks.
     local_access: list[Edge] = []
     rules: list[RuleResult] = []  # each reachability rule of access.yaml, with its violations
+    # A run an event set off (`watch`): "event", and the CloudTrail events it judged.
+    trigger: str | None = None
+    events: list[EventFact] = []
+
+    @model_serializer(mode="wrap")
+    def _json(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("trigger", "events"):
+            if not data.get(key):
+                data.pop(key, None)
+        return data
 
     @property
     def status(self) -> Status:
@@ -171,7 +198,7 @@ class _Account:
     def status(self) -> Status:
         return status_of(self.error, bool(self.findings))
 
-    def summary(self, ou: str | None) -> AccountSummary:
+    def summary(self, ou: str | None, read_at: str | None = None) -> AccountSummary:
         counts = dict.fromkeys(SEVERITY_ORDER, 0)
         for f in self.findings.values():
             counts[f.severity] += 1
@@ -185,6 +212,7 @@ class _Account:
             by_severity=counts,
             checked=self.checked,
             ou=ou,
+            read_at=read_at,
         )
 
 
@@ -205,6 +233,7 @@ class RunCollector:
     outcomes: dict[str, AccountOutcome] = field(default_factory=dict)  # as read, per account
     checks: dict[str, int] = field(default_factory=dict)  # tests passed / failed / error
     ous: dict[str, str] = field(default_factory=dict)  # account -> OU path, when known
+    events: list[EventFact] = field(default_factory=list)  # what set off an event run
 
     def count(self, outcome: str) -> None:
         self.checks[outcome] = self.checks.get(outcome, 0) + 1
@@ -269,7 +298,7 @@ class RunCollector:
             started=self.started,
             finished=datetime.now(UTC).isoformat(timespec="seconds"),
             accounts=[
-                a.summary(self.ous.get(a.id))
+                a.summary(self.ous.get(a.id), getattr(self.outcomes.get(a.id), "read_at", None))
                 for a in sorted(self.accounts.values(), key=lambda a: a.id)
             ],
             findings=findings,
@@ -296,4 +325,6 @@ class RunCollector:
                     for edge in o.projection.local
                 ),
             ],
+            trigger="event" if self.events else None,
+            events=list(self.events),
         )

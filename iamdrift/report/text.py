@@ -6,6 +6,7 @@ import difflib
 import json
 from typing import Any
 
+from iamdrift.changes.events import EventFact
 from iamdrift.compare.findings import Finding
 from iamdrift.report.results import RunReport, WaiverState
 
@@ -32,7 +33,15 @@ def unified(expected: Any, actual: Any) -> str:
 
 def finding_text(finding: Finding) -> str:
     head = f"[{finding.severity}] {finding.id} ({finding.change})\n  {finding.message}"
+    head += "".join(f"\n  changed by {changed_by(x)}" for x in finding.events)
     return f"{head}\n{unified(finding.expected, finding.actual)}"
+
+
+def changed_by(event: EventFact) -> str:
+    """`arn:...:user/mallory: UpdateAssumeRolePolicy at 2026-12-03T09:00:00Z from 198.51.100.7`"""
+    who = f"{event.actor} (session of {event.issuer})" if event.issuer else event.actor
+    where = f" from {event.source_ip}" if event.source_ip else ""
+    return f"{who}: {event.event} at {event.time}{where}"
 
 
 FULL, LISTED = 20, 200  # findings a failure shows with their diff, and by their line only

@@ -25,6 +25,7 @@ from iamdrift.audit.outcome import baselines_digest, parse_shard, read_part, sel
 from iamdrift.baselines.baseline import Baseline
 from iamdrift.baselines.load import load_baselines
 from iamdrift.baselines.yamlio import write_atomic
+from iamdrift.changes.events import EventBatch
 from iamdrift.compare.diff import Selection
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.report import history
@@ -71,6 +72,9 @@ class RunOptions:
     parts: list[str] = field(default_factory=list)  # merge these instead of reading AWS
     ocsf: str | None = None  # write the findings as OCSF Detection Findings (JSON)
     sarif: str | None = None  # write the findings as SARIF 2.1.0
+    # An event run (watch): the batch of events, whose accounts are read again; the others
+    # are carried from the latest run.
+    event_batch: str | None = None
 
 
 def _start_reading(baseline: Baseline, opts: RunOptions) -> Auditor | None:
@@ -234,6 +238,8 @@ def run_checks(opts: RunOptions) -> RunOutput:
     previous = history.latest_complete(reports)
     if previous:
         args.append(f"--iamdrift-previous={previous}")
+    if opts.event_batch:
+        args += _event_args(baseline, opts.event_batch, previous)
     code, report = _pytest(args, opts, baseline, source)
 
     if code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
@@ -254,9 +260,30 @@ def run_checks(opts: RunOptions) -> RunOutput:
     entry = history.HistoryEntry.of(run_id, exit_code, report)
     run_dir = history.finish_run(reports, run_id, entry, opts.keep)
     write_outputs(report, baseline, opts)
-    if opts.notify_url and (report.history.new or report.errors()):
+    # An event run tells of a change: what it made new or resolved.
+    events = report.history.new or report.history.resolved
+    if opts.notify_url and (events if opts.event_batch else report.history.new or report.errors()):
         notify(opts.notify_url, report, run_dir)
     return RunOutput(exit_code, run_dir, report)
+
+
+def _event_args(baseline: Baseline, batch_file: str, previous: Path | None) -> list[str]:
+    """An event run reads the accounts its events touched (and the organization) and carries
+    the others from the latest run's part, when that run was checked against these same
+    baselines; otherwise every account is read, as a run would."""
+    batch = EventBatch.read(Path(batch_file))
+    args = [f"--iamdrift-events={batch_file}"]
+    part = previous.parent / history.ACCOUNTS if previous else None
+    if part is None or not part.exists():
+        return args
+    try:
+        carried = read_part(part)
+    except ValueError:
+        return args
+    if carried.baselines != baselines_digest([*baseline.directory.rglob("*.y*ml")]):
+        return args
+    fresh = ",".join(a for a in batch.accounts if a in baseline.accounts)
+    return [*args, f"--iamdrift-parts={part}", f"--iamdrift-fresh={fresh}"]
 
 
 def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:

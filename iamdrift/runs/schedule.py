@@ -10,22 +10,17 @@ and recorded as failed; no half-written report is left.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import re
 import signal
-import subprocess
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import schedule
 
-from iamdrift.report import history
+from iamdrift.runs.child import LOCK_FILE, filed_run, report_lock
 
 log = logging.getLogger("iamdrift.scheduler")
-LOCK_FILE = ".iamdrift.lock"
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -68,62 +63,14 @@ class Scheduler:
 
     def run_once(self) -> int | None:
         """One run under the lock; its exit code, or None when it did not finish."""
-        self.report_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.report_dir / LOCK_FILE, "a") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.warning("another run holds %s; skipping this one", lock.name)
+        with report_lock(self.report_dir) as lock:
+            if lock is None:
+                log.warning("another run holds %s; skipping this one", LOCK_FILE)
                 return None
-            return self._run_locked(lock.fileno())
-
-    def _run_locked(self, lock_fd: int) -> int | None:
-        run_id = history.new_run_id(self.report_dir)
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        cmd = [
-            sys.executable,
-            "-m",
-            "iamdrift",
-            "run",
-            *self.run_args,
-            "--report-dir",
-            str(self.report_dir),
-            "--run-id",
-            run_id,
-            "--keep",
-            str(self.keep),
-        ]
-        if self.pytest_args:
-            cmd += ["--", *self.pytest_args]
-        log.info("run %s started", run_id)
-        self.runs += 1
-        # The run holds the lock too: should the scheduler die, no other run starts while
-        # this one goes on.
-        proc = subprocess.Popen(cmd, pass_fds=(lock_fd,))
-        deadline = time.monotonic() + self.timeout
-        reason = None
-        while proc.poll() is None:
-            if self.stopping:
-                reason = "stopped: the scheduler was asked to stop during the run"
-            elif time.monotonic() > deadline:
-                reason = f"timed out after {self.timeout:g}s"
-            if reason:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-                break
-            time.sleep(0.1)
-        code = proc.returncode
-        if (self.report_dir / run_id / history.RUN_META).exists():
-            log.info("run %s finished with exit code %s", run_id, code)
-            return code
-        reason = reason or f"the run ended with exit code {code} without a report"
-        history.record_failed_run(self.report_dir, run_id, reason, code, started, self.keep)
-        log.error("run %s failed: %s", run_id, reason)
-        return None
+            self.runs += 1
+            args = [*self.run_args, *(["--", *self.pytest_args] if self.pytest_args else [])]
+            stop = lambda: self.stopping  # noqa: E731
+            return filed_run(self.report_dir, args, lock, self.timeout, self.keep, stop)[1]
 
     def loop(self) -> None:
         self.install_signal_handlers()

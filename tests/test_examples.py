@@ -14,8 +14,14 @@ from tests.conftest import PROJECT
 EXAMPLES = PROJECT / "examples"
 
 
-def test_cloudformation_template_passes_cfn_lint():
-    template = EXAMPLES / "audit-role" / "audit-role.yaml"
+TEMPLATES = [
+    EXAMPLES / "audit-role" / "audit-role.yaml",
+    *sorted((EXAMPLES / "event-driven").glob("*.yaml")),
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
+def test_cloudformation_template_passes_cfn_lint(template):
     cfn_lint = Path(sys.executable).parent / "cfn-lint"  # installed with the dev extra
     proc = subprocess.run(
         [str(cfn_lint), str(template)], capture_output=True, text=True, check=False
@@ -37,3 +43,29 @@ def test_workflow_has_the_shape_github_runs(workflow):
             [job.get("needs")] if isinstance(job.get("needs"), str) else job.get("needs", [])
         ):
             assert need in doc["jobs"], (name, need)
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """CloudFormation's YAML: its short forms (`!Ref`, `!GetAtt`) read as plain values."""
+
+
+_CfnLoader.add_multi_constructor(
+    "!",
+    lambda loader, _suffix, node: (
+        loader.construct_scalar(node) if isinstance(node, yaml.ScalarNode) else None
+    ),
+)
+
+
+def test_event_driven_deploy_forwards_what_watch_reads_and_grants_what_it_calls():
+    from iamdrift.aws.session import _ALLOWED_WRITES
+    from iamdrift.changes.events import DETAIL_TYPE, SOURCES
+
+    sources = sorted(f"aws.{s}" for s in SOURCES.values())
+    for name, rule in (("central.yaml", "ToQueue"), ("forward-events.yaml", "Forward")):
+        doc = yaml.load((EXAMPLES / "event-driven" / name).read_text(), Loader=_CfnLoader)
+        pattern = doc["Resources"][rule]["Properties"]["EventPattern"]
+        assert sorted(pattern["source"]) == sources and pattern["detail-type"] == [DETAIL_TYPE]
+    central = yaml.load((EXAMPLES / "event-driven" / "central.yaml").read_text(), Loader=_CfnLoader)
+    (grant,) = central["Resources"]["WatchPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert sorted(grant["Action"]) == sorted(f"sqs:{op}" for s, op in _ALLOWED_WRITES if s == "sqs")

@@ -230,3 +230,77 @@ def _needed_by_shape(world, env, hub_policy: dict) -> list:
             if result.code != int(needed) or needed != (action in _errors(result)):
                 missed.append((action, needed, result.code, _errors(result)[:500]))
     return missed
+
+
+def test_watch_needs_exactly_the_documented_queue_permissions(world):
+    """The hub with its policy and central.yaml's WatchPolicy (on the queue) judges an event;
+    without any one of the three queue actions, watch says which call was refused."""
+    import yaml
+
+    from iamdrift.emulator.events import event_queue, put_event, record
+    from iamdrift.emulator.server import trust
+    from tests.test_examples import _CfnLoader
+
+    key = _deploy(world)
+    baselines = _baselines(world)
+    env = _hub_env(world, key)
+    assert world.cli("run", "--baselines", str(baselines), env=env).code == 0
+    central = (PROJECT / "examples" / "event-driven" / "central.yaml").read_text()
+    doc = yaml.load(central, Loader=_CfnLoader)["Resources"]["WatchPolicy"]["Properties"]
+    (grant,) = doc["PolicyDocument"]["Statement"]
+    actions = grant["Action"]
+    reports = str(world.tmp / "reports")
+    missed = []
+    try:
+        for n, left_out in enumerate([None, *actions]):
+            _authorization(world.emu.endpoint, enforced=False)
+            queue, _ = event_queue(world.emu, name=f"events-{n}")  # each its own events
+            queue_arn = f"arn:aws:sqs:us-east-1:{MANAGEMENT}:events-{n}"
+            statement = {
+                **grant,
+                "Resource": queue_arn,
+                "Action": [a for a in actions if a != left_out],
+            }
+            world.emu.iam().put_user_policy(
+                UserName=HUB_USER,
+                PolicyName="iamdrift-watch",
+                PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+            )
+            world.emu.iam(DEMO).update_assume_role_policy(
+                RoleName="MemberReadOnlyAccess",
+                PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
+            )
+            put_event(
+                world.emu,
+                record(
+                    DEMO,
+                    "iam",
+                    "UpdateAssumeRolePolicy",
+                    {"roleName": "MemberReadOnlyAccess"},
+                    f"arn:aws:iam::{DEMO}:user/x",
+                ),
+            )
+            _authorization(world.emu.endpoint, enforced=True)
+            result = world.cli(
+                "watch",
+                "--queue",
+                queue,
+                "--baselines",
+                str(baselines),
+                "--report-dir",
+                reports,
+                "--once",
+                "--debounce",
+                "0.2",
+                "--visibility",
+                "3",
+                env=env,
+            )
+            if left_out is None:
+                if result.code != 0 or '"events judged": 1' not in result.stderr:
+                    missed.append(("all granted", result.code, result.stderr[-1500:]))
+            elif left_out.split(":")[1] not in result.stderr:
+                missed.append((left_out, result.code, result.stderr[-1500:]))
+    finally:
+        _authorization(world.emu.endpoint, enforced=False)
+    assert missed == []

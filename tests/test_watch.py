@@ -225,8 +225,12 @@ def test_a_killed_watch_loses_no_event_and_sigterm_stops_it_cleanly(world):
     time.sleep(3.5)  # the message's visibility runs out: it is back on the queue
     again = _watch(world, queue, "--debounce", "0.2")
     assert again.code == 0, again.stderr[-3000:]
-    found = next(f for f in _latest(world)["findings"] if f["id"].endswith("/trust_policy"))
+    event_run = _latest(world)
+    found = next(f for f in event_run["findings"] if f["id"].endswith("/trust_policy"))
     assert found["events"][0]["actor"] == MALLORY
+    # Only the account the event changed was read; the others carried, with their time.
+    read_at = {a["id"]: a.get("read_at") for a in event_run["accounts"]}
+    assert read_at[DEMO] is None and read_at[MANAGEMENT] and read_at[ACCOUNT_B]
 
     # SIGTERM: a clean stop, exit 0, within 30 s, even in the middle of a long poll.
     watcher = subprocess.Popen(argv, env=world.env(), cwd=PROJECT, stderr=subprocess.PIPE)

@@ -21,11 +21,15 @@ from iamdrift.emulator import (
     set_arn,
     trust,
 )
+from iamdrift.emulator.events import event_queue, put_event, record
 from iamdrift.report.results import RunReport
-from iamdrift.report.text import summary_lines
+from iamdrift.report.text import changed_by, summary_lines
 from iamdrift.resources import example_baselines
 
 CHANGED_ID = f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"
+ROLE = "OrganizationAccountAccessRole"
+HEARD_ID = f"{DEMO}/role/{ROLE}/inline_policy:Hop"
+INTRUDER = f"arn:aws:iam::{DEMO}:user/mallory"
 ASSIGNED_ID = f"{DEMO}/assignment/AdministratorAccess:group:SecurityAuditors/existence"
 
 
@@ -45,6 +49,39 @@ def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     summary = RunReport.read(json_path) if json_path.exists() else None
     return proc, summary
+
+
+def _heard(emu: Emulator, env: dict[str, str], baselines: str, report_dir: str):
+    """The change made, its CloudTrail record put on the bus, `watch --once` run: its
+    process, and the new findings it explains with the event."""
+    queue, _ = event_queue(emu)
+    hop = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}],
+    }
+    emu.iam(DEMO).put_role_policy(RoleName=ROLE, PolicyName="Hop", PolicyDocument=json.dumps(hop))
+    put_event(
+        emu, record(DEMO, "iam", "PutRolePolicy", {"roleName": ROLE, "policyName": "Hop"}, INTRUDER)
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "iamdrift",
+        "watch",
+        "--queue",
+        queue,
+        "--once",
+        "--baselines",
+        baselines,
+        "--report-dir",
+        report_dir,
+        "--debounce",
+        "1",
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    latest = Path(report_dir) / "latest" / "findings.json"
+    run = RunReport.read(latest) if latest.exists() else None
+    return proc, [f for f in run.new_findings() if f.id == HEARD_ID and f.events] if run else []
 
 
 def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
@@ -86,20 +123,29 @@ def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
         for line in summary_lines(s3) if s3 else []:
             print("  " + line)
 
+        print("\n4) Heard, not waited for: CloudTrail's events reach a queue (an EventBridge")
+        print(f"   rule). {INTRUDER} adds an inline policy to DEMO's {ROLE}")
+        print("   letting it assume any role; `iamdrift watch` judges DEMO from that event.")
+        watched, heard = _heard(emu, env, baselines, report_dir)
+        for f in heard:
+            print(f"   {f.id}\n   changed by {changed_by(f.events[0])}")
+        print(f"   exit {watched.returncode}")
+
     found = s2 is not None and any(f.id == CHANGED_ID for f in s2.new_findings())
     assigned = s3 is not None and any(f.id == ASSIGNED_ID for f in s3.new_findings())
     ok = first.returncode == 0 and second.returncode == 1 and found
-    ok = ok and third.returncode == 1 and assigned
+    ok = ok and third.returncode == 1 and assigned and watched.returncode == 0 and bool(heard)
     if s3:
-        print(f"\nHTML report of the last run: {Path(report_dir) / str(s3.run_id) / 'report.html'}")
+        print(f"\nHTML report of the last run: {Path(report_dir) / 'latest' / 'report.html'}")
         print(f"All runs, with a trend: {Path(report_dir) / 'index.html'}")
     if ok:
         print(
             "Demo ran as intended: a clean first run, then the widened trust policy and the "
-            "administrator set assigned to another group caught."
+            "administrator set assigned to another group caught, and a change heard from its "
+            "CloudTrail event with who made it."
         )
         return 0
     print("Demo did NOT run as intended. Output of the runs follows.", file=sys.stderr)
-    for proc in (first, second, third):
+    for proc in (first, second, third, watched):
         print(proc.stdout[-4000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
     return 1

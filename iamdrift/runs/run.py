@@ -81,8 +81,8 @@ def _start_reading(baseline: Baseline, opts: RunOptions) -> Auditor | None:
     """The reads, under way before pytest starts: when nothing in the pytest arguments can
     narrow or distribute the tests (`-k`, `-m`, `-n`, node ids), every selected account
     will be read, so reading starts now, alongside pytest's own start (None otherwise)."""
-    if opts.parts or opts.pytest_args:
-        return None
+    if opts.parts or opts.pytest_args or opts.event_batch:
+        return None  # an event run's accounts: the plugin's, most of them carried
     selection = Selection(tuple(opts.entities)) if opts.entities else None
     auditor = Auditor(
         baseline,

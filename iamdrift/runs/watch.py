@@ -66,6 +66,7 @@ class Held:
     receipt: str
     event: ChangeEvent
     message_id: str = ""
+    received: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -165,7 +166,8 @@ class Watcher:
         """One event run of the batch's accounts; its messages deleted once it is filed."""
         accounts = sorted({a for h in batch for a in h.event.accounts})
         events = [h.event.fact for h in batch]
-        extended = [time.monotonic()]
+        began = time.monotonic()
+        extended = [began]
 
         def tick() -> None:  # keep the batch hidden from other consumers while it is judged
             if time.monotonic() - extended[0] >= self.opts.visibility / 3:
@@ -198,8 +200,16 @@ class Watcher:
         self._delete([h.receipt for h in batch])
         self.counts["events judged"] += len(batch)
         self.counts["runs"] += 1
-        where = ", ".join(accounts) or "the organization"
-        log.info("event run %s: %d event(s), read %s, exit %s", run_id, len(batch), where, code)
+        log.info(
+            "event run %s: %d event(s), read %s; waited %.1fs for the burst, the run took "
+            "%.1fs; exit %s",
+            run_id,
+            len(batch),
+            ", ".join(accounts) or "the organization",
+            began - min(h.received for h in batch),
+            time.monotonic() - began,
+            code,
+        )
         return True
 
     def _run_args(self, batch_file: Path) -> list[str]:
@@ -225,6 +235,7 @@ class Watcher:
                 continue
             failed = not self.judge(batch) or failed
         log.info("watch stopped: %s", json.dumps(dict(sorted(self.counts.items()))))
+        failed = failed or bool(self.counts["receive errors"])
         return 1 if failed and self.opts.once else 0
 
 

@@ -504,7 +504,9 @@ def test_demo_runs_as_intended(tmp_path):
     # The seed's admin path (userA may assume any role; OAAR without MFA) is called out.
     assert "[high] 123456789012/group/SecurityAuditors/risk:assume_any_role" in proc.stdout
     assert "222222222222/role/OrganizationAccountAccessRole/risk:admin_without_mfa" in proc.stdout
-    assert len(list((tmp_path / "r").glob("2*/report.html"))) == 3
+    # step 4: a change heard from its CloudTrail event, by watch, with who made it
+    assert "changed by arn:aws:iam::222222222222:user/mallory: PutRolePolicy" in proc.stdout
+    assert len(list((tmp_path / "r").glob("2*/report.html"))) == 4
     assert (tmp_path / "r" / "index.html").exists()
 
 

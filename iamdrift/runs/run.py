@@ -23,7 +23,7 @@ from pathlib import Path
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.outcome import baselines_digest, parse_shard, read_part, select
 from iamdrift.baselines.baseline import Baseline
-from iamdrift.baselines.load import load_baselines
+from iamdrift.baselines.load import load_baselines, load_whole
 from iamdrift.baselines.yamlio import write_atomic
 from iamdrift.changes.events import EventBatch
 from iamdrift.compare.diff import Selection
@@ -212,7 +212,10 @@ def run_checks(opts: RunOptions) -> RunOutput:
     """
     if opts.shard:
         return run_shard(opts)
-    baseline = load_baselines(opts.baselines)
+    batch = _batch(opts.event_batch) if opts.event_batch else None
+    # An event run parses the baselines of the accounts it reads; the others are known by
+    # their header until it is clear they are carried (_event_args).
+    baseline = load_baselines(opts.baselines, only=set(batch.accounts) if batch else None)
     baseline.select(opts.accounts)  # unknown ids are an argument error before anything runs
     if opts.parts:
         check_parts(baseline, opts.parts)
@@ -238,8 +241,8 @@ def run_checks(opts: RunOptions) -> RunOutput:
     previous = history.latest_complete(reports)
     if previous:
         args.append(f"--iamdrift-previous={previous}")
-    if opts.event_batch:
-        args += _event_args(baseline, opts.event_batch, previous)
+    if batch is not None and opts.event_batch:
+        args += _event_args(baseline, batch, opts.event_batch, previous)
     code, report = _pytest(args, opts, baseline, source)
 
     if code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
@@ -267,23 +270,44 @@ def run_checks(opts: RunOptions) -> RunOutput:
     return RunOutput(exit_code, run_dir, report)
 
 
-def _event_args(baseline: Baseline, batch_file: str, previous: Path | None) -> list[str]:
+def _batch(path: str) -> EventBatch:
+    try:
+        return EventBatch.read(Path(path))
+    except ValueError as exc:
+        raise BaselineError([Problem(path, 0, "--event-batch", str(exc))]) from None
+
+
+def _event_args(
+    baseline: Baseline, batch: EventBatch, batch_file: str, previous: Path | None
+) -> list[str]:
     """An event run reads the accounts its events touched (and the organization) and carries
     the others from the latest run's part, when that run was checked against these same
-    baselines; otherwise every account is read, as a run would."""
-    batch = EventBatch.read(Path(batch_file))
+    baselines; otherwise every account is read, as a run would. Raises BaselineError for
+    an account file that does not validate."""
     args = [f"--iamdrift-events={batch_file}"]
+    carried = _carried(baseline, previous)
+    if carried is None:
+        load_whole(baseline, set(baseline.accounts))
+        return args
+    part, held = carried
+    fresh = {a for a in batch.accounts if a in baseline.accounts}
+    load_whole(baseline, fresh | (set(baseline.accounts) - held))  # what is read is parsed
+    return [*args, f"--iamdrift-parts={part}", f"--iamdrift-fresh={','.join(sorted(fresh))}"]
+
+
+def _carried(baseline: Baseline, previous: Path | None) -> tuple[Path, set[str]] | None:
+    """The latest run's part and the accounts it read, when it was checked against these
+    baselines."""
     part = previous.parent / history.ACCOUNTS if previous else None
     if part is None or not part.exists():
-        return args
+        return None
     try:
-        carried = read_part(part)
+        stored = read_part(part)
     except ValueError:
-        return args
-    if carried.baselines != baselines_digest([*baseline.directory.rglob("*.y*ml")]):
-        return args
-    fresh = ",".join(a for a in batch.accounts if a in baseline.accounts)
-    return [*args, f"--iamdrift-parts={part}", f"--iamdrift-fresh={fresh}"]
+        return None
+    if stored.baselines != baselines_digest([*baseline.directory.rglob("*.y*ml")]):
+        return None
+    return part, {o.id for o in stored.accounts if o.error is None}
 
 
 def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:

@@ -99,6 +99,16 @@ def _splits(log: Path) -> list[tuple[float, float]]:
     return out
 
 
+def _judged(reports: Path, requests: set[str]) -> dict[str, list[str]]:
+    """The event runs that judged each event (by its request id)."""
+    judged: dict[str, list[str]] = {}
+    for run in reports.glob("2*/findings.json"):
+        for e in json.loads(run.read_text()).get("events", []):
+            if e["request_id"] in requests:
+                judged.setdefault(e["request_id"], []).append(run.parent.name)
+    return judged
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -199,16 +209,11 @@ def main() -> None:
             requests[request] = finding
             time.sleep(0.5)
         deadline = time.perf_counter() + 600
-        while not all(_found(reports, f) for f in requests.values()):
-            if time.perf_counter() > deadline:
+        while True:
+            judged = _judged(reports, set(requests))
+            if len(judged) == len(requests) or time.perf_counter() > deadline:
                 break
-            time.sleep(0.2)
-        judged: dict[str, list[str]] = {}
-        for run in reports.glob("2*/findings.json"):
-            doc = json.loads(run.read_text())
-            for e in doc.get("events", []):
-                if e["request_id"] in requests:
-                    judged.setdefault(e["request_id"], []).append(run.parent.name)
+            time.sleep(0.5)
         twice = {r: runs for r, runs in judged.items() if len(runs) > 1}
         print(
             f"two watch processes, {len(requests)} events: {len(judged)} judged, "

@@ -84,3 +84,27 @@ def test_notify_gives_up_after_bounded_attempts(tmp_path):
         assert h.attempts == 3
     finally:
         h.close()
+
+
+def test_an_event_runs_message_names_who_made_each_change(tmp_path):
+    from iamdrift.changes.events import EventFact
+    from iamdrift.compare.findings import Place, finding
+    from iamdrift.report.notify import message
+    from iamdrift.report.results import RunReport
+
+    who = EventFact(
+        actor="arn:aws:iam::222222222222:user/mallory",
+        event="PutRolePolicy",
+        source="iam.amazonaws.com",
+        time="2026-12-03T09:00:00Z",
+        source_ip="198.51.100.7",
+        account=DEMO,
+        resource="role/R",
+    )
+    f = finding(Place(DEMO, "role", "R", "Account"), "inline_policy:Hop", "unexpected", "high", "x")
+    f = f.model_copy(update={"events": [who], "history": "new"})
+    report = RunReport(run_id="r", trigger="event", events=[who], findings=[f])
+    sent = message(report, tmp_path)
+    assert sent["text"].startswith("iamdrift event run r: 1 new finding(s)")
+    assert "changed by arn:aws:iam::222222222222:user/mallory: PutRolePolicy" in sent["text"]
+    assert sent["new"][0]["events"][0]["source_ip"] == "198.51.100.7"

@@ -152,7 +152,7 @@ def test_watch_reports_what_a_run_right_after_reports_with_who_made_each_change(
     event_run = _latest(world)
     assert event_run["trigger"] == "event" and len(event_run["events"]) == 8
     html = (world.tmp / "reports" / "latest" / "report.html").read_text()
-    assert "Changed by" in html and "user/mallory" in html
+    assert "Changed by" in html and "user/mallory" in html and 'id="iamdrift-events"' in html
     after = world.cli("run")
     assert after.code == 1
     ids = {f["id"] for f in event_run["findings"]}

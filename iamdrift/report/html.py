@@ -139,6 +139,29 @@ def _title(f: Finding) -> str:
 _GROUP_HEAD = ["Severity", "Finding", "Accounts", "Message"]
 
 
+def event_html(report: RunReport) -> str:
+    """An event run: the changes that set it off, and how old each carried reading is."""
+    if report.trigger != "event":
+        return ""
+    carried = sorted((a.read_at or "", a.id) for a in report.accounts if a.read_at)
+    read = [a.id for a in report.accounts if not a.read_at]
+    rows = [
+        [e(x.time), e(x.actor), e(x.event), e(x.account), e(x.resource or ""), e(x.source_ip or "")]
+        for x in report.events
+    ]
+    age = (
+        f" {len(carried)} carried from earlier runs, the oldest read at {e(carried[0][0])}"
+        f" ({e(carried[0][1])})."
+        if carried
+        else ""
+    )
+    return (
+        f"<h3>Event run: {len(report.events)} change(s) heard from CloudTrail</h3>"
+        f"<p>Read now: {e(', '.join(read)) or 'no account (the organization only)'}.{age}</p>"
+        + _table(["Time", "Who", "Call", "Account", "Entity", "From"], rows, "iamdrift-events")
+    )
+
+
 def summary_html(report: RunReport) -> str:
     """The ten-second summary at the top: when, how many accounts in which state, the
     accounts that need attention (errors, then drift), what changed since the last run.
@@ -228,6 +251,6 @@ def summary_html(report: RunReport) -> str:
         f"{checked} entities compared.</p><p>Checks: {tally}. Passing checks are counted "
         "here, not listed below.</p>"
         f"<p>{since}</p>"
-        + "".join((needing, compliant, across, paths, waivers, resolved, risks))
+        + "".join((event_html(report), needing, compliant, across, paths, waivers, resolved, risks))
         + "</div>"
     )

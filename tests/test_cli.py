@@ -69,3 +69,12 @@ def test_bad_arguments_exit_2(argv, capsys):
         parser().parse_args(argv)
     assert exc.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_every_option_of_watch_reaches_the_watcher():
+    from iamdrift.runs.watch import WatchOptions
+
+    args = parser().parse_args(["watch", "--queue", "https://sqs.eu-west-1.amazonaws.com/1/q"])
+    assert set(vars(args)) - {"command"} <= {f.name for f in fields(WatchOptions)}
+    opts = options.given_to(WatchOptions, args)
+    assert opts.queue.endswith("/q") and opts.timeout == 3600 and opts.visibility == 120

@@ -230,3 +230,28 @@ def test_an_event_explains_the_findings_about_what_it_changed(fact, f, explained
     (out,) = explain([f], [fact])
     assert bool(out.events) is explained
     assert out.id == f.id  # the finding is the same one, with its events
+
+
+def test_an_event_run_or_a_plan_carries_only_a_whole_run_of_these_baselines(tmp_path):
+    """A run narrowed by --entity stored outcomes without the other entities' findings, and
+    a run of other baselines judged by other rules: neither is carried (every account is
+    read), or a change elsewhere would pass unseen."""
+    import shutil
+
+    from iamdrift.audit.outcome import Part, baselines_digest, write_part
+    from iamdrift.audit.predict import stored_part
+    from iamdrift.baselines.load import load_baselines
+    from tests.conftest import SHIPPED_BASELINES
+
+    directory = shutil.copytree(SHIPPED_BASELINES, tmp_path / "baselines")
+    baseline = load_baselines(directory)
+    digest = baselines_digest([*directory.rglob("*.y*ml")])
+    run = tmp_path / "run"
+    run.mkdir()
+    for part, carried in [
+        (Part(baselines=digest, started="t"), True),
+        (Part(baselines=digest, started="t", selection=["role/*"]), False),
+        (Part(baselines="0" * 16, started="t"), False),
+    ]:
+        write_part(run / "accounts.gz", part)
+        assert (stored_part(run, baseline)[0] is not None) is carried

@@ -86,6 +86,9 @@ class Part(BaseModel):
     started: str
     organization: OrganizationRead = OrganizationRead()
     accounts: list[AccountOutcome] = []
+    # The `--entity` patterns the run was narrowed to: its outcomes hold only those
+    # entities' findings, so they stand for no account whole.
+    selection: list[str] = []
 
 
 def write_part(path: Path, part: Part) -> None:

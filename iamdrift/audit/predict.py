@@ -24,7 +24,13 @@ from iamdrift.audit.organization import (
     org_context,
     organization_findings,
 )
-from iamdrift.audit.outcome import AccountOutcome, OrganizationRead, Part, read_part
+from iamdrift.audit.outcome import (
+    AccountOutcome,
+    OrganizationRead,
+    Part,
+    baselines_digest,
+    read_part,
+)
 from iamdrift.baselines.baseline import Baseline
 from iamdrift.baselines.kinds import SECTIONS, by_section
 from iamdrift.baselines.load import load_whole
@@ -62,13 +68,17 @@ class Prediction:
     access_after: AccessJudgement | None = None
 
 
-def stored_part(run_dir: Path | None) -> tuple[Part | None, Basis | None]:
-    """The latest run's stored outcomes, if it kept them."""
+def stored_part(run_dir: Path | None, baseline: Baseline) -> tuple[Part | None, Basis | None]:
+    """The latest run's stored outcomes, to judge the accounts a change does not touch by:
+    only when it kept them whole (no `--entity` narrowing) and was checked against these
+    same baselines; otherwise none, and every account is read as a run would."""
     if run_dir is None or not (run_dir / "accounts.gz").exists():
         return None, None
     try:
         part = read_part(run_dir / "accounts.gz")
     except ValueError:
+        return None, None
+    if part.selection or part.baselines != baselines_digest([*baseline.directory.rglob("*.y*ml")]):
         return None, None
     return part, Basis(run_dir.name, part.started)
 

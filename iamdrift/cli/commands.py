@@ -47,15 +47,10 @@ def merge_arguments(cmd: argparse.ArgumentParser) -> None:
 
 
 def run(args: Namespace) -> int:
-    from dataclasses import fields
-
     from iamdrift.report.text import summary_lines
     from iamdrift.runs.run import RunOptions, run_checks
 
-    given = vars(args)
-    out = run_checks(
-        RunOptions(**{f.name: given[f.name] for f in fields(RunOptions) if f.name in given})
-    )
+    out = run_checks(options.given_to(RunOptions, args))
     if out.report and out.run_dir:
         print("\n".join(["iamdrift summary:", *summary_lines(out.report)]))
         print(f"HTML report: {out.html}")
@@ -242,21 +237,7 @@ def watch(args: Namespace) -> int:
     from iamdrift.runs.watch import WatchOptions, watch
 
     load_baselines(args.baselines)  # a broken baseline is an error now, not at the first event
-    return watch(
-        WatchOptions(
-            queue=args.queue,
-            baselines=args.baselines,
-            report_dir=args.report_dir,
-            debounce=args.debounce,
-            visibility=args.visibility,
-            once=args.once,
-            concurrency=args.concurrency,
-            account_timeout=args.account_timeout,
-            keep=args.keep,
-            notify_url=args.notify_url,
-            run_timeout=args.timeout,
-        )
-    )
+    return watch(options.given_to(WatchOptions, args))
 
 
 def snapshot_arguments(cmd: argparse.ArgumentParser) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
+from typing import Any
 
 
 def accounts(value: str) -> list[str]:
@@ -91,3 +93,10 @@ def as_run_arguments(args: argparse.Namespace) -> list[str]:
     if args.notify_url:
         out += ["--notify-url", args.notify_url]
     return out
+
+
+def given_to(cls: Any, args: argparse.Namespace) -> Any:
+    """An engine's options dataclass from the parsed arguments of the same names (the
+    others keep their defaults)."""
+    given = vars(args)
+    return cls(**{f.name: given[f.name] for f in fields(cls) if f.name in given})

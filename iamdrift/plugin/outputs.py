@@ -41,6 +41,7 @@ class Outputs:
                 started=run.collector.started,
                 organization=run.organization(),
                 accounts=[outcomes[a.id] for a in run.selected() if a.id in outcomes],
+                selection=list(run.config.getoption("entity") or []),
             ),
         )
 

@@ -34,6 +34,7 @@ ASSIGNED_ID = f"{DEMO}/assignment/AdministratorAccess:group:SecurityAuditors/exi
 
 
 def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
+    """`iamdrift run` as a user starts it; its exit code and summary printed."""
     cmd = [
         sys.executable,
         "-m",
@@ -48,6 +49,9 @@ def _run(env: dict[str, str], baselines: str, report_dir: str, json_path: Path):
     ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     summary = RunReport.read(json_path) if json_path.exists() else None
+    print(f"   exit {proc.returncode}")
+    for line in summary_lines(summary) if summary else []:
+        print("  " + line)
     return proc, summary
 
 
@@ -97,10 +101,7 @@ def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
         env = {**os.environ, **emulator_env(endpoint)}
 
         print(f"\n1) Checking live IAM against {baselines}/ ...")
-        first, s1 = _run(env, baselines, report_dir, Path(tmp) / "first.json")
-        print(f"   exit {first.returncode}")
-        for line in summary_lines(s1) if s1 else []:
-            print("  " + line)
+        first, _ = _run(env, baselines, report_dir, Path(tmp) / "first.json")
 
         print("\n2) A console change: MemberReadOnlyAccess in DEMO is set to trust the whole")
         print(f"   management account (arn:aws:iam::{MANAGEMENT}:root) instead of demo1.")
@@ -110,18 +111,12 @@ def run_demo(baselines: str | None = None, report_dir: str = "reports") -> int:
         )
         print("   Checking again ...")
         second, s2 = _run(env, baselines, report_dir, Path(tmp) / "second.json")
-        print(f"   exit {second.returncode}")
-        for line in summary_lines(s2) if s2 else []:
-            print("  " + line)
 
         print("\n3) In IAM Identity Center, the AdministratorAccess permission set is assigned in")
         print("   DEMO to the SecurityAuditors group too (it was PlatformAdmins' alone).")
         assign(emu, set_arn(emu, "AdministratorAccess"), group_id(emu, "SecurityAuditors"), [DEMO])
         print("   Checking again ...")
         third, s3 = _run(env, baselines, report_dir, Path(tmp) / "third.json")
-        print(f"   exit {third.returncode}")
-        for line in summary_lines(s3) if s3 else []:
-            print("  " + line)
 
         print("\n4) Heard, not waited for: CloudTrail's events reach a queue (an EventBridge")
         print(f"   rule). {INTRUDER} adds an inline policy to DEMO's {ROLE}")

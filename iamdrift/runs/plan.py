@@ -49,7 +49,7 @@ def run_plan(
     # Only the touched accounts' files are parsed whole; the others by their header.
     baseline = load_baselines(baselines, only=set(changes))
     run_dir = history.latest_complete(Path(report_dir))
-    part, basis = stored_part(run_dir.parent if run_dir else None)
+    part, basis = stored_part(run_dir.parent if run_dir else None, baseline)
     auditor = Auditor(baseline, workers=concurrency)
     try:
         prediction = predict(baseline, changes, auditor, part)

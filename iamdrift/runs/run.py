@@ -296,18 +296,13 @@ def _event_args(
 
 
 def _carried(baseline: Baseline, previous: Path | None) -> tuple[Path, set[str]] | None:
-    """The latest run's part and the accounts it read, when it was checked against these
-    baselines."""
-    part = previous.parent / history.ACCOUNTS if previous else None
-    if part is None or not part.exists():
+    """The latest run's part and the accounts it read whole (as `plan` takes it)."""
+    from iamdrift.audit.predict import stored_part  # a plan's modules, only for event runs
+
+    stored, _ = stored_part(previous.parent if previous else None, baseline)
+    if stored is None or previous is None:
         return None
-    try:
-        stored = read_part(part)
-    except ValueError:
-        return None
-    if stored.baselines != baselines_digest([*baseline.directory.rglob("*.y*ml")]):
-        return None
-    return part, {o.id for o in stored.accounts if o.error is None}
+    return previous.parent / history.ACCOUNTS, {o.id for o in stored.accounts if not o.error}
 
 
 def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:

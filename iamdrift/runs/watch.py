@@ -52,7 +52,7 @@ class WatchOptions:
     account_timeout: float = 180.0
     keep: int = 60
     notify_url: str | None = None
-    run_timeout: float = 3600.0
+    timeout: float = 3600.0  # seconds before an event run is killed
 
 
 class _Interrupted(BaseException):  # not Exception: botocore would retry past it
@@ -189,7 +189,7 @@ class Watcher:
                     report_dir,
                     self._run_args(file),
                     lock,
-                    self.opts.run_timeout,
+                    self.opts.timeout,
                     self.opts.keep,
                     lambda: self.stopping,
                     tick,

@@ -1213,9 +1213,9 @@ def test_the_comment_escapes_what_a_pull_request_wrote():
     ],
     ids=["terraform", "change set"],
 )
-def test_identity_center_changes_are_never_passed_unseen(world, plan):
-    """A plan cannot predict an assignment or a permission set: it fails as unknown, naming
-    the resource, rather than passing a new administrator unseen."""
+def test_identity_center_changes_that_cannot_be_told_are_never_passed_unseen(world, plan):
+    """An assignment whose set or account the plan does not tell fails as unknown, naming
+    the value and the resource, rather than passing a new administrator unseen."""
     out = world.cli(
         "plan",
         _write(world.tmp, plan),
@@ -1225,4 +1225,5 @@ def test_identity_center_changes_are_never_passed_unseen(world, plan):
         str(world.tmp / "reports"),
     )
     assert out.code == 1, out.stdout + out.stderr
-    assert f"{MANAGEMENT}/account/{MANAGEMENT}/unknown:identity_center" in out.stdout
+    assert f"{MANAGEMENT}/account/{MANAGEMENT}/unknown:" in out.stdout
+    assert "admins" in out.stdout.lower()

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from iamdrift.access.edge import AccessRow, Edge
 from iamdrift.access.reach import LIVE
 from iamdrift.audit.account import AuditContext, judge_account, read_account, read_assignments
@@ -31,6 +33,14 @@ from iamdrift.audit.outcome import (
     baselines_digest,
     read_part,
 )
+from iamdrift.audit.predict_identity_center import (
+    apply_to_account,
+    carried_members,
+    newly_assigned_members,
+    outdated_in,
+    record,
+    with_members,
+)
 from iamdrift.baselines.baseline import Baseline
 from iamdrift.baselines.kinds import SECTIONS, by_section
 from iamdrift.baselines.load import load_whole
@@ -40,9 +50,16 @@ from iamdrift.changes.effects import (
     Unknown,
     predict_state,
 )
-from iamdrift.changes.organization import apply_structure, scope
+from iamdrift.changes.identity_center import (
+    IC_EFFECTS,
+    IdentityCenterPlan,
+    apply_identity_center,
+    declare_members,
+)
+from iamdrift.changes.organization import ORG_EFFECTS, apply_structure, scope
 from iamdrift.compare.findings import Finding, Place, finding, sort_findings
-from iamdrift.errors import AccountUnreadable
+from iamdrift.compare.identity_center import diff_organization
+from iamdrift.errors import AccountUnreadable, call_error_text
 
 
 @dataclass
@@ -112,13 +129,19 @@ def predict(
     org_after = org
     changes = dict(changes)
     of_org = changes.pop(ORGANIZATION, None)
+    sso: IdentityCenterPlan | None = None
     if of_org is not None:
         org_after = _organization(out, baseline, org, of_org, changes)
+        sso = _identity_center(out, baseline, org, of_org, changes)
+        if sso is not None:
+            org_after = org_after.model_copy(update={"identity_center": sso.read})
     ctx, ctx_after = _context(baseline, org), _context(baseline, org_after)
     before: dict[str, AccountOutcome] = {}
     after: dict[str, AccountOutcome] = {}
     unstored = {a.id for a in accounts if a.id not in changes and a.id not in stored}
     load_whole(baseline, {*changes, *unstored})  # the only account files parsed whole
+    hub = auditor.hub()
+    read_groups: dict[str, list[str]] = {}
     for account, planned in sorted(changes.items()):
         acct = baseline.accounts.get(account)
         if acct is None:
@@ -137,7 +160,26 @@ def predict(
         except ValueError as exc:
             out.errors[account] = f"the planned state of account {account} is not valid IAM: {exc}"
             continue
-        after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after, assigned)
+        assigned_after = assigned
+        if sso is not None and assigned is not None and account in sso.touched:
+            planned_ic = apply_to_account(
+                sso, account, predicted, assigned, outdated_in(sso.read, account)
+            )
+            record(sso.read, account, planned_ic)
+            predicted, assigned_after = planned_ic.state, planned_ic.assigned
+            carried = {**carried_members(stored), **carried_members(before), **read_groups}
+            try:
+                assigned_after.members.update(
+                    newly_assigned_members(
+                        sso, planned_ic.groups, carried, lambda g: hub.group_members(sso.read, g)
+                    )
+                )
+            except (ClientError, BotoCoreError) as exc:
+                why = call_error_text(exc)
+                out.errors[account] = f"Identity Center's group members: {why}"
+                continue
+            read_groups.update(assigned_after.members)
+        after[account] = judge_account(auditor.hub(), acct, predicted, ctx_after, assigned_after)
         said = {(u.section, u.entity) for u in planned.unknowns}
         untold = [u for u in untold if (u.section, u.entity) not in said]
         out.new += [unknown_finding(account, u) for u in [*planned.unknowns, *untold]]
@@ -157,8 +199,19 @@ def predict(
             organization_findings(baseline, org)[0],
             organization_findings(baseline, org_after)[0],
         )
+        outcomes_after = {**stored, **after}
+        if sso is not None:
+            management = baseline.management_account or org.hub_account or ""
+            declared = baseline.identity_center
+            assert declared is not None and org.identity_center is not None
+            _compare(
+                out,
+                diff_organization(management, declared, org.identity_center),
+                diff_organization(management, declared, sso.read),
+            )
+            outcomes_after = with_members(outcomes_after, sso.members)
         _judge_access(
-            out, baseline, (org, org_after), accounts, {**stored, **before}, {**stored, **after}
+            out, baseline, (org, org_after), accounts, {**stored, **before}, outcomes_after
         )
     out.new, out.existing = sort_findings(out.new), sort_findings(out.existing)
     out.resolved, out.risks_added = sort_findings(out.resolved), sort_findings(out.risks_added)
@@ -177,10 +230,12 @@ def _organization(
     inside them depend on their SCPs)."""
     management = baseline.management_account or org.hub_account or ""
     out.new += [unknown_finding(management, u) for u in planned.unknowns]
+    if not any(isinstance(e, ORG_EFFECTS) for e in planned.effects):
+        return org
     if org.structure is None:
         out.errors[ORGANIZATION] = "the plan changes the organization, which the hub cannot read"
         return org
-    known = [e for e in planned.effects if not isinstance(e, Unknown)]
+    known = [e for e in planned.effects if isinstance(e, ORG_EFFECTS)]
     try:
         structure = apply_structure(org.structure, org.ids, known)
     except ValueError as exc:
@@ -200,6 +255,44 @@ def _organization(
     for account in touched & set(baseline.accounts):
         changes.setdefault(account, AccountChanges(account))
     return org.model_copy(update={"structure": structure})
+
+
+def _identity_center(
+    out: Prediction,
+    baseline: Baseline,
+    org: OrganizationRead,
+    planned: AccountChanges,
+    changes: dict[str, AccountChanges],
+) -> IdentityCenterPlan | None:
+    """Identity Center once the plan's changes to it are applied; the accounts they touch
+    (assigned or unassigned there, a changed set provisioned there) are added to those to
+    read and judge again."""
+    effects = [e for e in planned.effects if isinstance(e, IC_EFFECTS)]
+    if not effects:
+        return None
+    management = baseline.management_account or org.hub_account or ""
+    if baseline.identity_center is None:
+        # No identity_center.yaml: a run reads no Identity Center, so what the change
+        # provisions into accounts cannot be told.
+        first = next(e.address for e in effects)
+        out.new.append(unknown_finding(management, Unknown("", first, "identity_center", first)))
+        return None
+    if org.identity_center is None:
+        why = org.identity_center_error or "not read"
+        out.errors[ORGANIZATION] = (
+            f"the plan changes Identity Center, which could not be read: {why}"
+        )
+        return None
+    plan = apply_identity_center(org.identity_center, effects)
+    declare_members(plan, baseline.identity_center.declared_members)
+    if plan.unresolved:
+        out.errors[ORGANIZATION] = (
+            f"the plan's Identity Center cannot be told: {plan.unresolved[0]}"
+        )
+        return None
+    for account in plan.touched & set(baseline.accounts):
+        changes.setdefault(account, AccountChanges(account))
+    return plan
 
 
 def _context(baseline: Baseline, org: OrganizationRead) -> AuditContext:

@@ -13,6 +13,7 @@ from iamdrift.aws.iam import decode_document
 from iamdrift.aws.identity_center import (
     Memberships,
     find_instance,
+    members_of,
     read_account_assignments,
     read_identity_center,
 )
@@ -199,6 +200,15 @@ class Hub:
             account,
             self._memberships,
         )
+
+    def group_members(self, ic: IdentityCenterRead, group: str) -> list[str]:
+        """The user names of a group's members (none for a group not made yet)."""
+        ids = {p: i for i, p in ic.principals.items()}
+        if f"group:{group}" not in ids:
+            return []
+        users = {i: p.partition(":")[2] for i, p in ic.principals.items() if p[:5] == "user:"}
+        store = self.clients.hub("identitystore", ic.region)
+        return members_of(store, ic.store, ids[f"group:{group}"], users)
 
 
 # Refusals that mean "this region is not for the hub": an opt-in region the account has not

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from iamdrift.changes.effects import (
+    ORGANIZATION,
     AccountChanges,
     Attached,
     Effect,
@@ -22,13 +23,16 @@ from iamdrift.changes.effects import (
     Member,
     PolicyVersion,
     Unknown,
-    identity_center_change,
+    document,
     invalid,
 )
+from iamdrift.changes.identity_center_plans import CLOUDFORMATION, Untold, change_set_effects
+from iamdrift.changes.organization import Parent, Scp, ScpTarget
 from iamdrift.changes.references import PlanError
 
 _STACK = re.compile(r"^arn:aws[\w-]*:cloudformation:[\w-]+:(\d{12}):stack/")
 _AFTER_APPLY = "{{changeSet:KNOWN_AFTER_APPLY}}"
+_NO_VALUES = "a change set without property values: describe it with --include-property-values"
 TYPES = {
     "AWS::IAM::Role",
     "AWS::IAM::User",
@@ -39,8 +43,8 @@ TYPES = {
     "AWS::IAM::UserPolicy",
     "AWS::IAM::GroupPolicy",
     "AWS::IAM::UserToGroupAddition",
-    "AWS::Organizations::Policy",
 }
+ORGANIZATIONS = {"AWS::Organizations::Policy", "AWS::Organizations::Account"}
 _ENTITY = {
     "AWS::IAM::Role": ("roles", "RoleName"),
     "AWS::IAM::User": ("users", "UserName"),
@@ -124,9 +128,7 @@ def _effects(
         for s, key in (("users", "Users"), ("groups", "Groups"), ("roles", "Roles")):
             out += [Inline(s, n, name, body) for n in props.get(key) or []]
         return out
-    if t == "AWS::IAM::UserToGroupAddition":
-        return [Member(u, props.get("GroupName", ""), present) for u in props.get("Users") or []]
-    return [Unknown("", address, "organization", address)]
+    return [Member(u, props.get("GroupName", ""), present) for u in props.get("Users") or []]
 
 
 def _known(t: str, props: dict, physical: str, address: str) -> tuple[dict, list[Effect]]:
@@ -146,7 +148,66 @@ def _known(t: str, props: dict, physical: str, address: str) -> tuple[dict, list
     )
 
 
-IDENTITY_CENTER = ("AWS::SSO::", "AWS::IdentityStore::")  # see identity_center_change
+def _organization(rc: dict, before: dict, after: dict) -> list[Effect]:
+    """A service control policy (its content and targets), an account moved, an Identity
+    Center resource; an account created is unknown until its id exists."""
+    t, action = rc.get("ResourceType", ""), rc.get("Action", "")
+    address, physical = rc.get("LogicalResourceId", "?"), rc.get("PhysicalResourceId") or ""
+    replace = action == "Remove" or (action == "Modify" and rc.get("Replacement") == "True")
+    try:
+        if t in CLOUDFORMATION:
+            out: list[Effect] = []
+            if replace:
+                out += change_set_effects(t, before, False, address)
+            if action == "Add" or replace:
+                out += change_set_effects(t, after, True, address)
+            elif action == "Modify" and t == "AWS::IdentityStore::Group":
+                if before.get("DisplayName") != after.get("DisplayName"):
+                    raise Untold("DisplayName")  # who its assignments name changes with it
+            elif action == "Modify":
+                out += change_set_effects(t, after, True, address)
+            return out
+        if t == "AWS::Organizations::Account":
+            if action == "Add":
+                return [Unknown("", address, "id", address)]
+            parents = after.get("ParentIds") or []
+            if action == "Modify" and parents != (before.get("ParentIds") or []):
+                if _unknown(parents) or len(parents) != 1 or not physical:
+                    raise Untold("ParentIds")
+                return [Parent(physical, parents[0])]
+            return []
+        return _scp(action, before, after)
+    except Untold as exc:
+        return [Unknown("", address, str(exc.args[0]), address)]
+
+
+def _scp(action: str, before: dict, after: dict) -> list[Effect]:
+    """AWS::Organizations::Policy: its content and targets, by its name (other policy types
+    are not judged)."""
+    kind = (after or before).get("Type") or "SERVICE_CONTROL_POLICY"
+    if kind != "SERVICE_CONTROL_POLICY":
+        return []
+    if _unknown(after.get("Content")) or _unknown(after.get("TargetIds")):
+        raise Untold("Content" if _unknown(after.get("Content")) else "TargetIds")
+    was, now = before.get("Name", ""), after.get("Name", "")
+    if action == "Add":
+        was = now
+    old_targets = set(before.get("TargetIds") or []) if action != "Add" else set()
+    new_targets = set(after.get("TargetIds") or []) if action != "Remove" else set()
+    out: list[Effect] = []
+    if action == "Remove" or was != now:  # a policy renamed: the old one goes
+        out += [ScpTarget(was, t, False) for t in sorted(old_targets)]
+        out.append(Scp(was, None))
+        old_targets = set()
+    if action != "Remove":
+        content = after.get("Content")
+        if content is not None and (
+            action == "Add" or was != now or content != before.get("Content")
+        ):
+            out.append(Scp(now, document(content) if isinstance(content, str) else content))
+        out += [ScpTarget(now, t, False) for t in sorted(old_targets - new_targets)]
+        out += [ScpTarget(now, t, True) for t in sorted(new_targets - old_targets)]
+    return out
 
 
 def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]]:
@@ -162,17 +223,24 @@ def read_change_set(data: dict) -> tuple[dict[str, AccountChanges], Counter[str]
         rc = (item or {}).get("ResourceChange") or {}
         t, action = rc.get("ResourceType", ""), rc.get("Action", "")
         address = rc.get("LogicalResourceId", "?")
-        if t.startswith(IDENTITY_CENTER):
-            identity_center_change(out, address)
+        if t in CLOUDFORMATION or t in ORGANIZATIONS:
+            if action in ("Add", "Modify") and "AfterContext" not in rc:
+                raise PlanError(f"{address}: {_NO_VALUES}")
+            effects = _organization(
+                rc, _properties(rc.get("BeforeContext")), _properties(rc.get("AfterContext"))
+            )
+            wrong = invalid(effects)
+            if wrong:
+                raise PlanError(f"{address}: {wrong}")
+            into = out.setdefault(ORGANIZATION, AccountChanges(ORGANIZATION))
+            into.addresses.append(address)
+            into.effects += effects
             continue
         if t not in TYPES:
             ignored[t] += 1
             continue
         if action in ("Add", "Modify") and "AfterContext" not in rc:
-            raise PlanError(
-                f"{address}: a change set without property values: describe it with "
-                "--include-property-values"
-            )
+            raise PlanError(f"{address}: {_NO_VALUES}")
         before, after = _properties(rc.get("BeforeContext")), _properties(rc.get("AfterContext"))
         physical = rc.get("PhysicalResourceId") or ""
         changes.addresses.append(address)

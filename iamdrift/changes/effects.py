@@ -23,6 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from iamdrift.baselines.kinds import SECTIONS
 from iamdrift.baselines.models import AccountState
 from iamdrift.baselines.policy import IdentityPolicy, TrustPolicy
+from iamdrift.changes.identity_center import IcEffect, PermissionSetPolicy
 from iamdrift.changes.organization import OrgEffect, Scp
 from iamdrift.errors import problem_text
 
@@ -128,6 +129,7 @@ Effect = (
     | PolicyEverywhere
     | PolicyVersion
     | OrgEffect
+    | IcEffect
     | Unknown
 )
 ORGANIZATION = "organization"  # the key of the changes to the organization itself
@@ -144,16 +146,6 @@ class AccountChanges:
     @property
     def unknowns(self) -> list[Unknown]:
         return [e for e in self.effects if isinstance(e, Unknown)]
-
-
-def identity_center_change(out: dict[str, AccountChanges], address: str) -> None:
-    """A change to Identity Center (a permission set, an assignment, a group): not predicted
-    (the next run judges it), so one unknown of the organization's that fails the plan,
-    rather than a change to who may sign in where passing unseen."""
-    into = out.setdefault(ORGANIZATION, AccountChanges(ORGANIZATION))
-    if not any(u.attribute == "identity_center" for u in into.unknowns):
-        into.effects.append(Unknown("", address, "identity_center", address))
-    into.addresses.append(address)
 
 
 def document(value: Any) -> Any:
@@ -320,6 +312,8 @@ def invalid(effects: list[Effect]) -> str | None:
                 docs.append((_IDENTITY, e.fields["document"]))
         elif isinstance(e, PolicyVersion | Scp) and e.document is not None:
             docs.append((_IDENTITY, e.document))
+        elif isinstance(e, PermissionSetPolicy) and e.attribute == "inline_policy" and e.value:
+            docs.append((_IDENTITY, e.value))
         for adapter, doc in docs:
             try:
                 adapter.validate_python(doc)

@@ -42,6 +42,7 @@ class Parent:
 
 
 OrgEffect = Scp | ScpTarget | Parent
+ORG_EFFECTS = (Scp, ScpTarget, Parent)
 
 
 def apply_structure(

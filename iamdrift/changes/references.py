@@ -71,6 +71,26 @@ class Values:
                 return resolved
         return None
 
+    def referenced(self, key: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """What the configuration's references of `key` point at among the plan's
+        resources: (resource type, attribute, its planned values), one per reference that
+        names one resource (not one of several instances: which one is not known)."""
+        prefix = self.address[: self.address.rfind("aws_")] if "module." in self.address else ""
+        prefix = bare(prefix)
+        out = []
+        for ref in (self.configured.get(key) or {}).get("references", []):
+            base, _, attribute = ref.rpartition(".")
+            targets = [a for a in self.planned if bare(a) == prefix + base]
+            if len(targets) == 1:
+                out.append(
+                    (
+                        base.rpartition(".")[0].rpartition(".")[2],
+                        attribute,
+                        self.planned[targets[0]],
+                    )
+                )
+        return out
+
     def _resolve(self, ref: str, kind: str) -> str | None:
         base, _, attribute = ref.rpartition(".")
         prefix = self.address[: self.address.rfind("aws_")] if "module." in self.address else ""

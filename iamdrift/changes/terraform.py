@@ -29,9 +29,9 @@ from iamdrift.changes.effects import (
     PolicyVersion,
     Unknown,
     document,
-    identity_center_change,
     invalid,
 )
+from iamdrift.changes.identity_center_plans import TERRAFORM, Untold, terraform_effects
 from iamdrift.changes.organization import Parent, Scp, ScpTarget
 from iamdrift.changes.providers import account_of, provider_accounts
 from iamdrift.changes.references import Configuration, PlanError, Values, bare
@@ -59,7 +59,6 @@ _OWNER = {
     "aws_iam_policy_attachment": ("policies", "policy_arn"),
 }
 ENTITIES = {"aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_policy"}
-IDENTITY_CENTER = ("aws_ssoadmin_", "aws_identitystore_")  # see identity_center_change
 ORGANIZATIONS = {
     "aws_organizations_policy",
     "aws_organizations_policy_attachment",
@@ -210,6 +209,26 @@ def _organization(t: str, actions: list[str], gone: Values, made: Values) -> lis
     return out
 
 
+def _identity_center(t: str, actions: list[str], gone: Values, made: Values) -> list[Effect]:
+    """A delete undoes `before`; an update of an attachment or assignment too (a set's own
+    update changes its fields; a group or user renamed is unknown: who its assignments
+    name changes with it); a create or update makes `after`."""
+    out: list[Effect] = []
+    try:
+        if t in ("aws_identitystore_group", "aws_identitystore_user") and "update" in actions:
+            key = "display_name" if t == "aws_identitystore_group" else "user_name"
+            if made.value(key) != gone.values.get(key):
+                raise Untold(key)
+            return []
+        if "delete" in actions or ("update" in actions and t != "aws_ssoadmin_permission_set"):
+            out += terraform_effects(t, gone, present=False)
+        if "create" in actions or "update" in actions:
+            out += terraform_effects(t, made, present=True)
+    except Untold as exc:
+        return [Unknown("", made.address, str(exc.args[0]), made.address)]
+    return out
+
+
 def _resource(t: str, actions: list[str], gone: Values, made: Values) -> list[Effect]:
     """A delete undoes `before`; an update of a relation (not of an entity) too; a create or
     update makes `after` (an updated aws_iam_policy: a new default version)."""
@@ -258,24 +277,23 @@ def read_terraform(
         change = rc.get("change") or {}
         actions = change.get("actions") or []
         changing = bool(set(actions) & {"create", "update", "delete"})
-        if t.startswith(IDENTITY_CENTER) and changing:
-            identity_center_change(out, address)
-            continue
-        if t not in _OWNER and t not in ORGANIZATIONS:
+        if t not in _OWNER and t not in ORGANIZATIONS and t not in TERRAFORM:
             ignored[t] += 1
             continue
         if not changing:
             continue
         before, after = change.get("before") or {}, change.get("after") or {}
         unknown = change.get("after_unknown") or {}
-        if t in ORGANIZATIONS:  # the organization's, whichever account the provider is in
+        if t in ORGANIZATIONS or t in TERRAFORM:  # the organization's, whichever account
             account = ORGANIZATION
         else:
             account = account_of(address, before, after, config, providers, learned, default)
         expressions = config.expressions.get(bare(address), {})
         gone = Values(address, t, before, {}, expressions, planned, account)
         made = Values(address, t, after, unknown, expressions, planned, account)
-        if t in ORGANIZATIONS:
+        if t in TERRAFORM:
+            effects = _identity_center(t, actions, gone, made)
+        elif t in ORGANIZATIONS:
             effects = _organization(t, actions, gone, made)
         else:
             effects = _resource(t, actions, gone, made)

@@ -27,6 +27,8 @@ from iamdrift.compare.policy import normalize
 
 RESERVED_PATH = "/aws-reserved/sso.amazonaws.com/"
 INLINE_NAME = "AwsSSOInlinePolicy"  # the inline policy's name on a provisioned role
+# The suffix of a role a plan would have Identity Center provision: AWS chooses it then.
+UNKNOWN_SUFFIX = "*"
 
 
 # A provisioned role's suffix changes when Identity Center makes it again ("a different,
@@ -58,7 +60,7 @@ def is_reserved(role: Role) -> bool:
 
 def provisioned_role(state: AccountState, permission_set: str) -> tuple[str, Role] | None:
     """The `AWSReservedSSO_<set>_<hash>` role of a set in an account, if there is one."""
-    pattern = re.compile(rf"AWSReservedSSO_{re.escape(permission_set)}_[0-9a-f]{{16}}")
+    pattern = re.compile(rf"AWSReservedSSO_{re.escape(permission_set)}_([0-9a-f]{{16}}|\*)")
     for name, role in state.roles.items():
         if is_reserved(role) and pattern.fullmatch(name):
             return name, role

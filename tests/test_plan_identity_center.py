@@ -314,6 +314,111 @@ def _unassign(emu) -> None:
     )
 
 
+def _deletes_plan(emu) -> dict:
+    """AdministratorAccess deleted with its assignment (its role goes from DEMO), bob leaves
+    PlatformAdmins, SecurityAudit loses ReadOnlyAccess (provisioned again where it is), and
+    a new user carol joins SecurityAuditors (by reference)."""
+    instance, store = identity_center(emu)
+    admin = set_arn(emu, "AdministratorAccess")
+    audit = {"instance_arn": instance, "permission_set_arn": set_arn(emu, "SecurityAudit")}
+    return tf_plan(
+        tf_change(
+            "aws_ssoadmin_account_assignment.admins",
+            "aws_ssoadmin_account_assignment",
+            ["delete"],
+            _assignment(emu, "PlatformAdmins", "AdministratorAccess", DEMO),
+            None,
+        ),
+        tf_change(
+            "aws_ssoadmin_managed_policy_attachment.admin",
+            "aws_ssoadmin_managed_policy_attachment",
+            ["delete"],
+            {"instance_arn": instance, "permission_set_arn": admin, "managed_policy_arn": ADMIN},
+            None,
+        ),
+        tf_change(
+            "aws_ssoadmin_permission_set.admin",
+            "aws_ssoadmin_permission_set",
+            ["delete"],
+            {"name": "AdministratorAccess", "arn": admin, "session_duration": "PT8H"},
+            None,
+        ),
+        tf_change(
+            "aws_ssoadmin_managed_policy_attachment.audit",
+            "aws_ssoadmin_managed_policy_attachment",
+            ["delete"],
+            {**audit, "managed_policy_arn": READ_ONLY},
+            None,
+        ),
+        tf_change(
+            "aws_identitystore_group_membership.bob",
+            "aws_identitystore_group_membership",
+            ["delete"],
+            {"group_id": group_id(emu, "PlatformAdmins"), "member_id": _user_id(emu, "bob")},
+            None,
+        ),
+        tf_change(
+            "aws_identitystore_user.carol",
+            "aws_identitystore_user",
+            ["create"],
+            None,
+            {"identity_store_id": store, "user_name": "carol", "display_name": "carol"},
+            {"user_id": True, "id": True},
+        ),
+        tf_change(
+            "aws_identitystore_group_membership.carol",
+            "aws_identitystore_group_membership",
+            ["create"],
+            None,
+            {"identity_store_id": store, "group_id": group_id(emu, "SecurityAuditors")},
+            {"member_id": True, "membership_id": True, "id": True},
+        ),
+        expressions={
+            "aws_identitystore_group_membership.carol": {
+                "member_id": {"references": ["aws_identitystore_user.carol.user_id"]}
+            }
+        },
+    )
+
+
+def _deletes(emu) -> None:
+    instance, store = identity_center(emu)
+    sso, ids = emu.sso(), emu.sso("identitystore")
+    admin, audit = set_arn(emu, "AdministratorAccess"), set_arn(emu, "SecurityAudit")
+    sso.delete_account_assignment(
+        InstanceArn=instance,
+        TargetId=DEMO,
+        TargetType="AWS_ACCOUNT",
+        PermissionSetArn=admin,
+        PrincipalType="GROUP",
+        PrincipalId=group_id(emu, "PlatformAdmins"),
+    )
+    sso.detach_managed_policy_from_permission_set(
+        InstanceArn=instance, PermissionSetArn=admin, ManagedPolicyArn=ADMIN
+    )
+    sso.delete_permission_set(InstanceArn=instance, PermissionSetArn=admin)
+    sso.detach_managed_policy_from_permission_set(
+        InstanceArn=instance, PermissionSetArn=audit, ManagedPolicyArn=READ_ONLY
+    )
+    _provision(emu, "SecurityAudit")
+    admins, bob = group_id(emu, "PlatformAdmins"), _user_id(emu, "bob")
+    membership = ids.get_group_membership_id(
+        IdentityStoreId=store, GroupId=admins, MemberId={"UserId": bob}
+    )["MembershipId"]
+    ids.delete_group_membership(IdentityStoreId=store, MembershipId=membership)
+    carol = ids.create_user(
+        IdentityStoreId=store,
+        UserName="carol",
+        DisplayName="carol",
+        Name={"GivenName": "carol", "FamilyName": "Example"},
+    )["UserId"]
+    ids.create_group_membership(
+        IdentityStoreId=store,
+        GroupId=group_id(emu, "SecurityAuditors"),
+        MemberId={"UserId": carol},
+    )
+
+
 # --- CloudFormation ----------------------------------------------------------------------
 
 
@@ -441,6 +546,7 @@ CASES = {
         _customer_policy_plan, _customer_policy
     ),
     "terraform: an assignment deleted, a member added": Case(_unassign_plan, _unassign),
+    "terraform: a set, an assignment, a policy and a member deleted": Case(_deletes_plan, _deletes),
     "change set: sets and an assignment": Case(_cfn_sets_plan, _cfn_sets),
     "change set: a service control policy": Case(_cfn_scp_plan, _cfn_scp),
 }

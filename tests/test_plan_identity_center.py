@@ -766,3 +766,24 @@ def test_change_set_organizations_policy_and_account():
         Parent(ACCOUNT_B, "ou-1"),
     ]
     assert effects[3].attribute == "id" and not any(isinstance(e, Scp) for e in effects)
+
+
+@pytest.mark.e2e
+def test_the_comment_shows_whom_a_widened_trust_admits(world):
+    """Rendered as CommonMark (raw HTML allowed, as GitHub does): the finding's folded
+    details name the principal the trust would admit, the diff and the accept command;
+    nothing a plan holds becomes markup."""
+    from markdown_it import MarkdownIt
+
+    from tests.test_plan import CASES as IAM_CASES
+
+    plan_file = _write(world.tmp, IAM_CASES["trust widened to an account"].plan())
+    md = world.tmp / "comment.md"
+    out = world.cli("plan", plan_file, "--markdown", str(md), "--report-dir", str(world.tmp / "r"))
+    assert out.code == 1, out.stdout + out.stderr
+    html = MarkdownIt("commonmark").enable("table").render(md.read_text())
+    (world.tmp / "comment.html").write_text(html)
+    details = html.split(f"{DEMO}/role/MemberReadOnlyAccess/trust_policy", 1)[1]
+    details = details.split("</details>", 1)[0]
+    assert "Would admit: <code>arn:aws:iam::123456789012:root</code>" in details, details
+    assert "<pre>" in details and "+" in details and "--accept" in details

@@ -42,6 +42,16 @@ def accept_finding(edits: Edits, f: Finding) -> Path:
     return edits.value(target, keys, f.live)
 
 
+def refusal(f: Finding) -> str | None:
+    """Why `accept` cannot write this finding into the baselines, or None when it can."""
+    aspect = aspect_of(f.resource_type, f.aspect)
+    if aspect.accept is Accept.REFUSED:
+        return aspect.refusal
+    if aspect.accept is Accept.ACCOUNT_FILE and f.change != "missing":
+        return f"account {f.resource} has no baseline to write into: snapshot it first"
+    return None
+
+
 def accept_findings(baseline: Baseline, findings: list[Finding]) -> list[tuple[str, Path]]:
     """Write each finding's live value into the baselines, all or nothing (`plan --accept`
     hands the predicted values). Raises Refused, or BaselineError when the result would not

@@ -88,3 +88,26 @@ def statement_delta(expected: Canonical | None, actual: Canonical | None) -> tup
     exp = (expected or {}).get("Statement", [])
     act = (actual or {}).get("Statement", [])
     return sum(s not in exp for s in act), sum(s not in act for s in exp)
+
+
+def admitted(expected: Any, actual: Any) -> list[str]:
+    """The principals a normalized trust policy's Allow statements name that the expected
+    one's do not: whom the change lets in (`Service:ec2.amazonaws.com` for non-AWS kinds).
+
+    >>> admitted({"Statement": []}, {"Statement": [{"Effect": "Allow",
+    ...     "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]}}]})
+    ['arn:aws:iam::111122223333:root']
+    """
+
+    def named(doc: Any) -> set[str]:
+        if not isinstance(doc, dict):
+            return set()
+        return {
+            value if kind == "AWS" else f"{kind}:{value}"
+            for s in doc.get("Statement") or []
+            if isinstance(s, dict) and s.get("Effect") == "Allow"
+            for kind, values in (s.get("Principal") or {}).items()
+            for value in values
+        }
+
+    return sorted(named(actual) - named(expected))

@@ -9,6 +9,7 @@ bad input.
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -91,6 +92,17 @@ def run_plan(
             inside_gained=prediction.gained_inside,
             inside_lost=prediction.lost_inside,
             errors=prediction.errors,
+            accept=shlex.join(
+                [
+                    "iamdrift",
+                    "plan",
+                    *files,
+                    *(f"--provider={a}={n}" for a, n in sorted(providers.items())),
+                    *([f"--account={account}"] if account else []),
+                    f"--baselines={baselines}",
+                    "--accept",
+                ]
+            ),
         ),
     )
     code = 1 if failing or prediction.errors else 0

@@ -92,3 +92,9 @@ def world(moto_endpoint, tmp_path) -> World:
     emu = Emulator(moto_endpoint)
     build_seed_organization(emu)
     return World(emu, tmp_path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first: xdist hands tests out in this order, and a minute-long test
+    started last keeps one worker busy after the other has finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

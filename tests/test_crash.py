@@ -63,6 +63,7 @@ def _run(world, reports: Path, *extra: str) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_runs_killed_at_random_moments_leave_the_history_whole(world):
     reports = world.tmp / "reports"
     first = world.cli("run")

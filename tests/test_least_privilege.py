@@ -115,6 +115,7 @@ def _errors(result) -> str:
     return " ".join(a["error"] or "" for a in result.summary["accounts"])
 
 
+@pytest.mark.slow
 def test_documented_permissions_are_enough_and_each_is_needed(world):
     key = _deploy(world)
     baselines = _baselines(world)
@@ -232,6 +233,7 @@ def _needed_by_shape(world, env, hub_policy: dict) -> list:
     return missed
 
 
+@pytest.mark.slow
 def test_watch_needs_exactly_the_documented_queue_permissions(world):
     """The hub with its policy and central.yaml's WatchPolicy (on the queue) judges an event;
     without any one of the three queue actions, watch says which call was refused."""

@@ -57,6 +57,7 @@ def _intervals(trace):
     return sorted(spans), open_
 
 
+@pytest.mark.slow
 def test_runs_go_on_after_a_crash_and_a_hang_and_stop_cleanly(world):
     reports = world.tmp / "reports"
     faults = {
@@ -81,6 +82,7 @@ def test_runs_go_on_after_a_crash_and_a_hang_and_stop_cleanly(world):
     assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(spans))
 
 
+@pytest.mark.slow
 def test_two_schedulers_never_run_at_once(world):
     reports = world.tmp / "reports"
     trace = world.tmp / "trace"

@@ -182,6 +182,7 @@ def test_watch_reports_what_a_run_right_after_reports_with_who_made_each_change(
     assert [m["Body"] for m in dead] == ["not an event {"]
 
 
+@pytest.mark.slow
 def test_a_killed_watch_loses_no_event_and_sigterm_stops_it_cleanly(world):
     assert world.cli("run").code == 0
     queue, _ = event_queue(world.emu)

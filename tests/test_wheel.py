@@ -79,6 +79,7 @@ def _in_empty_dir(installed, tmp_path, *cmd, env=None):
     )
 
 
+@pytest.mark.slow
 def test_the_installed_command_validates_runs_and_demos(installed, tmp_path, world):
     where = _in_empty_dir(
         installed, tmp_path, "python", "-c", "import iamdrift; print(iamdrift.__file__)"

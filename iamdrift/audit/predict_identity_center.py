@@ -36,7 +36,7 @@ class AccountPlan:
     state: AccountState
     assigned: AccountAssignments
     outdated: set[str]  # sets whose latest version could not be provisioned here
-    groups: set[str]  # groups newly assigned here
+    groups: set[str]  # groups assigned here that were not before
 
 
 def apply_to_account(
@@ -86,7 +86,12 @@ def apply_to_account(
         provisioned.add(name)
         left.discard(name)
     after = state.model_copy(update={"roles": roles})
-    groups = {a.principal.partition(":")[2] for a in now - live if a.principal.startswith("group:")}
+    had = {a.principal for a in live}
+    groups = {
+        a.principal.partition(":")[2]
+        for a in now - live
+        if a.principal.startswith("group:") and a.principal not in had
+    }
     out = AccountAssignments(
         provisioned=sorted(provisioned),
         assignments=sorted(now, key=lambda a: (a.permission_set, a.principal)),
@@ -184,7 +189,9 @@ def with_members(
 
 
 def apply_members(members: list[str], changes: dict[str, bool]) -> list[str]:
-    """>>> apply_members(["a", "b"], {"b": False, "c": True})
+    """The members once the changes are applied.
+
+    >>> apply_members(["a", "b"], {"b": False, "c": True})
     ['a', 'c']
     """
     kept = {m for m in members if changes.get(m, True)}

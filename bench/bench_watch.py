@@ -2,7 +2,8 @@
 finding written, over an organization of N accounts x E entities.
 
     python bench/bench_watch.py [--accounts 1000] [--entities 300] [--latency 0.05]
-                                [--events 10] [--burst 500 50 10] [--debounce 5]
+                                [--events 10] [--burst 500 50 10] [--debounce 15]
+                                [--quiet 2]
 
 Seeds moto's server as bench_org.py does (N members and the management account, each
 with E entities, `--latency` seconds added to every request), writes baselines with
@@ -11,7 +12,7 @@ with E entities, `--latency` seconds added to every request), writes baselines w
   single    `--events` times, one change (a role's trust widened in a member) and its
             CloudTrail record put on the bus: the seconds from the put to the finding, in
             the latest findings JSON, with the event's actor (p50, p99), and their split:
-            waiting (for the message and the debounce window), the event run (reading,
+            waiting (for the message and the queue to be quiet), the event run (reading,
             judging, writing; its reading alone from the request counter)
   burst     B events over A accounts within S seconds: accounts read (AssumeRole calls)
             against the events
@@ -71,7 +72,7 @@ def _found(reports: Path, finding: str) -> bool:
     return any(f["id"] == finding and f.get("events") for f in run["findings"])
 
 
-def _watch(queue: str, base: str, reports: Path, env: dict, debounce: float, log: Path):
+def _watch(queue: str, base: str, reports: Path, env: dict, args: argparse.Namespace, log: Path):
     cmd = [
         sys.executable,
         str(ROOT / "runner.py"),
@@ -83,7 +84,9 @@ def _watch(queue: str, base: str, reports: Path, env: dict, debounce: float, log
         "--report-dir",
         str(reports),
         "--debounce",
-        str(debounce),
+        str(args.debounce),
+        "--quiet",
+        str(args.quiet),
     ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 
@@ -127,7 +130,8 @@ def main() -> None:
         default=[500, 50, 10],
         metavar=("EVENTS", "ACCOUNTS", "SECONDS"),
     )
-    parser.add_argument("--debounce", type=float, default=5.0)
+    parser.add_argument("--debounce", type=float, default=15.0)
+    parser.add_argument("--quiet", type=float, default=2.0)
     args = parser.parse_args()
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -157,7 +161,7 @@ def main() -> None:
 
         queue, _ = event_queue(emu)
         log = Path(tmp) / "watch.log"
-        watcher = _watch(queue, base, reports, env, args.debounce, log)
+        watcher = _watch(queue, base, reports, env, args, log)
         time.sleep(2)
         latencies, reads = [], []
         for n in range(args.events):
@@ -173,7 +177,7 @@ def main() -> None:
         waited = [w for w, _ in splits]
         took = [t for _, t in splits]
         print(
-            f"single ({args.events} events, debounce {args.debounce:g} s): event to finding "
+            f"single ({args.events} events, quiet {args.quiet:g} s): event to finding "
             f"p50 {statistics.median(latencies):.1f} s, p99 {_pct(latencies, 0.99):.1f} s; "
             f"split (medians): waiting {statistics.median(waited):.1f} s, event run "
             f"{statistics.median(took):.1f} s against a full run's {full:.1f} s; accounts "
@@ -201,7 +205,7 @@ def main() -> None:
         )
 
         second_log = Path(tmp) / "watch2.log"
-        second = _watch(queue, base, reports, env, args.debounce, second_log)
+        second = _watch(queue, base, reports, env, args, second_log)
         time.sleep(2)
         requests = {}
         for n in range(20):

@@ -240,3 +240,48 @@ def test_a_killed_watch_loses_no_event_and_sigterm_stops_it_cleanly(world):
     watcher.send_signal(signal.SIGTERM)
     assert watcher.wait(timeout=30) == 0
     assert time.monotonic() - started < 30
+
+
+def test_an_event_run_reads_what_its_events_touched_and_carries_the_rest(world):
+    """An IAM change in one account: that account is read and tested; the others and the
+    organization are judged as the latest run left them (their drift kept, their checks
+    counted as carried, the time of each reading said). What no event told of waits for
+    the next full run."""
+    iam_b = world.emu.iam(ACCOUNT_B)
+    iam_b.attach_role_policy(RoleName="SecurityReadOnlyRole", PolicyArn=ADMIN)  # no event
+    assert world.cli("run").code == 1
+    queue, _ = event_queue(world.emu)
+    org = world.emu.client("organizations")
+    root = org.list_roots()["Roots"][0]["Id"]
+    ou = org.create_organizational_unit(ParentId=root, Name="Quiet")["OrganizationalUnit"]
+    org.move_account(AccountId=ACCOUNT_B, SourceParentId=root, DestinationParentId=ou["Id"])
+    world.emu.iam(DEMO).update_assume_role_policy(
+        RoleName="MemberReadOnlyAccess",
+        PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
+    )
+    put_event(
+        world.emu,
+        record(
+            DEMO, "iam", "UpdateAssumeRolePolicy", {"roleName": "MemberReadOnlyAccess"}, MALLORY
+        ),
+    )
+    assert _watch(world, queue, "--debounce", "0.2").code == 0
+    event_run = _latest(world)
+    ids = {f["id"] for f in event_run["findings"]}
+    attached = f"{ACCOUNT_B}/role/SecurityReadOnlyRole/managed_policies"
+    assert {attached, f"{DEMO}/role/MemberReadOnlyAccess/trust_policy"} <= ids
+    assert event_run["checks"]["carried"] == 2 * 5  # MANAGEMENT's and ACCOUNT_B's tests
+    assert event_run["checks"]["passed"] + event_run["checks"]["failed"] < 10
+    junit = (world.tmp / "reports" / "latest" / "junit.xml").read_text()
+    assert DEMO in junit and ACCOUNT_B not in junit
+    full = json.loads(sorted((world.tmp / "reports").glob("2*/findings.json"))[0].read_text())
+    assert event_run["organization_read_at"] == full["started"]
+    html = (world.tmp / "reports" / "latest" / "report.html").read_text()
+    carried = html.split('id="iamdrift-carried"', 1)[1].split("</table>", 1)[0]
+    assert attached in carried and "MemberReadOnlyAccess" not in carried
+    assert "10 carried" in html
+
+    after = world.cli("run")  # reads the organization: the quiet move is found now
+    moved = {f["id"] for f in after.summary["findings"]} - ids
+    assert f"{MANAGEMENT}/account/{ACCOUNT_B}/ou" in moved
+    assert after.summary.get("organization_read_at") is None

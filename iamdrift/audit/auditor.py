@@ -159,6 +159,12 @@ class Auditor:
         except (ClientError, BotoCoreError, LookupError) as exc:
             org.identity_center_error = call_error_text(exc)
 
+    def carry_organization(self, org: OrganizationRead) -> None:
+        """Judge by an organization read earlier (an event run no change of the
+        organization set off) instead of reading it."""
+        with self._org_lock:
+            self._org = org
+
     def organization_read(self) -> OrganizationRead | None:
         """The organization if it has been read already (no call made)."""
         return self._org

@@ -75,6 +75,8 @@ class OrganizationRead(BaseModel):
     ids: dict[str, str] = {}  # Organizations' ids of root, OUs and SCPs: what plans name
     identity_center: IdentityCenterRead | None = None  # when identity_center.yaml exists
     identity_center_error: str | None = None
+    # Carried by an event run no change of the organization set off: when it was read.
+    read_at: str | None = None
 
 
 class Part(BaseModel):

@@ -82,8 +82,10 @@ def _header(path: Path) -> tuple[str, str] | None:
     except (OSError, UnicodeDecodeError):
         return None
     found: dict[str, str] = {}
-    for key, value in _HEADER.findall(text):
-        found.setdefault(key, value.strip("'\""))
+    for match in _HEADER.finditer(text):  # they open the file: stop there, not at its end
+        found.setdefault(match[1], match[2].strip("'\""))
+        if len(found) == 2:
+            break
     account = found.get("account", "")
     if not (account.isdigit() and len(account) == 12) or "name" not in found:
         return None

@@ -174,6 +174,9 @@ class EventBatch(BaseModel):
 
     accounts: list[str] = []
     events: list[EventFact] = []
+    # Did an event change the organization (Organizations, Identity Center)? Then it is read
+    # again; else the latest run's read of it stands. Unsaid: read again.
+    organization: bool = True
 
     def write(self) -> str:
         return self.model_dump_json(indent=1)

@@ -211,9 +211,16 @@ def watch_arguments(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument(
         "--debounce",
         type=options.positive,
-        default=5.0,
+        default=15.0,
         metavar="SECONDS",
-        help="wait this long after an event for the rest of its burst (default 5)",
+        help="judge a burst of events at the latest this long after its first (default 15)",
+    )
+    cmd.add_argument(
+        "--quiet",
+        type=options.positive,
+        default=2.0,
+        metavar="SECONDS",
+        help="judge a burst once no event came for this long (default 2)",
     )
     cmd.add_argument(
         "--visibility",

@@ -131,7 +131,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     # The command line hands over the baselines it loaded and the reads it started.
     given = next((p for p in pm.get_plugins() if isinstance(p, Preloaded)), Preloaded())
-    session = given.session = Session(config, given.baseline, given.source)
+    session = given.session = Session(config, given.baseline, given.source, given.carried)
     pm.register(session, "iamdrift-session")
     pm.register(Recorder(session), "iamdrift-recorder")
     pm.register(Distributed(session), "iamdrift-xdist")
@@ -165,12 +165,25 @@ def _check(request: pytest.FixtureRequest, findings: list[Finding], subject: str
     return Check(request.param, subject, failing, waived)
 
 
+def _account_check(request: pytest.FixtureRequest, check: str, subject: str) -> Check:
+    """One account's check: its findings fail the test, its risks warn (unless access.yaml
+    says they fail), known drift under a waiver is an expected failure."""
+    session = session_of(request.config)
+    acct, outcome = session.account_outcome(request)
+    found = session.account_check(check, outcome)
+    result = request.node.stash[RESULT]
+    result.findings, result.risks, result.waived = found.findings, found.risks, found.waived
+    for f in found.risks:
+        warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
+    # A waived risk is a warning not given, not an expected failure.
+    waived = [] if check == "risks" and not session.risks_fail else found.waived
+    return Check(request.param, subject.format(acct.label), found.findings, waived)
+
+
 def _kind_fixture(kind: str):
     @pytest.fixture(name=kind)
     def fixture(request: pytest.FixtureRequest) -> Check:
-        session = session_of(request.config)
-        acct, outcome = session.account_outcome(request)
-        return _check(request, outcome.of_kind(kind), f"the {kind} of account {acct.label}")
+        return _account_check(request, kind, f"the {kind} of account {{}}")
 
     fixture.__doc__ = f"The {kind} of one account: declared and live (parametrized per account)."
     return fixture
@@ -182,17 +195,7 @@ users, groups, roles, policies = (_kind_fixture(k.check) for k in ENTITY_KINDS)
 @pytest.fixture
 def risks(request: pytest.FixtureRequest) -> Check:
     """Risky access in one account: warnings, or failures with `risks: fail` in access.yaml."""
-    session = session_of(request.config)
-    acct, outcome = session.account_outcome(request)
-    subject = f"access risks in account {acct.label}"
-    if session.risks_fail:
-        return _check(request, outcome.risks, subject)
-    risky, waived = session.judge(outcome.risks)
-    result = request.node.stash[RESULT]
-    result.risks, result.waived = risky, waived
-    for f in risky:
-        warnings.warn(RiskWarning(f"[{f.severity}] {f.id}: {f.message}"), stacklevel=1)
-    return _check(request, [], subject)
+    return _account_check(request, "risks", "access risks in account {}")
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ class Outputs:
     def write_part(self, path: Path) -> None:
         run = self.session
         files = [*run.baseline.directory.rglob("*.y*ml")]
+        run.report()  # built once: with it, an event run's carried accounts are recorded
         outcomes = run.collector.outcomes
         shard = f"{run.shard[0]}/{run.shard[1]}" if run.shard else "1/1"
         write_part(

@@ -33,6 +33,7 @@ from iamdrift.audit.outcome import (
     AccountOutcome,
     OrganizationRead,
     OutcomeSource,
+    Part,
     PartsSource,
     parse_shard,
     read_part,
@@ -47,7 +48,7 @@ from iamdrift.compare.events import explain
 from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
-from iamdrift.plugin.targets import CHECKS, Target, account_groups, targets
+from iamdrift.plugin.targets import ACCOUNT_CHECKS, CHECKS, Target, account_groups, targets
 from iamdrift.report.matrix import access_html
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckResult, RunCollector, RunReport
@@ -71,6 +72,7 @@ class Preloaded:
     baseline: Baseline | None = None
     source: OutcomeSource | None = None
     session: Session | None = None
+    carried: Part | None = None  # an event run's latest part, read once by the command line
 
 
 class Session:
@@ -85,10 +87,12 @@ class Session:
         config: pytest.Config,
         baseline: Baseline | None = None,
         source: OutcomeSource | None = None,
+        carried: Part | None = None,
     ):
         self.config = config
         self._baseline = baseline
         self._source = source
+        self._carried = carried
         self.is_worker = hasattr(config, "workerinput")
         if self.is_worker:  # each xdist worker keeps its share of AWS's request quotas
             quota.PROCESSES["count"] = int(config.workerinput.get("workercount", 1))
@@ -105,12 +109,14 @@ class Session:
         self.previous_ids = (
             {f.id for f in self.collector.previous.findings} if self.collector.previous else None
         )
+        self.batch: EventBatch | None = None
         events = config.getoption("iamdrift_events")
         if events:
             try:
-                self.collector.events = EventBatch.read(Path(events)).events
+                self.batch = EventBatch.read(Path(events))
             except ValueError as exc:
                 raise pytest.UsageError(f"--iamdrift-events: {exc}") from None
+            self.collector.events = self.batch.events
         patterns = tuple(config.getoption("entity") or ())
         self.selection = Selection(patterns) if patterns else None
         try:
@@ -120,6 +126,7 @@ class Session:
         self.terminal = None
         self._sent: set[str] = set()  # accounts whose outcome went out with a check result
         self._groups: dict[str, list[str]] | None = None
+        self._carried_ids: list[str] | None = None
         self.collector.today = _today()
 
     @property
@@ -145,7 +152,7 @@ class Session:
             files = self.config.getoption("iamdrift_parts")
             fresh = self.config.getoption("iamdrift_fresh")
             try:
-                parts = [read_part(Path(p)) for p in files]
+                parts = [self._carried] if self._carried else [read_part(Path(p)) for p in files]
             except ValueError as exc:
                 pytest.exit(str(exc), returncode=2)
             if parts and fresh is None:
@@ -158,7 +165,8 @@ class Session:
                     selection=self.selection,
                 )
                 ids = [a for a in (fresh or "").split(",") if a]
-                self._source = CarriedSource(auditor, parts[0], ids) if parts else auditor
+                org = self.batch is None or self.batch.organization  # touched by the events
+                self._source = CarriedSource(auditor, parts[0], ids, org) if parts else auditor
         return self._source
 
     # --- what is checked -------------------------------------------------------------
@@ -177,22 +185,64 @@ class Session:
             not self.config.getoption("accounts") and self.shard is None and self.selection is None
         )
 
+    def carried(self) -> list[str]:
+        """The accounts an event run carries from the latest run: judged from their stored
+        outcomes at the end, without tests of their own (their tests ran when they were
+        read; a thousand carried accounts' tests would be most of an event run's time)."""
+        if self._carried_ids is None:
+            source = self.source if self.config.getoption("iamdrift_fresh") is not None else None
+            self._carried_ids = (
+                [a.id for a in self.selected() if not source.reads(a)]
+                if isinstance(source, CarriedSource)
+                else []
+            )
+        return self._carried_ids
+
+    def tested(self) -> list[str]:
+        """The selected accounts that have tests: all but the carried ones."""
+        carried = set(self.carried())
+        return [a.id for a in self.selected() if a.id not in carried]
+
     def groups(self) -> dict[str, list[str]]:
         if self._groups is None:
             size = self.config.getoption("iamdrift_concurrency")
-            self._groups = account_groups([a.id for a in self.selected()], size)
+            self._groups = account_groups(self.tested(), size)
         return self._groups
 
     def targets(self, check: str) -> list[Target]:
         size = self.config.getoption("iamdrift_concurrency")
-        ids = [a.id for a in self.selected()]
-        return targets(self.baseline, check, ids, size, self.whole_organization())
+        return targets(self.baseline, check, self.tested(), size, self.whole_organization())
 
     def judge(self, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
         """(failing, waived) under waivers.yaml, as of today; on an event run, each with the
         events that explain it."""
         findings = explain(findings, self.collector.events)
         return apply_waivers(findings, self.baseline.waivers, self.collector.today)
+
+    def account_check(self, check: str, outcome: AccountOutcome) -> CheckResult:
+        """What one account's check finds (a kind of entity, or its risks), judged: risks
+        are warnings unless access.yaml says they fail."""
+        result = CheckResult(account=outcome.id, name=outcome.name, check=check)
+        if check != "risks":
+            result.findings, result.waived = self.judge(outcome.of_kind(check))
+        elif self.risks_fail:
+            result.findings, result.waived = self.judge(outcome.risks)
+        else:
+            result.risks, result.waived = self.judge(outcome.risks)
+        return result
+
+    def _record_carried(self) -> None:
+        """The carried accounts' checks, into the run as their tests would have put them."""
+        if not self.carried():
+            return
+        assert isinstance(self.source, CarriedSource)
+        for account in self.carried():
+            outcome = self.source.held(account)
+            for n, check in enumerate(ACCOUNT_CHECKS):
+                result = self.account_check(check, outcome)
+                result.outcome = None if n else outcome
+                self.collector.record(result)
+                self.collector.count("carried")
 
     @property
     def risks_fail(self) -> bool:
@@ -249,11 +299,13 @@ class Session:
     def report(self) -> RunReport:
         """The run, built once (the HTML summary and the findings JSON read the same one)."""
         if self._report is None:
+            self._record_carried()
             self.collector.waivers = self.baseline.waivers if self._source is not None else []
             self.collector.complete = self.whole_organization()
             org = self._source.organization_read() if self._source is not None else None
             if org is not None and org.structure is not None:
                 self.collector.ous = {a: m.ou for a, m in org.structure.accounts.items()}
+            self.collector.organization_read_at = org.read_at if org is not None else None
             self._report = self.collector.report()
         return self._report
 

@@ -14,7 +14,8 @@ from iamdrift.baselines.baseline import Baseline
 from iamdrift.baselines.kinds import ENTITY_KINDS
 
 KINDS = tuple(k.check for k in ENTITY_KINDS)
-CHECKS = (*KINDS, "risks", "organization", "access", "identity_center")
+ACCOUNT_CHECKS = (*KINDS, "risks")  # a test each per account
+CHECKS = (*ACCOUNT_CHECKS, "organization", "access", "identity_center")
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def targets(
 ) -> list[Target]:
     """The tests of one check over the selected account `ids`; the organization and access
     checks only where every account is at hand (`whole`: a whole run, or a merge)."""
-    if check in (*KINDS, "risks"):
+    if check in ACCOUNT_CHECKS:
         return [
             Target(account, check, group)
             for group, accounts in account_groups(ids, group_size).items()

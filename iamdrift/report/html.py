@@ -155,10 +155,27 @@ def event_html(report: RunReport) -> str:
         if carried
         else ""
     )
+    org = (
+        f" The organization (structure, SCPs, Identity Center) as read at "
+        f"{e(report.organization_read_at)}: no change of it was heard."
+        if report.organization_read_at
+        else ""
+    )
+    held = {a for _, a in carried}
+    drift = [f for f in report.findings if f.account in held]
+    kept = (
+        f"<h3>Drift carried in accounts not read now ({len(drift)})</h3>"
+        "<p>As their latest reading found it; their checks ran when they were read.</p>"
+        + _table(_GROUP_HEAD, _group_rows(drift), "iamdrift-carried")
+        if drift
+        else ""
+    )
     return (
         f"<h3>Event run: {len(report.events)} change(s) heard from CloudTrail</h3>"
-        f"<p>Read now: {e(', '.join(read)) or 'no account (the organization only)'}.{age}</p>"
+        f"<p>Read now: {e(', '.join(read)) or 'no account (the organization only)'}.{age}"
+        f"{org}</p>"
         + _table(["Time", "Who", "Call", "Account", "Entity", "From"], rows, "iamdrift-events")
+        + kept
     )
 
 
@@ -244,6 +261,8 @@ def summary_html(report: RunReport) -> str:
         )
     counts = ", ".join(f"{statuses.count(s)} {s}" for s in ("error", "drift", "compliant"))
     tally = ", ".join(f"{report.checks.get(k, 0)} {k}" for k in ("passed", "failed", "error"))
+    if report.checks.get("carried"):
+        tally += f", {report.checks['carried']} carried (accounts not read now)"
     return (
         f'<div class="iamdrift">{STYLE}<h2>iamdrift summary</h2>'
         f"<p>Run {e(report.run_id or '')} started {e(report.started)} (UTC) against "

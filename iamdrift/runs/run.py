@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from iamdrift.audit.auditor import Auditor
-from iamdrift.audit.outcome import baselines_digest, parse_shard, read_part, select
+from iamdrift.audit.outcome import Part, baselines_digest, parse_shard, read_part, select
 from iamdrift.baselines.baseline import Baseline
 from iamdrift.baselines.load import load_baselines, load_whole
 from iamdrift.baselines.yamlio import write_atomic
@@ -174,14 +174,18 @@ def check_parts(baseline: Baseline, parts: list[str]) -> None:
 
 
 def _pytest(
-    args: list[str], opts: RunOptions, baseline: Baseline, source: Auditor | None
+    args: list[str],
+    opts: RunOptions,
+    baseline: Baseline,
+    source: Auditor | None,
+    carried: Part | None = None,
 ) -> tuple[int, RunReport | None]:
     """pytest's exit code, and the run's report (None when pytest stopped before its end)."""
     import pytest
 
     from iamdrift.plugin.session import Preloaded
 
-    given = Preloaded(baseline, source)
+    given = Preloaded(baseline, source, carried=carried)
     code = int(pytest.main([*args, *opts.pytest_args], plugins=[given]))
     return code, given.session.report() if given.session else None
 
@@ -241,9 +245,11 @@ def run_checks(opts: RunOptions) -> RunOutput:
     previous = history.latest_complete(reports)
     if previous:
         args.append(f"--iamdrift-previous={previous}")
+    carried = None
     if batch is not None and opts.event_batch:
-        args += _event_args(baseline, batch, opts.event_batch, previous)
-    code, report = _pytest(args, opts, baseline, source)
+        more, carried = _event_args(baseline, batch, opts.event_batch, previous)
+        args += more
+    code, report = _pytest(args, opts, baseline, source, carried)
 
     if code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
         shutil.rmtree(staging, ignore_errors=True)
@@ -279,30 +285,24 @@ def _batch(path: str) -> EventBatch:
 
 def _event_args(
     baseline: Baseline, batch: EventBatch, batch_file: str, previous: Path | None
-) -> list[str]:
-    """An event run reads the accounts its events touched (and the organization) and carries
-    the others from the latest run's part, when that run was checked against these same
-    baselines; otherwise every account is read, as a run would. Raises BaselineError for
-    an account file that does not validate."""
-    args = [f"--iamdrift-events={batch_file}"]
-    carried = _carried(baseline, previous)
-    if carried is None:
-        load_whole(baseline, set(baseline.accounts))
-        return args
-    part, held = carried
-    fresh = {a for a in batch.accounts if a in baseline.accounts}
-    load_whole(baseline, fresh | (set(baseline.accounts) - held))  # what is read is parsed
-    return [*args, f"--iamdrift-parts={part}", f"--iamdrift-fresh={','.join(sorted(fresh))}"]
-
-
-def _carried(baseline: Baseline, previous: Path | None) -> tuple[Path, set[str]] | None:
-    """The latest run's part and the accounts it read whole (as `plan` takes it)."""
+) -> tuple[list[str], Part | None]:
+    """An event run reads the accounts its events touched (and the organization, when they
+    touched it) and carries the others from the latest run's part, when that run was checked
+    against these same baselines; otherwise every account is read, as a run would. The
+    arguments, and the part (read once, handed to the plugin). Raises BaselineError for an
+    account file that does not validate."""
     from iamdrift.audit.predict import stored_part  # a plan's modules, only for event runs
 
-    stored, _ = stored_part(previous.parent if previous else None, baseline)
-    if stored is None or previous is None:
-        return None
-    return previous.parent / history.ACCOUNTS, {o.id for o in stored.accounts if not o.error}
+    args = [f"--iamdrift-events={batch_file}"]
+    part, _ = stored_part(previous.parent if previous else None, baseline)
+    if part is None or previous is None:
+        load_whole(baseline, set(baseline.accounts))
+        return args, None
+    held = {o.id for o in part.accounts if not o.error}
+    fresh = {a for a in batch.accounts if a in baseline.accounts}
+    load_whole(baseline, fresh | (set(baseline.accounts) - held))  # what is read is parsed
+    path = previous.parent / history.ACCOUNTS
+    return [*args, f"--iamdrift-parts={path}", f"--iamdrift-fresh={','.join(sorted(fresh))}"], part
 
 
 def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:

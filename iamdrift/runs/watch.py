@@ -44,7 +44,10 @@ class WatchOptions:
     queue: str
     baselines: str = "baselines"
     report_dir: str = "reports"
-    debounce: float = 5.0  # seconds after a batch's first event before it is judged
+    # A batch is judged once no event came for `quiet` seconds, and at the latest
+    # `debounce` seconds after its first event (a long apply's events are judged as they go).
+    debounce: float = 15.0
+    quiet: float = 2.0
     visibility: int = 120  # seconds a received message stays hidden; extended while judged
     wait: int = LONG_POLL
     once: bool = False  # judge what the queue holds, then exit
@@ -152,15 +155,22 @@ class Watcher:
     # --- judging ---------------------------------------------------------------------
 
     def collect(self) -> list[Held]:
-        """A batch: the first messages to arrive, and those that follow within the debounce
-        window (one read per account per window, however many events)."""
+        """A batch: the first messages to arrive, and those that follow until the queue has
+        been quiet for `quiet` seconds or `debounce` seconds have passed since the first (one
+        read per account per batch, however many events; a lone change waits `quiet`)."""
         batch = self.receive(1 if self.opts.once else self.opts.wait)
         if not batch:
             return []
-        until = time.monotonic() + self.opts.debounce
-        while not self.stopping and (left := until - time.monotonic()) > 0:
-            batch += self.receive(min(left, 1.0))
-        return batch
+        first = last = time.monotonic()
+        while not self.stopping:
+            left = min(first + self.opts.debounce, last + self.opts.quiet) - time.monotonic()
+            if left < 1:  # SQS waits in whole seconds: the rest of the window, then one look
+                time.sleep(max(0.0, left))
+                return _unique(batch + self.receive(0))
+            more = self.receive(1)
+            if more:
+                batch, last = batch + more, time.monotonic()
+        return _unique(batch)
 
     def judge(self, batch: list[Held]) -> bool:
         """One event run of the batch's accounts; its messages deleted once it is filed."""
@@ -181,7 +191,10 @@ class Watcher:
         report_dir = Path(self.opts.report_dir)
         with tempfile.TemporaryDirectory() as tmp:
             file = Path(tmp) / "events.json"
-            file.write_text(EventBatch(accounts=accounts, events=events).write())
+            touched = any(h.event.organization for h in batch)
+            file.write_text(
+                EventBatch(accounts=accounts, events=events, organization=touched).write()
+            )
             with report_lock(report_dir, wait=waiting) as lock:
                 if lock is None:  # stopping: the messages come back to whoever is next
                     return False
@@ -237,6 +250,16 @@ class Watcher:
         log.info("watch stopped: %s", json.dumps(dict(sorted(self.counts.items()))))
         failed = failed or bool(self.counts["receive errors"])
         return 1 if failed and self.opts.once else 0
+
+
+def _unique(batch: list[Held]) -> list[Held]:
+    """A message received again within one batch (its visibility ran out meanwhile) once,
+    by its latest receipt. Amazon SQS API Reference, DeleteMessage: "you must use the
+    ReceiptHandle from the most recent time you received the message. If you use an old
+    ReceiptHandle, the request will succeed, but the message might not be deleted."
+    """
+    latest = {h.message_id or h.receipt: h for h in batch}
+    return list(latest.values())
 
 
 def warn_if_stale(report_dir: Path) -> None:

@@ -19,11 +19,13 @@ import pytest
 from iamdrift.aws import redact
 from iamdrift.baselines.kinds import ENTITY_KINDS
 from iamdrift.compare.findings import Finding
+from iamdrift.plugin.collection import Collection
 from iamdrift.plugin.html import HtmlReport
 from iamdrift.plugin.outputs import Outputs
 from iamdrift.plugin.recording import Recorder
-from iamdrift.plugin.session import FRAGMENT, RESULT, SUBJECTS, Preloaded, Session, record
+from iamdrift.plugin.session import FRAGMENT, RESULT, Preloaded, Session
 from iamdrift.plugin.targets import CHECKS, Target
+from iamdrift.plugin.whole import SUBJECTS, record
 from iamdrift.plugin.xdist import Distributed
 from iamdrift.report.text import failure_text, waived_text
 
@@ -133,6 +135,7 @@ def pytest_configure(config: pytest.Config) -> None:
     given = next((p for p in pm.get_plugins() if isinstance(p, Preloaded)), Preloaded())
     session = given.session = Session(config, given.baseline, given.source, given.carried)
     pm.register(session, "iamdrift-session")
+    pm.register(Collection(session), "iamdrift-collection")
     pm.register(Recorder(session), "iamdrift-recorder")
     pm.register(Distributed(session), "iamdrift-xdist")
     pm.register(Outputs(session), "iamdrift-outputs")

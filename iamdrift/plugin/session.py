@@ -24,7 +24,6 @@ from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.carried import CarriedSource
 from iamdrift.audit.identity_center import judge_identity_center
 from iamdrift.audit.organization import (
-    AccessJudgement,
     Judgement,
     judge_access,
     organization_findings,
@@ -48,8 +47,7 @@ from iamdrift.compare.events import explain
 from iamdrift.compare.findings import Finding
 from iamdrift.compare.waivers import apply_waivers
 from iamdrift.errors import BaselineError
-from iamdrift.plugin.targets import ACCOUNT_CHECKS, CHECKS, Target, account_groups, targets
-from iamdrift.report.matrix import access_html
+from iamdrift.plugin.targets import ACCOUNT_CHECKS, Target, account_groups, targets
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import CheckResult, RunCollector, RunReport
 
@@ -328,49 +326,6 @@ class Session:
         with capman.global_and_fixture_disabled() if capman else contextlib.nullcontext():
             progress.render(self.terminal, waiting)
 
-    # --- hooks ------------------------------------------------------------------------
-
-    def pytest_collection_modifyitems(
-        self, config: pytest.Config, items: list[pytest.Item]
-    ) -> None:
-        """The account's name is a keyword too (`-k DEMO`); a check with nothing to check
-        (no organization declared) is left out."""
-        empty = [
-            i
-            for i in items
-            if target_of(i) is None and set(getattr(i, "fixturenames", ())) & set(CHECKS)
-        ]
-        if empty:
-            config.hook.pytest_deselected(items=empty)
-            items[:] = [i for i in items if i not in empty]
-        for item in items:
-            target = target_of(item)
-            if target is not None and target.account in self.baseline.accounts:
-                item.extra_keyword_matches.add(self.baseline.accounts[target.account].name)
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Start reading every account the selected tests need, before the first test runs."""
-        merging = self.config.getoption("iamdrift_parts") and (
-            self.config.getoption("iamdrift_fresh") is None
-        )
-        if session.config.option.collectonly or merging:
-            return
-        if self.is_worker or self.config.pluginmanager.has_plugin("dsession"):
-            return  # under xdist each worker reads the groups of accounts it is given
-        needed = {t.account for i in session.items if (t := target_of(i)) is not None}
-        if any((target_of(i) or Target("", "")).check == "access" for i in session.items):
-            needed |= {a.id for a in self.selected()}
-        if not needed:
-            return
-        tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        source = self.source
-        if tr is not None and isinstance(source, Auditor):
-            self.terminal = tr
-            if source.listener is None:  # else the command line started reading already
-                tty = bool(tr.isatty()) and not os.environ.get("CI")
-                source.listener = Progress(len(needed), tty=tty)
-        source.start(a for a in self.selected() if a.id in needed)
-
 
 def _today() -> date:
     """The day waivers are judged on: today in UTC, or IAMDRIFT_TODAY (YYYY-MM-DD), which
@@ -382,17 +337,3 @@ def _today() -> date:
         except ValueError:
             raise pytest.UsageError(f"IAMDRIFT_TODAY: expected YYYY-MM-DD, got {fixed!r}") from None
     return datetime.now(UTC).date()
-
-
-# The checks over every account (judged once all outcomes are in), and what each is about.
-SUBJECTS = {"access": "cross-account access", "identity_center": "Identity Center"}
-
-
-def record(result: CheckResult, judged: Judgement) -> str:
-    """What a whole-organization check carries besides findings (the access graph's edges,
-    rules and Identity Center's memberships, for the report and `iamdrift access`), and the
-    HTML its report row shows ("" for none)."""
-    if not isinstance(judged, AccessJudgement):
-        return ""
-    result.access, result.rules, result.local = judged.rows, judged.rules, judged.local
-    return access_html(judged.rows, judged.risky_roles)

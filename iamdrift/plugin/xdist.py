@@ -16,7 +16,8 @@ from pytest import TestReport
 
 from iamdrift.audit.organization import Judgement
 from iamdrift.plugin.recording import attach
-from iamdrift.plugin.session import SHARED_BASELINE, SUBJECTS, Session, record, target_of
+from iamdrift.plugin.session import SHARED_BASELINE, Session, target_of
+from iamdrift.plugin.whole import SUBJECTS, record
 from iamdrift.report.results import CheckResult
 from iamdrift.report.text import failure_text, waived_text
 

@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -41,13 +42,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_org import MANAGEMENT, REQUESTS, add_latency, seed  # noqa: E402
 
 from iamdrift.emulator import Emulator, emulator_env, moto_server  # noqa: E402
-from iamdrift.emulator.events import event_queue, put_event, record  # noqa: E402
+from iamdrift.emulator.events import event_queue, put_event, put_events, record  # noqa: E402
 
 ACTOR = f"arn:aws:iam::{MANAGEMENT}:user/bench-actor"
 
 
-def _widen(emu: Emulator, account: str, n: int) -> tuple[str, str]:
-    """A new role trusting the management account's root, and its event: (finding, request)."""
+def _change(emu: Emulator, account: str, n: int) -> tuple[str, dict]:
+    """A new role trusting the management account's root: (its finding, its CloudTrail
+    record)."""
     name = f"bench-widened-{n}"
     trust = {
         "Version": "2012-10-17",
@@ -61,8 +63,14 @@ def _widen(emu: Emulator, account: str, n: int) -> tuple[str, str]:
     }
     emu.iam(account).create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     detail = record(account, "iam", "CreateRole", {"roleName": name}, ACTOR)
+    return f"{account}/role/{name}/existence", detail
+
+
+def _widen(emu: Emulator, account: str, n: int) -> tuple[str, str]:
+    """The change and its event on the bus: (finding, request id)."""
+    finding, detail = _change(emu, account, n)
     put_event(emu, detail)
-    return f"{account}/role/{name}/existence", detail["requestID"]
+    return finding, detail["requestID"]
 
 
 def _found(reports: Path, finding: str) -> bool:
@@ -92,15 +100,39 @@ def _watch(queue: str, base: str, reports: Path, env: dict, args: argparse.Names
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
 
 
-def _splits(log: Path) -> list[tuple[float, float]]:
-    """(waited, run seconds) of each event run, from watch's log."""
-    out = []
+PHASES = ("waiting", "starting", "reading", "judging", "writing")
+
+
+def _splits(log: Path) -> dict[str, dict[str, float]]:
+    """Each event run's split, from watch's log and its child's: the seconds it waited for
+    the burst, and of the run (`the run took`), starting (the child process, its imports,
+    the baselines and the carried part), reading, judging and writing; `events` judged."""
+    runs: dict[str, dict[str, float]] = {}
     for line in log.read_text().splitlines():
-        if "waited " in line and "the run took" in line:
-            waited = float(line.split("waited ")[1].split("s ")[0])
-            took = float(line.split("the run took ")[1].split("s;")[0])
-            out.append((waited, took))
-    return out
+        found = re.search(
+            r"event run (\S+): (\d+) event\(s\).*waited ([\d.]+)s.*took ([\d.]+)s", line
+        )
+        if found:
+            run = runs.setdefault(found[1], {})
+            run.update(events=int(found[2]), waiting=float(found[3]), took=float(found[4]))
+        found = re.search(
+            r"event run (\S+): reading ([\d.]+)s.*judging ([\d.]+)s.*writing ([\d.]+)s", line
+        )
+        if found:
+            run = runs.setdefault(found[1], {})
+            run.update(reading=float(found[2]), judging=float(found[3]), writing=float(found[4]))
+    for run in runs.values():
+        if "took" in run and "reading" in run:
+            run["starting"] = run["took"] - run["reading"] - run["judging"] - run["writing"]
+    return {r: run for r, run in runs.items() if "took" in run}
+
+
+def _split_text(runs: list[dict[str, float]]) -> str:
+    return ", ".join(
+        f"{phase} {statistics.median(r[phase] for r in runs if phase in r):.1f} s"
+        for phase in PHASES
+        if any(phase in r for r in runs)
+    )
 
 
 def _judged(reports: Path, requests: set[str]) -> dict[str, list[str]]:
@@ -167,6 +199,7 @@ def main() -> None:
         latencies, reads = [], []
         for n in range(args.events):
             account = random.choice(ids)
+            emu.iam(account)  # the bench's own AssumeRole, before counting watch's
             before = REQUESTS["AssumeRole"]
             put_at = time.perf_counter()
             finding, _ = _widen(emu, account, n)
@@ -174,48 +207,55 @@ def main() -> None:
                 time.sleep(0.05)
             latencies.append(time.perf_counter() - put_at)
             reads.append(REQUESTS["AssumeRole"] - before)
-        splits = _splits(log)
-        waited = [w for w, _ in splits]
-        took = [t for _, t in splits]
+        runs = list(_splits(log).values())
+        took = statistics.median(r["took"] for r in runs)
         print(
             f"single ({args.events} events, quiet {args.quiet:g} s): event to finding "
-            f"p50 {statistics.median(latencies):.1f} s, p99 {_pct(latencies, 0.99):.1f} s; "
-            f"split (medians): waiting {statistics.median(waited):.1f} s, event run "
-            f"{statistics.median(took):.1f} s against a full run's {full:.1f} s; accounts "
-            f"assumed into per event: {statistics.median(reads):.0f}",
+            f"p50 {statistics.median(latencies):.1f} s, p99 {_pct(latencies, 0.99):.1f} s "
+            f"(each: {', '.join(f'{x:.1f}' for x in latencies)}); split (medians): "
+            f"{_split_text(runs)}; the event run {took:.1f} s "
+            f"against a full run's {full:.1f} s; accounts assumed into per event: "
+            f"{statistics.median(reads):.0f}",
             flush=True,
         )
 
         events, accounts, seconds = args.burst
         targets = random.sample(ids, min(accounts, len(ids)))
-        # Clients made first: making one is not thread-safe, and each is an AssumeRole
-        # that is the bench's, not watch's.
+        # The changes first, their events then put on the bus within `seconds`: the event
+        # run reads what the changes left whenever they were made, and how fast the
+        # emulator makes 500 roles is not watch's cost. Clients are made before the pool
+        # (making one is not thread-safe) and before counting (their AssumeRoles are the
+        # bench's, not watch's).
         for account in targets:
             emu.iam(account)
-        emu.client("events")
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            made = list(
+                pool.map(
+                    lambda n: _change(emu, targets[n % len(targets)], 10_000 + n), range(events)
+                )
+            )
         before, runs_before = REQUESTS["AssumeRole"], len(_splits(log))
         put_at = time.perf_counter()
-
-        def change(n: int) -> str:
-            # Each change and its event cost two requests of `--latency`: made on a
-            # pool, so the burst lands in `seconds`, as an apply's events do.
-            time.sleep(max(0.0, put_at + seconds * n / events - time.perf_counter()))
-            return _widen(emu, targets[n % len(targets)], 10_000 + n)[0]
-
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            last = list(pool.map(change, range(events)))[-1]
+        calls = -(-events // 10)  # PutEvents takes ten entries to a call
+        for c in range(calls):
+            time.sleep(max(0.0, put_at + seconds * c / calls - time.perf_counter()))
+            put_events(emu, [detail for _, detail in made[c * 10 : c * 10 + 10]])
         landed = time.perf_counter() - put_at
+        last = made[-1][0]
         while not _found(reports, last) and time.perf_counter() - put_at < 900:
             time.sleep(0.1)
-        time.sleep(args.debounce + 1)
+        found = time.perf_counter() - put_at
+        time.sleep(args.debounce + 1)  # a second run, had the burst been split, is logged
         print(
             f"burst: {events} events over {len(targets)} accounts in {landed:.1f} s: "
             f"{REQUESTS['AssumeRole'] - before} AssumeRole calls in "
             f"{len(_splits(log)) - runs_before} event run(s); last finding "
-            f"{time.perf_counter() - put_at:.0f} s after the first event",
+            f"{found:.0f} s after the first event; split of its run(s): "
+            f"{_split_text(list(_splits(log).values())[runs_before:])}",
             flush=True,
         )
 
+        runs_before2 = len(_splits(log))
         second_log = Path(tmp) / "watch2.log"
         second = _watch(queue, base, reports, env, args, second_log)
         time.sleep(2)
@@ -231,10 +271,20 @@ def main() -> None:
                 break
             time.sleep(0.5)
         twice = {r: runs for r, runs in judged.items() if len(runs) > 1}
+
+        def by_each() -> tuple[int, int]:
+            first = list(_splits(log).values())[runs_before2:]
+            return (
+                sum(int(r["events"]) for r in first),
+                sum(int(r["events"]) for r in _splits(second_log).values()),
+            )
+
+        # A run is filed before its watch logs it (and deletes its messages).
+        while sum(by_each()) < len(requests) and time.perf_counter() < deadline + 30:
+            time.sleep(0.5)
         print(
             f"two watch processes, {len(requests)} events: {len(judged)} judged, "
-            f"{len(twice)} judged twice; runs by each: {len(_splits(log))} and "
-            f"{len(_splits(second_log))} in all",
+            f"{len(twice)} judged twice; events judged by each: %d and %d" % by_each(),
             flush=True,
         )
         for proc in (watcher, second):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -149,6 +150,9 @@ def test_watch_reports_what_a_run_right_after_reports_with_who_made_each_change(
     assert watched.code == 0, watched.stderr[-3000:]
     counts = json.loads(watched.stderr.rsplit("watch stopped: ", 1)[1].splitlines()[0])
     assert counts["ignored"] == 2 and counts["malformed"] >= 1 and counts["events judged"] == 8
+    # Where the event run's time went, in watch's log (the child's): it read accounts.
+    split = re.search(r"event run \S+: reading (\d+\.\d)s, judging \d+\.\ds", watched.stderr)
+    assert split and float(split[1]) > 0, watched.stderr[-3000:]
     event_run = _latest(world)
     assert event_run["trigger"] == "event" and len(event_run["events"]) == 8
     html = (world.tmp / "reports" / "latest" / "report.html").read_text()

@@ -108,6 +108,13 @@ class Auditor:
         self._org_lock = threading.Lock()
         self._ctx: AuditContext | None = None
         self._lock = threading.Lock()
+        # (the first read's start, the last read's end): the run's reading, for its log.
+        self.read_span: tuple[float, float] | None = None
+
+    def _read_between(self, began: float) -> None:
+        with self._lock:
+            first = min(began, self.read_span[0]) if self.read_span else began
+            self.read_span = (first, time.monotonic())
 
     def hub(self) -> Hub:
         with self._lock:
@@ -121,6 +128,7 @@ class Auditor:
         hub = self.hub()
         with self._org_lock:
             if self._org is None:
+                began = time.monotonic()
                 try:
                     account = hub.account()  # first: the structure's read reuses it
                     structure = hub.structure()
@@ -136,6 +144,7 @@ class Auditor:
                     self._org = OrganizationRead(error=aws_error_text(exc))
                 except RuntimeError as exc:
                     self._org = OrganizationRead(error=str(exc))
+                self._read_between(began)
             return self._org
 
     def _read_identity_center(self, hub: Hub, org: OrganizationRead) -> None:
@@ -204,6 +213,7 @@ class Auditor:
             outcome = AccountOutcome(
                 id=acct.id, name=acct.name, error=str(AccountUnreadable(acct.id, None, repr(exc)))
             )
+        self._read_between(began)
         with self._lock:
             reported = acct.id in self._late  # already shown as timed out
         if self.listener and not reported:

@@ -58,5 +58,9 @@ class CarriedSource:
     def organization_read(self) -> OrganizationRead | None:
         return self.auditor.organization_read()
 
+    @property
+    def read_span(self) -> tuple[float, float] | None:
+        return self.auditor.read_span
+
     def close(self) -> None:
         self.auditor.close()

@@ -3,6 +3,7 @@ each from the session's one run report."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,13 @@ from iamdrift.report.text import waiver_lines
 class Outputs:
     def __init__(self, session: Session):
         self.session = session
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        try:
+            return (yield)
+        finally:  # the tests' end: what follows is writing (the run's log says how long)
+            self.session.tested_at = time.monotonic()
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         run = self.session

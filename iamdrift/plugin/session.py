@@ -126,6 +126,7 @@ class Session:
         self._groups: dict[str, list[str]] | None = None
         self._carried_ids: list[str] | None = None
         self.collector.today = _today()
+        self.tested_at: float | None = None  # when the tests ended (Outputs), for the log
 
     @property
     def baseline(self) -> Baseline:
@@ -306,6 +307,11 @@ class Session:
             self.collector.organization_read_at = org.read_at if org is not None else None
             self._report = self.collector.report()
         return self._report
+
+    @property
+    def read_span(self) -> tuple[float, float] | None:
+        """When the reads began and ended (None when nothing was read: a merge)."""
+        return getattr(self._source, "read_span", None)
 
     def close(self) -> None:
         """The end of reading: the last progress shown, the readers stopped."""

@@ -62,3 +62,21 @@ class Progress:
             more = f" and {len(self.reading) - 3} more" if len(self.reading) > 3 else ""
             reading = f"; reading {names}{more}" if names else ""
             out.rewrite(f"[iamdrift] {self.done}/{self.total} accounts read{reading}")
+
+
+def phases(read_span: tuple[float, float] | None, tested: float, done: float) -> str:
+    """Where a run's time went after its start, for its log: reading (the first read's
+    start to the last's end, reads running side by side), judging (from there to the end
+    of the tests: the checks, the organization's reduce), writing (the findings, the part,
+    the HTML report, the history).
+
+    >>> phases((10.0, 12.5), 13.0, 13.75)
+    'reading 2.5s, judging 0.5s, writing 0.8s'
+    >>> phases(None, 13.0, 13.5)
+    'reading 0.0s (nothing read), judging -, writing 0.5s'
+    """
+    writing = f"writing {done - tested:.1f}s"
+    if read_span is None:
+        return f"reading 0.0s (nothing read), judging -, {writing}"
+    began, ended = read_span
+    return f"reading {ended - began:.1f}s, judging {max(0.0, tested - ended):.1f}s, {writing}"

@@ -19,13 +19,13 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from iamdrift.audit.auditor import Auditor
 from iamdrift.audit.outcome import Part, baselines_digest, parse_shard, read_part, select
 from iamdrift.baselines.baseline import Baseline
-from iamdrift.baselines.load import load_baselines, load_whole
+from iamdrift.baselines.load import load_baselines
 from iamdrift.baselines.yamlio import write_atomic
-from iamdrift.changes.events import EventBatch
 from iamdrift.compare.diff import Selection
 from iamdrift.errors import BaselineError, Problem
 from iamdrift.report import history
@@ -33,6 +33,10 @@ from iamdrift.report.notify import notify
 from iamdrift.report.progress import Progress
 from iamdrift.report.results import RunReport
 from iamdrift.resources import checks_dir
+from iamdrift.runs.event_run import event_args, log_phases, read_batch
+
+if TYPE_CHECKING:
+    from iamdrift.plugin.session import Session
 
 CHECKS = checks_dir()
 
@@ -179,15 +183,15 @@ def _pytest(
     baseline: Baseline,
     source: Auditor | None,
     carried: Part | None = None,
-) -> tuple[int, RunReport | None]:
-    """pytest's exit code, and the run's report (None when pytest stopped before its end)."""
+) -> tuple[int, Session | None]:
+    """pytest's exit code, and the run's session (None when pytest stopped before it)."""
     import pytest
 
     from iamdrift.plugin.session import Preloaded
 
     given = Preloaded(baseline, source, carried=carried)
     code = int(pytest.main([*args, *opts.pytest_args], plugins=[given]))
-    return code, given.session.report() if given.session else None
+    return code, given.session
 
 
 def run_shard(opts: RunOptions) -> RunOutput:
@@ -200,7 +204,8 @@ def run_shard(opts: RunOptions) -> RunOutput:
     args = [*_pytest_args(opts), f"--shard={opts.shard}", f"--iamdrift-part-out={part}"]
     if opts.json_path:
         args.append(f"--iamdrift-json={opts.json_path}")
-    code, report = _pytest(args, opts, baseline, source)
+    code, session = _pytest(args, opts, baseline, source)
+    report = session.report() if session else None
     if code in (PYTEST_USAGE_ERROR, PYTEST_INTERRUPTED) or not part.exists():
         return RunOutput(EXIT_INVALID if code == PYTEST_USAGE_ERROR else EXIT_DRIFT, None)
     print(f"shard {opts.shard}: wrote {part}; merge the parts with `runner.py merge`")
@@ -216,9 +221,9 @@ def run_checks(opts: RunOptions) -> RunOutput:
     """
     if opts.shard:
         return run_shard(opts)
-    batch = _batch(opts.event_batch) if opts.event_batch else None
+    batch = read_batch(opts.event_batch) if opts.event_batch else None
     # An event run parses the baselines of the accounts it reads; the others are known by
-    # their header until it is clear they are carried (_event_args).
+    # their header until it is clear they are carried (event_args).
     baseline = load_baselines(opts.baselines, only=set(batch.accounts) if batch else None)
     baseline.select(opts.accounts)  # unknown ids are an argument error before anything runs
     if opts.parts:
@@ -247,9 +252,10 @@ def run_checks(opts: RunOptions) -> RunOutput:
         args.append(f"--iamdrift-previous={previous}")
     carried = None
     if batch is not None and opts.event_batch:
-        more, carried = _event_args(baseline, batch, opts.event_batch, previous)
+        more, carried = event_args(baseline, batch, opts.event_batch, previous)
         args += more
-    code, report = _pytest(args, opts, baseline, source, carried)
+    code, session = _pytest(args, opts, baseline, source, carried)
+    report = session.report() if session else None
 
     if code in (PYTEST_USAGE_ERROR, PYTEST_NO_TESTS):
         shutil.rmtree(staging, ignore_errors=True)
@@ -269,40 +275,13 @@ def run_checks(opts: RunOptions) -> RunOutput:
     entry = history.HistoryEntry.of(run_id, exit_code, report)
     run_dir = history.finish_run(reports, run_id, entry, opts.keep)
     write_outputs(report, baseline, opts)
+    if opts.event_batch and session is not None:
+        log_phases(run_id, session)
     # An event run tells of a change: what it made new or resolved.
     events = report.history.new or report.history.resolved
     if opts.notify_url and (events if opts.event_batch else report.history.new or report.errors()):
         notify(opts.notify_url, report, run_dir)
     return RunOutput(exit_code, run_dir, report)
-
-
-def _batch(path: str) -> EventBatch:
-    try:
-        return EventBatch.read(Path(path))
-    except ValueError as exc:
-        raise BaselineError([Problem(path, 0, "--event-batch", str(exc))]) from None
-
-
-def _event_args(
-    baseline: Baseline, batch: EventBatch, batch_file: str, previous: Path | None
-) -> tuple[list[str], Part | None]:
-    """An event run reads the accounts its events touched (and the organization, when they
-    touched it) and carries the others from the latest run's part, when that run was checked
-    against these same baselines; otherwise every account is read, as a run would. The
-    arguments, and the part (read once, handed to the plugin). Raises BaselineError for an
-    account file that does not validate."""
-    from iamdrift.audit.predict import stored_part  # a plan's modules, only for event runs
-
-    args = [f"--iamdrift-events={batch_file}"]
-    part, _ = stored_part(previous.parent if previous else None, baseline)
-    if part is None or previous is None:
-        load_whole(baseline, set(baseline.accounts))
-        return args, None
-    held = {o.id for o in part.accounts if not o.error}
-    fresh = {a for a in batch.accounts if a in baseline.accounts}
-    load_whole(baseline, fresh | (set(baseline.accounts) - held))  # what is read is parsed
-    path = previous.parent / history.ACCOUNTS
-    return [*args, f"--iamdrift-parts={path}", f"--iamdrift-fresh={','.join(sorted(fresh))}"], part
 
 
 def write_outputs(report: RunReport, baseline: Baseline, opts: RunOptions) -> None:

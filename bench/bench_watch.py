@@ -27,6 +27,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -73,12 +74,24 @@ def _widen(emu: Emulator, account: str, n: int) -> tuple[str, str]:
     return finding, detail["requestID"]
 
 
+_READ: dict[str, set[str]] = {}  # the latest run's findings with events, by its folder
+
+
 def _found(reports: Path, finding: str) -> bool:
+    """Is `finding`, with its events, in the latest run? Each run's findings are parsed
+    once: this process is moto's server too, and a thousand accounts' findings parsed
+    twenty times a second would slow the server that watch reads."""
     try:
-        run = json.loads((reports / "latest" / "findings.json").read_text())
-    except (OSError, ValueError):
+        run = os.readlink(reports / "latest")
+    except OSError:
         return False
-    return any(f["id"] == finding and f.get("events") for f in run["findings"])
+    if run not in _READ:
+        try:
+            data = json.loads((reports / run / "findings.json").read_text())
+        except (OSError, ValueError):
+            return False
+        _READ[run] = {f["id"] for f in data["findings"] if f.get("events")}
+    return finding in _READ[run]
 
 
 def _watch(queue: str, base: str, reports: Path, env: dict, args: argparse.Namespace, log: Path):
@@ -97,24 +110,34 @@ def _watch(queue: str, base: str, reports: Path, env: dict, args: argparse.Names
         "--quiet",
         str(args.quiet),
     ]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    began = time.perf_counter()
+    with open(log, "w") as err:  # the child writes to its own copy
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    while "watching" not in log.read_text() and time.perf_counter() - began < 120:
+        time.sleep(0.05)  # events before it polls would count its start as their wait
+    print(f"watch started in {time.perf_counter() - began:.1f} s", flush=True)
+    return proc
 
 
-PHASES = ("waiting", "starting", "reading", "judging", "writing")
+PHASES = ("waiting", "starting", "reading", "judging", "writing", "deleting")
 
 
 def _splits(log: Path) -> dict[str, dict[str, float]]:
     """Each event run's split, from watch's log and its child's: the seconds it waited for
     the burst, and of the run (`the run took`), starting (the child process, its imports,
-    the baselines and the carried part), reading, judging and writing; `events` judged."""
+    the baselines and the carried part), reading, judging and writing; then deleting its
+    messages; `events` judged."""
     runs: dict[str, dict[str, float]] = {}
     for line in log.read_text().splitlines():
         found = re.search(
-            r"event run (\S+): (\d+) event\(s\).*waited ([\d.]+)s.*took ([\d.]+)s", line
+            r"event run (\S+): (\d+) event\(s\).*waited ([\d.]+)s.*took ([\d.]+)s, "
+            r"deleting its messages ([\d.]+)s",
+            line,
         )
         if found:
             run = runs.setdefault(found[1], {})
             run.update(events=int(found[2]), waiting=float(found[3]), took=float(found[4]))
+            run["deleting"] = float(found[5])
         found = re.search(
             r"event run (\S+): reading ([\d.]+)s.*judging ([\d.]+)s.*writing ([\d.]+)s", line
         )
@@ -165,6 +188,7 @@ def main() -> None:
     )
     parser.add_argument("--debounce", type=float, default=15.0)
     parser.add_argument("--quiet", type=float, default=2.0)
+    parser.add_argument("--logs", help="copy the watch processes' logs into this directory")
     args = parser.parse_args()
     with moto_server() as endpoint, tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -195,7 +219,6 @@ def main() -> None:
         queue, _ = event_queue(emu)
         log = Path(tmp) / "watch.log"
         watcher = _watch(queue, base, reports, env, args, log)
-        time.sleep(2)
         latencies, reads = [], []
         for n in range(args.events):
             account = random.choice(ids)
@@ -237,9 +260,14 @@ def main() -> None:
         before, runs_before = REQUESTS["AssumeRole"], len(_splits(log))
         put_at = time.perf_counter()
         calls = -(-events // 10)  # PutEvents takes ten entries to a call
-        for c in range(calls):
+
+        def put(c: int) -> None:  # on a few threads: one call's latency does not delay the next
             time.sleep(max(0.0, put_at + seconds * c / calls - time.perf_counter()))
             put_events(emu, [detail for _, detail in made[c * 10 : c * 10 + 10]])
+
+        emu.client("events")
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(put, range(calls)))
         landed = time.perf_counter() - put_at
         last = made[-1][0]
         while not _found(reports, last) and time.perf_counter() - put_at < 900:
@@ -258,7 +286,6 @@ def main() -> None:
         runs_before2 = len(_splits(log))
         second_log = Path(tmp) / "watch2.log"
         second = _watch(queue, base, reports, env, args, second_log)
-        time.sleep(2)
         requests = {}
         for n in range(20):
             finding, request = _widen(emu, random.choice(ids), 20_000 + n)
@@ -290,6 +317,10 @@ def main() -> None:
         for proc in (watcher, second):
             proc.terminate()
             proc.wait(timeout=60)
+        if args.logs:
+            Path(args.logs).mkdir(parents=True, exist_ok=True)
+            for kept in (log, second_log):
+                shutil.copy(kept, Path(args.logs) / kept.name)
 
 
 if __name__ == "__main__":

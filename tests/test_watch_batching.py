@@ -45,8 +45,8 @@ class Queue:
         self.sent += len(ready)
         return {"Messages": [_message(self.sent - n) for n in range(len(ready))]}
 
-    def delete_message(self, **_: object) -> None:
-        pass
+    def delete_message_batch(self, **_: object) -> dict:
+        return {}
 
 
 def _message(n: int) -> dict:
@@ -91,3 +91,38 @@ def test_a_message_received_twice_in_a_batch_is_judged_once_by_its_latest_receip
 
     batch = Watcher(WatchOptions(queue="q", debounce=0.1, quiet=0.1), Twice()).collect()
     assert [h.receipt for h in batch] == ["again"]
+
+
+def test_messages_are_deleted_and_extended_ten_to_a_call_and_failures_are_counted():
+    """SQS's batch actions take up to ten entries; a batch answers 200 with some of them
+    failed, and those come back to be judged again (counted, never a crash)."""
+    from iamdrift.runs.watch import Held
+
+    calls: list[tuple[str, list[dict]]] = []
+
+    class Sqs:
+        def delete_message_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+            calls.append(("delete", Entries))
+            failed = [{"Id": Entries[0]["Id"], "Code": "ReceiptHandleIsInvalid"}]
+            return {"Failed": failed if len(calls) == 1 else []}
+
+        def change_message_visibility_batch(self, QueueUrl: str, Entries: list[dict]) -> dict:
+            calls.append(("extend", Entries))
+            return {}
+
+    watcher = Watcher(WatchOptions(queue="q", visibility=90), Sqs())
+    watcher._delete([str(n) for n in range(23)])
+    held = [Held(str(n), None, str(n)) for n in range(12)]  # type: ignore[arg-type]
+    watcher._extend(held)
+    assert [(what, len(entries)) for what, entries in calls] == [
+        ("delete", 10),
+        ("delete", 10),
+        ("delete", 3),
+        ("extend", 10),
+        ("extend", 2),
+    ]
+    deleted = [e["ReceiptHandle"] for what, entries in calls if what == "delete" for e in entries]
+    assert deleted == [str(n) for n in range(23)]
+    assert all(e["VisibilityTimeout"] == 90 for what, es in calls if what == "extend" for e in es)
+    assert all(len({e["Id"] for e in es}) == len(es) for _, es in calls)  # ids distinct per call
+    assert watcher.counts["delete errors"] == 1

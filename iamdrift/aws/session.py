@@ -37,12 +37,13 @@ ADAPTIVE = Config(retries={"mode": "adaptive", "total_max_attempts": _ATTEMPTS})
 _READ_PREFIXES = ("Get", "List", "Describe")
 # `watch` consumes its queue: receiving, deleting what it judged, and keeping a message
 # hidden while it is judged are the only calls it makes beyond reading (on that queue
-# only, README "Event-driven detection").
+# only, README "Event-driven detection"), ten messages to a call; IAM grants the batch
+# calls by sqs:DeleteMessage and sqs:ChangeMessageVisibility (runs/watch.py).
 _ALLOWED_WRITES = {
     ("sts", "AssumeRole"),
     ("sqs", "ReceiveMessage"),
-    ("sqs", "DeleteMessage"),
-    ("sqs", "ChangeMessageVisibility"),
+    ("sqs", "DeleteMessageBatch"),
+    ("sqs", "ChangeMessageVisibilityBatch"),
 }
 ASSUMED_SESSION_SECONDS = 3600
 

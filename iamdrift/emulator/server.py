@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import boto3
 
+from iamdrift.emulator import authorization
 from iamdrift.emulator import sso as emulator_sso
 
 MANAGEMENT = "123456789012"  # moto's default account: the hub's credentials act in it
@@ -63,6 +64,7 @@ def moto_server() -> Iterator[str]:
     moto_iam.aws_managed_policies_data = moto_sso.aws_managed_policies_data = kept
 
     emulator_sso.install()  # Identity Center's provisioning, which moto lacks
+    authorization.install()  # SQS's batch operations granted by their actions
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -239,9 +239,9 @@ def test_watch_needs_exactly_the_documented_queue_permissions(world):
     without any one of the three queue actions, watch says which call was refused."""
     import yaml
 
-    from iamdrift.emulator.events import event_queue, put_event, record
-    from iamdrift.emulator.server import trust
+    from iamdrift.emulator.events import event_queue
     from tests.test_examples import _CfnLoader
+    from tests.test_watch import widen_trust
 
     key = _deploy(world)
     baselines = _baselines(world)
@@ -268,20 +268,7 @@ def test_watch_needs_exactly_the_documented_queue_permissions(world):
                 PolicyName="iamdrift-watch",
                 PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
             )
-            world.emu.iam(DEMO).update_assume_role_policy(
-                RoleName="MemberReadOnlyAccess",
-                PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
-            )
-            put_event(
-                world.emu,
-                record(
-                    DEMO,
-                    "iam",
-                    "UpdateAssumeRolePolicy",
-                    {"roleName": "MemberReadOnlyAccess"},
-                    f"arn:aws:iam::{DEMO}:user/x",
-                ),
-            )
+            widen_trust(world.emu, f"arn:aws:iam::{DEMO}:user/x")
             _authorization(world.emu.endpoint, enforced=True)
             result = world.cli(
                 "watch",

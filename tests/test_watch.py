@@ -34,6 +34,19 @@ def _watch(world, queue: str, *extra: str):
     )
 
 
+def widen_trust(emu, actor: str) -> None:
+    """DEMO's MemberReadOnlyAccess trusts the management account's root, and the event says
+    `actor` did it."""
+    emu.iam(DEMO).update_assume_role_policy(
+        RoleName="MemberReadOnlyAccess",
+        PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
+    )
+    put_event(
+        emu,
+        record(DEMO, "iam", "UpdateAssumeRolePolicy", {"roleName": "MemberReadOnlyAccess"}, actor),
+    )
+
+
 def _changes(emu) -> None:
     """Each kind of change a run catches, made with boto3, and its CloudTrail record put on
     the bus by whoever made it."""
@@ -190,16 +203,7 @@ def test_watch_reports_what_a_run_right_after_reports_with_who_made_each_change(
 def test_a_killed_watch_loses_no_event_and_sigterm_stops_it_cleanly(world):
     assert world.cli("run").code == 0
     queue, _ = event_queue(world.emu)
-    world.emu.iam(DEMO).update_assume_role_policy(
-        RoleName="MemberReadOnlyAccess",
-        PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
-    )
-    put_event(
-        world.emu,
-        record(
-            DEMO, "iam", "UpdateAssumeRolePolicy", {"roleName": "MemberReadOnlyAccess"}, MALLORY
-        ),
-    )
+    widen_trust(world.emu, MALLORY)
     reports = world.tmp / "reports"
     argv = [
         sys.executable,
@@ -259,16 +263,7 @@ def test_an_event_run_reads_what_its_events_touched_and_carries_the_rest(world):
     root = org.list_roots()["Roots"][0]["Id"]
     ou = org.create_organizational_unit(ParentId=root, Name="Quiet")["OrganizationalUnit"]
     org.move_account(AccountId=ACCOUNT_B, SourceParentId=root, DestinationParentId=ou["Id"])
-    world.emu.iam(DEMO).update_assume_role_policy(
-        RoleName="MemberReadOnlyAccess",
-        PolicyDocument=json.dumps(trust(f"arn:aws:iam::{MANAGEMENT}:root")),
-    )
-    put_event(
-        world.emu,
-        record(
-            DEMO, "iam", "UpdateAssumeRolePolicy", {"roleName": "MemberReadOnlyAccess"}, MALLORY
-        ),
-    )
+    widen_trust(world.emu, MALLORY)
     assert _watch(world, queue, "--debounce", "0.2").code == 0
     event_run = _latest(world)
     ids = {f["id"] for f in event_run["findings"]}
@@ -289,3 +284,27 @@ def test_an_event_run_reads_what_its_events_touched_and_carries_the_rest(world):
     moved = {f["id"] for f in after.summary["findings"]} - ids
     assert f"{MANAGEMENT}/account/{ACCOUNT_B}/ou" in moved
     assert after.summary.get("organization_read_at") is None
+
+
+def test_watch_checks_headers_at_start_and_each_file_whole_when_its_account_is_read(world):
+    """A file without a header stops watch at start (exit 2, the file named, no
+    traceback); a file whose body is broken fails the event run that reads its account,
+    and its event stays on the queue (for the redrive policy), not judged as a pass."""
+    assert world.cli("run").code == 0
+    queue, _ = event_queue(world.emu)
+    baselines = world.baselines_copy()
+    stray = baselines / "accounts" / "stray.yaml"
+    stray.write_text("users: {}\n")
+    started = _watch(world, queue, "--baselines", str(baselines))
+    assert started.code == 2 and "stray.yaml" in started.stderr, started.stderr[-2000:]
+    assert "Traceback" not in started.stderr
+    stray.unlink()
+    demo = next((baselines / "accounts").glob(f"{DEMO}-*.yaml"))
+    demo.write_text(demo.read_text() + "roles:\n  Extra:\n    trust: not-a-policy\n")
+    widen_trust(world.emu, MALLORY)
+    judged = _watch(world, queue, "--baselines", str(baselines), "--visibility", "1")
+    assert judged.code == 1 and demo.name in judged.stderr, judged.stderr[-2000:]
+    assert "Traceback" not in judged.stderr
+    time.sleep(1.5)  # its visibility runs out: the event is back on the queue
+    left = world.emu.client("sqs").receive_message(QueueUrl=queue, WaitTimeSeconds=1)
+    assert len(left.get("Messages", [])) == 1

@@ -28,8 +28,9 @@ class Clock:
 class Queue:
     """Messages arriving at given times; a receive waits up to WaitTimeSeconds for one."""
 
-    def __init__(self, clock: Clock, arrivals: list[float]):
+    def __init__(self, clock: Clock, arrivals: list[float], cost: float = 0.0):
         self.clock, self.pending = clock, sorted(arrivals)
+        self.cost = cost  # seconds a receive that returns messages takes
         self.waits: list[int] = []
         self.sent = 0
 
@@ -41,6 +42,7 @@ class Queue:
             return {}
         self.clock.now = max(self.clock.now, due)
         ready = [t for t in self.pending if t <= self.clock.now][:10]
+        self.clock.now += self.cost
         self.pending = self.pending[len(ready) :]
         self.sent += len(ready)
         return {"Messages": [_message(self.sent - n) for n in range(len(ready))]}
@@ -56,22 +58,27 @@ def _message(n: int) -> dict:
 
 
 @pytest.mark.parametrize(
-    "arrivals, batched, closed_at",
+    "arrivals, cost, batched, closed_at",
     [
-        ([0.0], 1, 2.0),  # a lone change waits `quiet`, not `debounce`
-        ([0.0, 1.5, 3.0, 4.5], 4, 6.5),  # each within `quiet` of the last: one batch
-        ([0.0, 0.2, 0.4, 3.0], 3, 2.4),  # a gap longer than `quiet`: the next batch's
-        ([n * 0.5 for n in range(120)], 31, 15.0),  # a long stream: cut at `debounce`
-        ([0.0, 1.0, 1.99], 3, 3.99),  # the rest of a window under a second: slept, then looked
+        ([0.0], 0, 1, 2.0),  # a lone change waits `quiet`, not `debounce`
+        ([0.0, 1.5, 3.0, 4.5], 0, 4, 6.5),  # each within `quiet` of the last: one batch
+        ([0.0, 0.2, 0.4, 3.0], 0, 3, 2.4),  # a gap longer than `quiet`: the next batch's
+        ([n * 0.5 for n in range(120)], 0, 31, 15.0),  # a long stream: cut at `debounce`
+        ([0.0, 1.0, 1.99], 0, 3, 3.99),  # the rest of a window under a second: slept, looked
+        # A burst that arrived faster than it is received: what already waits on the queue
+        # when the window closes (receives that come back full) joins the batch...
+        ([n * 0.02 for n in range(500)], 0.5, 500, 26.0),
+        # ... for `debounce` more seconds at the most, however fast events keep coming.
+        ([n * 0.01 for n in range(10_000)], 0.5, 591, 30.5),
     ],
 )
 def test_a_burst_is_judged_once_the_queue_is_quiet_or_the_window_ends(
-    monkeypatch, arrivals, batched, closed_at
+    monkeypatch, arrivals, cost, batched, closed_at
 ):
     clock = Clock()
     monkeypatch.setattr(watch_module.time, "monotonic", clock.monotonic)
     monkeypatch.setattr(watch_module.time, "sleep", clock.sleep)
-    queue = Queue(clock, arrivals)
+    queue = Queue(clock, arrivals, cost)
     watcher = Watcher(WatchOptions(queue="q", debounce=15.0, quiet=2.0), queue)
     batch = watcher.collect()
     assert len(batch) == batched

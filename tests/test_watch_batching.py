@@ -33,12 +33,14 @@ class Queue:
         self.cost = cost  # seconds a receive that returns messages takes
         self.waits: list[int] = []
         self.sent = 0
+        self.idle = 0  # receives that neither waited nor found anything
 
     def receive_message(self, WaitTimeSeconds: int, **_: object) -> dict:
         self.waits.append(WaitTimeSeconds)
         due = self.pending[0] if self.pending else None
         if due is None or due > self.clock.now + WaitTimeSeconds:
             self.clock.now += WaitTimeSeconds
+            self.idle += WaitTimeSeconds == 0
             return {}
         self.clock.now = max(self.clock.now, due)
         ready = [t for t in self.pending if t <= self.clock.now][:10]
@@ -83,7 +85,7 @@ def test_a_burst_is_judged_once_the_queue_is_quiet_or_the_window_ends(
     batch = watcher.collect()
     assert len(batch) == batched
     assert clock.now == pytest.approx(closed_at)
-    assert all(w >= 1 for w in queue.waits[1:-1])  # never a hot loop of empty receives
+    assert queue.idle <= 1  # never a hot loop of empty receives: one last look at most
 
 
 def test_a_message_received_twice_in_a_batch_is_judged_once_by_its_latest_receipt():

@@ -213,7 +213,8 @@ def watch_arguments(cmd: argparse.ArgumentParser) -> None:
         type=options.positive,
         default=15.0,
         metavar="SECONDS",
-        help="judge a burst of events at the latest this long after its first (default 15)",
+        help="judge a burst of events at the latest this long after its first, with what "
+        "already waits on the queue then (for as long again at the most; default 15)",
     )
     cmd.add_argument(
         "--quiet",

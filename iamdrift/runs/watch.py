@@ -97,6 +97,7 @@ class Watcher:
         """Messages now on the queue (waiting up to `wait` seconds for the first), read:
         events that change nothing deleted and counted, bodies that are not events left for
         the redrive policy."""
+        self.page = 0
         try:
             self.polling = not self.stopping
             if not self.polling:

@@ -68,4 +68,7 @@ def test_event_driven_deploy_forwards_what_watch_reads_and_grants_what_it_calls(
         assert sorted(pattern["source"]) == sources and pattern["detail-type"] == [DETAIL_TYPE]
     central = yaml.load((EXAMPLES / "event-driven" / "central.yaml").read_text(), Loader=_CfnLoader)
     (grant,) = central["Resources"]["WatchPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    assert sorted(grant["Action"]) == sorted(f"sqs:{op}" for s, op in _ALLOWED_WRITES if s == "sqs")
+    # SQS's batch calls are granted by their single actions (SQS Developer Guide, "Amazon
+    # SQS batch actions"): the policy names exactly the actions of the calls the guard allows.
+    calls = sorted(f"sqs:{op.removesuffix('Batch')}" for s, op in _ALLOWED_WRITES if s == "sqs")
+    assert sorted(grant["Action"]) == calls

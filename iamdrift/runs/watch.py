@@ -79,7 +79,6 @@ class Watcher:
     counts: Counter[str] = field(default_factory=Counter)
     stopping: bool = False
     polling: bool = False  # in a long poll, which a stop interrupts (nothing is lost)
-    page: int = 0  # messages the latest receive returned
 
     def install_signal_handlers(self) -> None:
         def stop(signum: int, _frame: object) -> None:
@@ -94,10 +93,11 @@ class Watcher:
     # --- the queue -------------------------------------------------------------------
 
     def receive(self, wait: float) -> list[Held]:
-        """Messages now on the queue (waiting up to `wait` seconds for the first), read:
-        events that change nothing deleted and counted, bodies that are not events left for
-        the redrive policy."""
-        self.page = 0
+        """Messages now on the queue (waiting up to `wait` seconds for the first), read."""
+        return self.read(self._messages(wait))
+
+    def _messages(self, wait: float) -> list[dict[str, Any]]:
+        """Up to ten messages, as SQS hands them out (none when it fails: logged, counted)."""
         try:
             self.polling = not self.stopping
             if not self.polling:
@@ -117,9 +117,13 @@ class Watcher:
             return []
         finally:
             self.polling = False
+        return answer.get("Messages", [])
+
+    def read(self, messages: list[dict[str, Any]]) -> list[Held]:
+        """Events that change nothing deleted and counted, bodies that are not events left
+        for the redrive policy, the rest held to be judged."""
         held, nothing = [], []
-        self.page = len(answer.get("Messages", []))
-        for message in answer.get("Messages", []):
+        for message in messages:
             mid, receipt = message.get("MessageId", ""), message["ReceiptHandle"]
             try:
                 read = read_event(message.get("Body", ""))
@@ -202,9 +206,10 @@ class Watcher:
         read per account, not one per page), until `until` at the latest."""
         out: list[Held] = []
         while not self.stopping:
-            out += self.receive(0)
-            if self.page < 10 or time.monotonic() >= until:
-                return out
+            page = self._messages(0)
+            out += self.read(page)
+            if len(page) < 10 or time.monotonic() >= until:
+                break
         return out
 
     def judge(self, batch: list[Held]) -> bool:
